@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Sources import siblings without an extension; this also accepts "./x.js" specifiers.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // p-queue and p-timeout are ESM-only. Node >= 20.19 loads them with require(esm) at run time,
+  // but jest's own module loader does not, so jest transpiles exactly those packages to CJS.
+  transform: {
+    '^.+\\.(ts|js)$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(p-queue|p-timeout)/)'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

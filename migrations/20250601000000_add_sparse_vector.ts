@@ -1,0 +1,24 @@
+/**
+ * Add sparse-vector support to the memories table: the `sparse_embedding` column and the
+ * `sparse_embedding_idx` index (native on OceanBase >= 4.5.0 / seekdb, JSON in portable mode).
+ *
+ * The same file runs through `npx umzug`, `npx knex migrate:*` and the boot API; each passes a knex instance.
+ * Both directions are idempotent and complete a half-done state: MySQL-family DDL commits implicitly, and
+ * Umzug/knex write the ledger only after `up` returns, so a crash in between re-runs this migration.
+ */
+import type { Knex } from 'knex';
+import { migrationConfig, migrationLogger } from '../src/migrator/context';
+import { downgradeSparseSchema, openSchemaContext, upgradeSparseSchema } from '../src/schema/sparse-schema';
+
+/** DDL cannot run inside a transaction on these servers. */
+export const config = { transaction: false };
+
+export async function up(knex: Knex): Promise<void> {
+  const ctx = await openSchemaContext(knex, migrationConfig(knex));
+  await upgradeSparseSchema(ctx, migrationLogger(knex));
+}
+
+export async function down(knex: Knex): Promise<void> {
+  const ctx = await openSchemaContext(knex, migrationConfig(knex));
+  await downgradeSparseSchema(ctx, migrationLogger(knex));
+}

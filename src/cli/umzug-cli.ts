@@ -1,0 +1,39 @@
+import { resolveConfig } from '../config/config';
+import { loadDotenv } from '../config/load-env';
+import { createSparseMigrator } from '../migrator/umzug';
+import { createConsoleLogger } from '../util/logger';
+import { EXIT, formatError, isUsageError } from './errors';
+
+/**
+ * `npx umzug up|down|pending|executed|create` for this package's migrations, using Umzug's own CLI
+ * (same commands and flags: --to, --step, --name, --json), our ledger storage and our lock.
+ * Configuration comes from .env / the environment (see .env.example).
+ */
+export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promise<number> {
+  let migrator: ReturnType<typeof createSparseMigrator> | undefined;
+  try {
+    loadDotenv();
+    const config = resolveConfig();
+    // With --json the standard output is for JSON only; progress lines go to stderr.
+    const json = argv.includes('--json');
+    const logger = createConsoleLogger({ out: json ? process.stderr : process.stdout });
+    migrator = createSparseMigrator({ config, logger });
+    const cli = migrator.umzug.cli({
+      toolFileName: 'umzug',
+      toolDescription:
+        'Schema migrations of sparse-vector-migration (adds sparse_embedding and sparse_embedding_idx). ' +
+        'Configure the database with DATABASE_URL or OCEANBASE_* in .env.',
+    });
+    await cli.executeWithoutErrorHandling(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (isUsageError(err)) {
+      if (err.message) process.stderr.write(err.message.trim() + '\n');
+      return err.exitCode || EXIT.usage;
+    }
+    process.stderr.write(formatError(err) + '\n');
+    return EXIT.failed;
+  } finally {
+    await migrator?.close();
+  }
+}

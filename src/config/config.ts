@@ -1,0 +1,158 @@
+import { SvmError } from '../errors';
+import { validateIdentifier } from '../identifiers';
+import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
+import type { EmbedderConfig } from '../embedders/types';
+import { registerSecret } from '../util/redact';
+import { ConnectionConfig, connectionFromOceanBaseEnv, parseDatabaseUrl } from './connection-config';
+import { parseBoolean, parseChoice, parseInteger } from './parse';
+
+export type SparseStorage = 'native' | 'json';
+
+/** The resolved, validated configuration every entry point works from. */
+export interface SparseVectorConfig {
+  /** Undefined means "not configured": entry points that may start the local default server do so. */
+  connection?: ConnectionConfig;
+  /** The memories table (OCEANBASE_COLLECTION, default "memories"). */
+  table: string;
+  /** Primary key column (BIGINT in powermem's table). */
+  idColumn: string;
+  /** The text to embed (OCEANBASE_TEXT_FIELD, default "document"). */
+  textColumn: string;
+  /** Sparse vector column and index names. */
+  sparseColumn: string;
+  sparseIndex: string;
+  /** SPARSE_VECTOR_ENABLE (alias OCEANBASE_INCLUDE_SPARSE): false makes the boot API a no-op. */
+  enabled: boolean;
+  /** native = SPARSEVECTOR + vector index (OceanBase >= 4.5.0, seekdb); json = portable mode (any MySQL-family server). */
+  storage: SparseStorage;
+  /** Override for the WITH (...) clause of the sparse vector index, e.g. "distance=inner_product,type=sindi,lib=vsag". */
+  indexParams?: string;
+  /** Ledger tables. */
+  migrationsTable: string;
+  seedsTable: string;
+  /** How long a run waits for another run's lock before giving up. */
+  lockTimeoutSeconds: number;
+  embedder: EmbedderConfig;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Object form accepted by resolveConfig: camelCase keys, plus the powermem guide's sparse_embedder / vector_store shape. */
+export interface SparseVectorOptions {
+  databaseUrl?: string;
+  connection?: Partial<ConnectionConfig>;
+  table?: string;
+  idColumn?: string;
+  textColumn?: string;
+  enabled?: boolean;
+  storage?: SparseStorage;
+  indexParams?: string;
+  migrationsTable?: string;
+  seedsTable?: string;
+  lockTimeoutSeconds?: number;
+  embedder?: Partial<EmbedderConfig>;
+  /** powermem's dictionary configuration. */
+  sparse_embedder?: { provider?: string; config?: Record<string, unknown> };
+  vector_store?: { provider?: string; config?: Record<string, unknown> };
+}
+
+const INDEX_PARAMS = /^\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*(,\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*)*$/;
+
+/** Read configuration from environment variables (process.env after dotenv, or a given map). */
+export function configFromEnv(env: Env = process.env): SparseVectorConfig {
+  let connection: ConnectionConfig | undefined;
+  if (env.DATABASE_URL) connection = parseDatabaseUrl(env.DATABASE_URL);
+  else connection = connectionFromOceanBaseEnv(env);
+  const enabledSource = env.SPARSE_VECTOR_ENABLE !== undefined && env.SPARSE_VECTOR_ENABLE !== '' ? 'SPARSE_VECTOR_ENABLE' : 'OCEANBASE_INCLUDE_SPARSE';
+  return finish({
+    connection,
+    table: validateIdentifier(env.OCEANBASE_COLLECTION || 'memories', 'table name', 'OCEANBASE_COLLECTION'),
+    idColumn: validateIdentifier(env.SPARSE_ID_FIELD || 'id', 'id column', 'SPARSE_ID_FIELD'),
+    textColumn: validateIdentifier(env.OCEANBASE_TEXT_FIELD || 'document', 'text column', 'OCEANBASE_TEXT_FIELD'),
+    sparseColumn: 'sparse_embedding',
+    sparseIndex: 'sparse_embedding_idx',
+    enabled: parseBoolean(env[enabledSource], enabledSource, true),
+    storage: parseChoice(env.SPARSE_VECTOR_STORAGE, 'SPARSE_VECTOR_STORAGE', ['native', 'json'] as const, 'native'),
+    indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
+    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || 'sparse_vector_migrations', 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
+    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || 'sparse_vector_seeds', 'seeds table', 'SPARSE_SEEDS_TABLE'),
+    lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
+    embedder: embedderConfigFromEnv(env),
+  });
+}
+
+/**
+ * Resolve a configuration object. Values it leaves out come from `env` (process.env by default),
+ * so `resolveConfig({ table: 'notes' })` still finds DATABASE_URL in .env.
+ */
+export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
+  const base = configFromEnv(env);
+  const vs = (options.vector_store?.config ?? {}) as Record<string, unknown>;
+  let connection = base.connection;
+  if (options.databaseUrl) connection = parseDatabaseUrl(options.databaseUrl, 'databaseUrl');
+  else if (options.connection) {
+    const c = options.connection;
+    if (!c.host || !c.database) {
+      throw new SvmError('CONFIG_INVALID', 'connection needs at least host and database.', {
+        hint: 'Pass { connection: { host, port, user, password, database } } or databaseUrl.',
+      });
+    }
+    registerSecret(c.password);
+    connection = { host: c.host, port: c.port ?? 3306, user: c.user ?? 'root', password: c.password ?? '', database: c.database };
+  } else if (typeof vs.host === 'string') {
+    const password = typeof vs.password === 'string' ? vs.password : '';
+    registerSecret(password);
+    connection = {
+      host: vs.host,
+      port: parseInteger(vs.port as string | number | undefined, 'vector_store.config.port', 2881, { min: 1, max: 65535 }),
+      user: typeof vs.user === 'string' ? vs.user : 'root',
+      password,
+      database: String(vs.db_name ?? vs.database ?? ''),
+    };
+  }
+  const embedder = options.sparse_embedder
+    ? embedderConfigFromObject({ sparse_embedder: options.sparse_embedder })
+    : options.embedder
+      ? embedderConfigFromObject({ ...base.embedder, ...options.embedder })
+      : base.embedder;
+  const table = options.table ?? (typeof vs.collection_name === 'string' ? vs.collection_name : base.table);
+  return finish({
+    connection,
+    table: validateIdentifier(table, 'table name', 'table'),
+    idColumn: validateIdentifier(options.idColumn ?? base.idColumn, 'id column', 'idColumn'),
+    textColumn: validateIdentifier(options.textColumn ?? (typeof vs.text_field === 'string' ? vs.text_field : base.textColumn), 'text column', 'textColumn'),
+    sparseColumn: base.sparseColumn,
+    sparseIndex: base.sparseIndex,
+    enabled: options.enabled ?? (typeof vs.include_sparse === 'boolean' ? vs.include_sparse : base.enabled),
+    storage: options.storage !== undefined ? parseChoice(options.storage, 'storage', ['native', 'json'] as const, 'native') : base.storage,
+    indexParams: options.indexParams ?? base.indexParams,
+    migrationsTable: validateIdentifier(options.migrationsTable ?? base.migrationsTable, 'migrations table', 'migrationsTable'),
+    seedsTable: validateIdentifier(options.seedsTable ?? base.seedsTable, 'seeds table', 'seedsTable'),
+    lockTimeoutSeconds: parseInteger(options.lockTimeoutSeconds ?? base.lockTimeoutSeconds, 'lockTimeoutSeconds', 120, { min: 0, max: 86400 }),
+    embedder,
+  });
+}
+
+function finish(c: SparseVectorConfig): SparseVectorConfig {
+  if (c.indexParams !== undefined && !INDEX_PARAMS.test(c.indexParams)) {
+    throw new SvmError('CONFIG_INVALID', `SPARSE_VECTOR_INDEX_PARAMS=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`, {
+      hint: 'Use e.g. "distance=inner_product,type=sindi,lib=vsag" (letters, digits, "_" and "." only).',
+    });
+  }
+  if (c.connection) {
+    validateIdentifier(c.connection.database, 'database name', 'the connection settings');
+  }
+  return Object.freeze(c);
+}
+
+/** Fail with a clear message when an entry point needs a database and none is configured. */
+export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
+  if (!c.connection) {
+    throw new SvmError('CONFIG_INVALID', 'No database is configured.', {
+      hint: 'Set DATABASE_URL (mysql://user:password@host:port/database) or OCEANBASE_HOST/OCEANBASE_PORT/OCEANBASE_USER/' +
+        'OCEANBASE_PASSWORD/OCEANBASE_DATABASE in the environment or in .env. For the local MariaDB of this project: ' +
+        'npm run db:start, then DATABASE_URL=$(bash scripts/db.sh url).',
+    });
+  }
+  return c.connection;
+}

@@ -1,0 +1,71 @@
+import { SvmError } from '../errors';
+import { registerSecret } from '../util/redact';
+import { parseInteger } from './parse';
+
+/** Where the database is. Built from DATABASE_URL, from powermem's OCEANBASE_* variables, or from an object. */
+export interface ConnectionConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+const SCHEMES = ['mysql:', 'mysql2:', 'mariadb:', 'oceanbase:', 'seekdb:'];
+
+/** Parse `mysql://user:password@host:port/database` (also mariadb://, oceanbase://, seekdb://). */
+export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): ConnectionConfig {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SvmError('CONFIG_INVALID', `${source} is not a valid URL.`, {
+      hint: `Use the form mysql://user:password@host:3306/database (special characters in the password percent-encoded).`,
+    });
+  }
+  if (!SCHEMES.includes(u.protocol)) {
+    throw new SvmError('CONFIG_INVALID', `${source} has the scheme "${u.protocol}", which is not a MySQL-protocol URL.`, {
+      hint: `Use one of ${SCHEMES.map((s) => s + '//').join(', ')} e.g. mysql://user:password@host:2881/database.`,
+    });
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!u.hostname || !database) {
+    throw new SvmError('CONFIG_INVALID', `${source} must name a host and a database.`, {
+      hint: `Use the form mysql://user:password@host:3306/database.`,
+    });
+  }
+  const password = decodeURIComponent(u.password);
+  registerSecret(password);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: parseInteger(u.port || undefined, `${source} port`, 3306, { min: 1, max: 65535 }),
+    user: decodeURIComponent(u.username) || 'root',
+    password,
+    database,
+  };
+}
+
+/** Build a connection from the OCEANBASE_* variables powermem users already have, or undefined when none is set. */
+export function connectionFromOceanBaseEnv(env: Record<string, string | undefined>): ConnectionConfig | undefined {
+  if (!env.OCEANBASE_HOST) return undefined;
+  const password = env.OCEANBASE_PASSWORD ?? '';
+  registerSecret(password);
+  const database = env.OCEANBASE_DATABASE;
+  if (!database) {
+    throw new SvmError('CONFIG_INVALID', 'OCEANBASE_HOST is set but OCEANBASE_DATABASE is not.', {
+      hint: 'Set OCEANBASE_DATABASE to the database that holds the memories table.',
+    });
+  }
+  return {
+    host: env.OCEANBASE_HOST,
+    port: parseInteger(env.OCEANBASE_PORT, 'OCEANBASE_PORT', 2881, { min: 1, max: 65535 }),
+    user: env.OCEANBASE_USER || 'root',
+    password,
+    database,
+  };
+}
+
+/** `mysql://user:****@host:port/db`, for logs. */
+export function describeConnection(c: ConnectionConfig): string {
+  return `mysql://${encodeURIComponent(c.user)}${c.password ? ':****' : ''}@${c.host}:${c.port}/${c.database}`;
+}

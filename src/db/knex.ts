@@ -1,0 +1,65 @@
+import knexFactory, { Knex } from 'knex';
+import type { ConnectionConfig } from '../config/connection-config';
+import { describeConnection } from '../config/connection-config';
+import { SvmError } from '../errors';
+import { redact } from '../util/redact';
+
+/** mysql2 options shared by the pool and the dedicated lock connection. */
+export function mysql2Options(c: ConnectionConfig) {
+  return {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    database: c.database,
+    charset: 'utf8mb4',
+    // powermem ids are Snowflake BIGINTs (> 2^53): keep them exact, as strings.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    connectTimeout: 10_000,
+  };
+}
+
+/** knex reads `userParams` from its config at run time; its type declarations omit it. */
+export type KnexConfigWithUserParams = Knex.Config & { userParams?: Record<string, unknown> };
+
+/** A knex instance over mysql2 for one database. */
+export function createKnex(c: ConnectionConfig, options: { pool?: number; userParams?: Record<string, unknown> } = {}): Knex {
+  const config: KnexConfigWithUserParams = {
+    client: 'mysql2',
+    connection: mysql2Options(c),
+    pool: { min: 0, max: options.pool ?? 4 },
+    userParams: options.userParams ?? {},
+  };
+  return knexFactory(config);
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (is the server running, and is the port right?)',
+  ENOTFOUND: 'the host name could not be resolved',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ER_ACCESS_DENIED_ERROR: 'access was denied (wrong user name or password)',
+  ER_BAD_DB_ERROR: 'the database does not exist',
+  ER_DBACCESS_DENIED_ERROR: 'the user may not access this database',
+};
+
+/** Turn a driver error met while connecting into an SvmError that names the server but not the password. */
+export function connectionError(err: unknown, c: ConnectionConfig): SvmError | undefined {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (!code || !(code in CONNECT_ERRORS)) return undefined;
+  return new SvmError('CONNECTION_FAILED', `Cannot connect to ${describeConnection(c)}: ${CONNECT_ERRORS[code]} [${code}].`, {
+    hint: 'Check DATABASE_URL or the OCEANBASE_HOST/PORT/USER/PASSWORD/DATABASE settings.',
+  });
+}
+
+/** Run a first query so that connection problems surface as one clear error before any work starts. */
+export async function checkConnection(knex: Knex, c: ConnectionConfig): Promise<void> {
+  try {
+    await knex.raw('SELECT 1');
+  } catch (err) {
+    throw connectionError(err, c) ?? new SvmError('CONNECTION_FAILED', redact(`Cannot use ${describeConnection(c)}: ${(err as Error).message}`));
+  }
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import type { ConnectionConfig } from '../config/connection-config';
+import { SvmError } from '../errors';
+import { connectionError, mysql2Options } from './knex';
+
+/**
+ * A cross-process lock: the server's advisory lock (GET_LOCK), held on one dedicated connection.
+ * If the process dies, the server closes the connection and frees the lock, so a crash never leaves
+ * it set (unlike knex's lock table). Available on MySQL, MariaDB, OceanBase >= 4.3.1 and seekdb.
+ */
+export interface HeldLock {
+  readonly name: string;
+  /** The server connection id holding the lock (for diagnostics and tests). */
+  readonly connectionId: number;
+  release(): Promise<void>;
+}
+
+/** Lock names are at most 64 characters: long ones are shortened with a hash, keeping them unique. */
+export function lockName(kind: string, database: string, table: string): string {
+  const name = `svm:${kind}:${database}.${table}`;
+  if (name.length <= 64) return name;
+  return `svm:${kind}:${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
+}
+
+export async function acquireLock(
+  c: ConnectionConfig,
+  name: string,
+  options: { timeoutSeconds: number; onWait?: (holderConnectionId: number | null) => void },
+): Promise<HeldLock> {
+  let conn: mysql.Connection;
+  try {
+    conn = await mysql.createConnection(mysql2Options(c));
+  } catch (err) {
+    throw connectionError(err, c) ?? err;
+  }
+  // A lost lock connection must not crash the process with an unhandled 'error' event.
+  conn.on('error', () => {});
+  try {
+    const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [Array<{ free: number; holder: number | null }>, unknown];
+    if (free && free.free === 0) options.onWait?.(free.holder);
+    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [name, options.timeoutSeconds])) as [Array<{ got: number | null; id: number }>, unknown];
+    if (row?.got === 1) {
+      let released = false;
+      return {
+        name,
+        connectionId: Number(row.id),
+        release: async () => {
+          if (released) return;
+          released = true;
+          try {
+            await conn.query('SELECT RELEASE_LOCK(?)', [name]);
+          } catch {
+            // The connection is gone: the server has already released the lock.
+          } finally {
+            await conn.end().catch(() => conn.destroy());
+          }
+        },
+      };
+    }
+    if (row?.got === 0) {
+      throw new SvmError('LOCK_TIMEOUT', `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`, {
+        hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
+      });
+    }
+    throw new SvmError('LOCK_FAILED', `The server could not take the lock "${name}" (GET_LOCK returned NULL).`);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+}
+
+/** Run `fn` while holding the lock; the lock is released however `fn` ends. */
+export async function withLock<T>(
+  c: ConnectionConfig,
+  name: string,
+  options: { timeoutSeconds: number; onWait?: (holder: number | null) => void },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = await acquireLock(c, name, options);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}

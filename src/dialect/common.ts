@@ -1,0 +1,29 @@
+import { quoteIdentifier as q } from '../identifiers';
+import { SvmError } from '../errors';
+import type { SparseTarget } from './dialect';
+
+/** Statements that are the same on every MySQL-protocol server we support. */
+export function dropIndexStatement(t: SparseTarget): string {
+  // No server of the family has DROP INDEX IF EXISTS here: callers check information_schema first.
+  return `DROP INDEX ${q(t.sparseIndex)} ON ${q(t.table)}`;
+}
+
+export function dropColumnStatement(t: SparseTarget): string {
+  return `ALTER TABLE ${q(t.table)} DROP COLUMN ${q(t.sparseColumn)}`;
+}
+
+export function selectList(t: SparseTarget, alias: string, extraColumns: readonly string[] = []): string {
+  const cols = [`${alias}.${q(t.idColumn)} AS ${q('id')}`, `${alias}.${q(t.textColumn)} AS ${q('text')}`];
+  for (const c of extraColumns) cols.push(`${alias}.${q(c)}`);
+  return cols.join(', ');
+}
+
+/** ANN queries on OceanBase/seekdb accept LIMIT (+OFFSET) up to 16,384. */
+export const MAX_SEARCH_LIMIT = 16_384;
+
+export function checkLimit(k: number): number {
+  if (!Number.isSafeInteger(k) || k < 1 || k > MAX_SEARCH_LIMIT) {
+    throw new SvmError('CONFIG_INVALID', `Search limit ${k} is out of range.`, { hint: `Use a whole number from 1 to ${MAX_SEARCH_LIMIT}.` });
+  }
+  return k;
+}

@@ -1,0 +1,48 @@
+import type { SparseVector } from '../sparse/sparse-vector';
+import type { ServerInfo } from '../db/server-info';
+
+/** Names the dialect's statements are built for; all are validated identifiers. */
+export interface SparseTarget {
+  table: string;
+  idColumn: string;
+  textColumn: string;
+  sparseColumn: string;
+  sparseIndex: string;
+}
+
+export interface SearchStatement {
+  sql: string;
+  bindings: unknown[];
+  /** Converts the row's raw score column into a similarity where larger is better. */
+  similarity(raw: unknown): number;
+}
+
+/**
+ * Everything that differs between servers. One implementation per server kind:
+ * oceanbase.ts (OceanBase >= 4.5.0), seekdb.ts (seekdb) and portable-json.ts (MySQL/MariaDB, portable mode).
+ */
+export interface SparseDialect {
+  readonly name: 'oceanbase' | 'seekdb' | 'portable-json';
+  readonly server: ServerInfo;
+  /** Whether the dialect builds an ANN index for the column. */
+  readonly hasIndex: boolean;
+  /** Largest sparse index the stored vectors may use (the SINDI index rejects keys above 500,000). */
+  readonly maxIndex: number;
+  /** Human-readable column type, for messages. */
+  readonly columnType: string;
+
+  addColumnSql(t: SparseTarget): string;
+  /** information_schema.COLUMNS DATA_TYPE / COLUMN_TYPE of a column that already has the right type. */
+  isExpectedColumnType(dataType: string, columnType: string): boolean;
+  createIndexSql(t: SparseTarget): string | undefined;
+  dropIndexSql(t: SparseTarget): string;
+  dropColumnSql(t: SparseTarget): string;
+
+  /** The value bound for the column. */
+  encode(v: SparseVector): string;
+  /** The stored value as read back (string, or JSON already parsed by the driver). */
+  decode(raw: unknown): SparseVector;
+
+  /** Top-k by inner product; only rows with an embedding take part. */
+  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns?: readonly string[]): SearchStatement;
+}

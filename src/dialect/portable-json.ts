@@ -1,0 +1,62 @@
+import { quoteIdentifier as q } from '../identifiers';
+import type { ServerInfo } from '../db/server-info';
+import { parsePortableJson, toPortableJson, type SparseVector } from '../sparse/sparse-vector';
+import type { SearchStatement, SparseDialect, SparseTarget } from './dialect';
+import { checkLimit, dropColumnStatement, dropIndexStatement, selectList } from './common';
+
+const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`;
+
+/**
+ * Portable mode for MySQL 8 / MariaDB >= 10.6 (SPARSE_VECTOR_STORAGE=json): the vector is a nullable JSON
+ * column holding `[[index, weight], ...]`. There is no ANN index: search computes the exact inner product in
+ * SQL with JSON_TABLE, scanning every embedded row. Meant for development, tests and small tables.
+ */
+export class PortableJsonDialect implements SparseDialect {
+  readonly name = 'portable-json' as const;
+  readonly hasIndex = false;
+  readonly maxIndex = 0xffff_ffff;
+  readonly columnType = 'JSON';
+
+  constructor(readonly server: ServerInfo) {}
+
+  addColumnSql(t: SparseTarget): string {
+    return `ALTER TABLE ${q(t.table)} ADD COLUMN ${q(t.sparseColumn)} JSON NULL`;
+  }
+
+  isExpectedColumnType(dataType: string): boolean {
+    // MariaDB's JSON is an alias of LONGTEXT with a json_valid() check.
+    return /^(json|longtext)$/i.test(dataType);
+  }
+
+  createIndexSql(): undefined {
+    return undefined;
+  }
+
+  /** Only used when an index of that name exists anyway (created by hand). */
+  dropIndexSql(t: SparseTarget): string {
+    return dropIndexStatement(t);
+  }
+
+  dropColumnSql(t: SparseTarget): string {
+    return dropColumnStatement(t);
+  }
+
+  encode(v: SparseVector): string {
+    return toPortableJson(v);
+  }
+
+  decode(raw: unknown): SparseVector {
+    return parsePortableJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw);
+  }
+
+  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns: readonly string[] = []): SearchStatement {
+    const sql =
+      `SELECT ${selectList(t, 'm', extraColumns)}, s.${q('score')} AS ${q('score')} FROM (` +
+      `SELECT d.${q(t.idColumn)} AS ${q('sid')}, SUM(e.v * qv.v) AS ${q('score')} ` +
+      `FROM ${q(t.table)} AS d, JSON_TABLE(d.${q(t.sparseColumn)}, ${JSON_PAIRS}) AS e, JSON_TABLE(?, ${JSON_PAIRS}) AS qv ` +
+      `WHERE d.${q(t.sparseColumn)} IS NOT NULL AND e.i = qv.i GROUP BY d.${q(t.idColumn)}` +
+      `) AS s JOIN ${q(t.table)} AS m ON m.${q(t.idColumn)} = s.${q('sid')} ` +
+      `ORDER BY s.${q('score')} DESC, m.${q(t.idColumn)} ASC LIMIT ${checkLimit(k)}`;
+    return { sql, bindings: [toPortableJson(query)], similarity: (raw) => Number(raw) };
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Every failure this package reports on purpose is an SvmError: a stable `code` for programs,
+ * a `message` that says what was wrong, and a `hint` that says how to fix it.
+ * Messages never contain secrets (see util/redact.ts).
+ */
+export type SvmErrorCode =
+  | 'CONFIG_INVALID'
+  | 'IDENTIFIER_INVALID'
+  | 'UNSUPPORTED_SERVER'
+  | 'TABLE_MISSING'
+  | 'COLUMN_MISSING'
+  | 'COLUMN_TYPE_MISMATCH'
+  | 'LOCK_TIMEOUT'
+  | 'LOCK_FAILED'
+  | 'CONNECTION_FAILED'
+  | 'MIGRATION_NOT_FOUND'
+  | 'SPARSE_VECTOR_INVALID'
+  | 'EMBEDDER_CONFIG'
+  | 'EMBEDDER_AUTH'
+  | 'EMBEDDER_RATE_LIMIT'
+  | 'EMBEDDER_HTTP'
+  | 'EMBEDDER_TIMEOUT'
+  | 'EMBEDDER_NETWORK'
+  | 'EMBEDDER_BAD_RESPONSE'
+  | 'SCRIPT_UNKNOWN'
+  | 'SCRIPT_PARAMETER'
+  | 'CONFIRMATION_REQUIRED'
+  | 'BACKFILL_FAILED'
+  | 'SCHEMA_NOT_UPGRADED';
+
+export class SvmError extends Error {
+  readonly code: SvmErrorCode;
+  readonly hint?: string;
+
+  constructor(code: SvmErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SvmError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** "message\n  hint" as printed by the CLIs. */
+  describe(): string {
+    return this.hint ? `${this.message}\n  ${this.hint}` : this.message;
+  }
+}
+
+export function isSvmError(e: unknown): e is SvmError {
+  return e instanceof SvmError;
+}

@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { Umzug } from 'umzug';
+import type { SparseVectorConfig } from '../config/config';
+import { requireConnection } from '../config/config';
+import { checkConnection, createKnex } from '../db/knex';
+import { acquireLock, lockName, type HeldLock } from '../db/lock';
+import { createConsoleLogger, type Logger } from '../util/logger';
+import { userParamsFor } from './context';
+import { KnexLedgerStorage } from './ledger';
+import { listScriptFiles, loadMigrationModule, MIGRATIONS_DIR } from './migration-files';
+
+export interface SparseMigratorOptions {
+  config: SparseVectorConfig;
+  logger?: Logger;
+  /** Use this knex instance instead of opening one (it is then not destroyed by close()). */
+  knex?: Knex;
+  /** Directory of migration files (defaults to the package's own migrations/). */
+  migrationsDir?: string;
+}
+
+/** Umzug with its CLI reachable (Umzug keeps getCli protected for subclasses like this one). */
+export class SparseUmzug extends Umzug<Knex> {
+  cli(options: { toolFileName: string; toolDescription: string }): ReturnType<Umzug<Knex>['getCli']> {
+    return this.getCli(options);
+  }
+}
+
+export interface SparseMigrator {
+  umzug: SparseUmzug;
+  storage: KnexLedgerStorage;
+  /** The knex instance migrations run with (opened on first use). */
+  knex(): Promise<Knex>;
+  close(): Promise<void>;
+}
+
+/** Commands that change the schema take the advisory lock; listing commands do not. */
+const LOCKED_COMMANDS = new Set(['up', 'down']);
+
+/**
+ * An Umzug instance over the package's migrations, with the knex-format ledger as storage and, around
+ * every `up`/`down`, the cross-process advisory lock. Umzug reads what is pending inside the command,
+ * that is after the lock is held, so a run that waited sees what the previous holder applied.
+ */
+export function createSparseMigrator(options: SparseMigratorOptions): SparseMigrator {
+  const { config } = options;
+  const logger = options.logger ?? createConsoleLogger();
+  const storage = new KnexLedgerStorage(config.migrationsTable);
+  let knexPromise: Promise<Knex> | undefined;
+  let lock: HeldLock | undefined;
+
+  const getKnex = (): Promise<Knex> => {
+    knexPromise ??= (async () => {
+      const connection = requireConnection(config);
+      const k = options.knex ?? createKnex(connection, { userParams: { ...userParamsFor(config, logger) } });
+      if (options.knex) Object.assign(k.userParams, userParamsFor(config, logger));
+      await checkConnection(k, connection);
+      return k;
+    })();
+    return knexPromise;
+  };
+
+  const umzug = new SparseUmzug({
+    migrations: () =>
+      listScriptFiles(options.migrationsDir ?? MIGRATIONS_DIR).map((f) => {
+        return {
+          name: f.name,
+          path: f.path,
+          up: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).up(context),
+          down: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).down(context),
+        };
+      }),
+    context: getKnex,
+    storage,
+    logger: {
+      info: (m: Record<string, unknown>) => logger.info(formatUmzugEvent(m)),
+      warn: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+      error: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+      debug: (m: Record<string, unknown>) => logger.debug(formatUmzugEvent(m)),
+    },
+  });
+
+  umzug.on('beforeCommand', async ({ command, context }) => {
+    if (!LOCKED_COMMANDS.has(command)) return;
+    const connection = requireConnection(config);
+    lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
+      timeoutSeconds: config.lockTimeoutSeconds,
+      onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
+    });
+    storage.startRun();
+    if (await storage.clearStaleKnexLock(context)) logger.info(`Cleared a stale knex migration lock left by a crashed run`);
+  });
+  umzug.on('afterCommand', async () => {
+    const held = lock;
+    lock = undefined;
+    await held?.release();
+  });
+
+  return {
+    umzug,
+    storage,
+    knex: getKnex,
+    close: async () => {
+      await lock?.release();
+      if (knexPromise && !options.knex) await (await knexPromise.catch(() => undefined))?.destroy();
+      knexPromise = undefined;
+    },
+  };
+}
+
+function formatUmzugEvent(m: Record<string, unknown>): string {
+  const event = String(m.event ?? '');
+  const name = m.name ? ` ${String(m.name)}` : '';
+  const took = typeof m.durationSeconds === 'number' ? ` (${m.durationSeconds.toFixed(2)}s)` : '';
+  const message = m.message ? ` ${String(m.message)}` : '';
+  return `== ${event}${name}${took}${message}`;
+}

@@ -1,0 +1,44 @@
+import { redact } from './redact';
+
+/** The small logger every module writes through; every line is passed through `redact`. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export type LogLevel = 'silent' | 'info' | 'debug';
+
+/** Writes info/debug lines to `out` (stdout by default) and warnings to stderr. */
+export function createConsoleLogger(
+  options: { level?: LogLevel; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {},
+): Logger {
+  const level = options.level ?? defaultLevel();
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  return {
+    info: (m) => level !== 'silent' && void out.write(redact(m) + '\n'),
+    warn: (m) => level !== 'silent' && void err.write(redact(`Warning: ${m}`) + '\n'),
+    debug: (m) => level === 'debug' && void out.write(redact(`DEBUG: ${m}`) + '\n'),
+  };
+}
+
+/** LOG_LEVEL=debug|info|silent (SVM_DEBUG=1 is short for debug). */
+export function defaultLevel(env: Record<string, string | undefined> = process.env): LogLevel {
+  if (env.SVM_DEBUG === '1' || env.SVM_DEBUG === 'true') return 'debug';
+  const l = (env.LOG_LEVEL ?? '').toLowerCase();
+  return l === 'debug' || l === 'silent' ? l : 'info';
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, debug() {} };
+
+/** A logger that keeps lines in memory (used by the boot API's result and by tests). */
+export function createMemoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => void lines.push(redact(m)),
+    warn: (m) => void lines.push(redact(`Warning: ${m}`)),
+    debug: () => {},
+  };
+}

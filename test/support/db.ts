@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import knexFactory, { Knex } from 'knex';
+import { parseDatabaseUrl, type ConnectionConfig } from '../../src/config/connection-config';
+import { mysql2Options } from '../../src/db/knex';
+
+/** The server the tests use (set by global-setup.ts). */
+export function serverUrl(): string {
+  const url = process.env.SVM_TEST_DATABASE_URL;
+  if (!url) throw new Error('SVM_TEST_DATABASE_URL is not set: run the tests with `npm test` (jest global setup starts the server).');
+  return url;
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  connection: ConnectionConfig;
+  knex: Knex;
+  /** Environment for child processes that should use this database. */
+  env(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the test server, dropped by drop(). */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const base = parseDatabaseUrl(serverUrl());
+  const name = `svmt_${label.replace(/[^a-z0-9_]/gi, '_').slice(0, 30)}_${randomBytes(3).toString('hex')}`;
+  const admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined }, pool: { min: 0, max: 1 } });
+  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+  await admin.destroy();
+  const connection = { ...base, database: name };
+  const u = new URL(serverUrl());
+  u.pathname = '/' + name;
+  const url = u.toString();
+  const knex = knexFactory({ client: 'mysql2', connection: mysql2Options(connection), pool: { min: 0, max: 4 } });
+  return {
+    name,
+    url,
+    connection,
+    knex,
+    env: (extra = {}) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, ...extra };
+      return env;
+    },
+    drop: async () => {
+      await knex.raw(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
+      await knex.destroy();
+    },
+  };
+}
+
+export { createMemoriesTable, insertSampleMemories } from '../../src/sample/sample-memories';
