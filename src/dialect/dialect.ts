@@ -12,7 +12,7 @@ export interface SparseTarget {
 
 export interface SearchStatement {
   sql: string;
-  bindings: unknown[];
+  bindings: string[];
   /** Converts the row's raw score column into a similarity where larger is better. */
   similarity(raw: unknown): number;
 }

@@ -13,7 +13,7 @@ const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`
  */
 export class PortableJsonDialect implements SparseDialect {
   readonly name = 'portable-json' as const;
-  readonly hasIndex = false;
+  readonly hasIndex: boolean = false;
   readonly maxIndex = 0xffff_ffff;
   readonly columnType = 'JSON';
 
@@ -28,7 +28,7 @@ export class PortableJsonDialect implements SparseDialect {
     return /^(json|longtext)$/i.test(dataType);
   }
 
-  createIndexSql(): undefined {
+  createIndexSql(_t?: SparseTarget): string | undefined {
     return undefined;
   }
 

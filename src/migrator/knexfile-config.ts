@@ -12,21 +12,24 @@ import { listScriptFiles, loadMigrationModule, MIGRATIONS_DIR, SCRIPT_EXTENSION,
  * knex's migration source for the package's migrations: names without extension (the same ledger keys
  * Umzug writes), files from migrations/ as .ts (through a TS loader) or compiled .js.
  */
-export class SparseMigrationSource implements Knex.MigrationSource<ScriptFile> {
+export class SparseMigrationSource implements Knex.MigrationSource<KnexMigrationFile> {
   constructor(private readonly dir = MIGRATIONS_DIR) {}
 
-  async getMigrations(): Promise<ScriptFile[]> {
-    return listScriptFiles(this.dir);
+  async getMigrations(): Promise<KnexMigrationFile[]> {
+    // knex's CLI prints `file` when it lists pending migrations.
+    return listScriptFiles(this.dir).map((f) => ({ ...f, file: f.name }));
   }
 
-  getMigrationName(m: ScriptFile): string {
+  getMigrationName(m: KnexMigrationFile): string {
     return m.name;
   }
 
-  async getMigration(m: ScriptFile): Promise<Knex.Migration> {
+  async getMigration(m: KnexMigrationFile): Promise<Knex.Migration> {
     return loadMigrationModule(m.path);
   }
 }
+
+type KnexMigrationFile = ScriptFile & { file: string };
 
 /** knex CLI commands that change the schema: they run under our advisory lock. */
 const LOCKED = new Set(['migrate:latest', 'migrate:up', 'migrate:down', 'migrate:rollback']);
