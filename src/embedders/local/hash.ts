@@ -1,0 +1,38 @@
+/**
+ * The term hash of the local embedder: 32-bit FNV-1a over the term's UTF-8 bytes, then modulo the index
+ * space. Stable by definition (it is part of the stored data's meaning): never change it; a new scheme
+ * would need a new provider name.
+ */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+export function fnv1a32(text: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.codePointAt(i)!;
+    if (cp > 0xffff) i++; // surrogate pair consumed
+    // UTF-8 encode the code point, byte by byte.
+    if (cp < 0x80) {
+      h = Math.imul(h ^ cp, FNV_PRIME);
+    } else if (cp < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (cp >> 6)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
+    } else if (cp < 0x10000) {
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // lone surrogate: encoded as U+FFFD, as TextEncoder does
+      h = Math.imul(h ^ (0xe0 | (cp >> 12)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
+    } else {
+      h = Math.imul(h ^ (0xf0 | (cp >> 18)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 12) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
+    }
+  }
+  return h >>> 0;
+}
+
+/** The sparse index of a term: fnv1a32(utf8(term)) mod indexSpace. */
+export function termIndex(term: string, indexSpace: number): number {
+  return fnv1a32(term) % indexSpace;
+}
