@@ -3,6 +3,7 @@ import { loadDotenv } from '../config/load-env';
 import { createSparseMigrator } from '../migrator/umzug';
 import { createConsoleLogger } from '../util/logger';
 import { EXIT, formatError, isUsageError } from './errors';
+import { SeedAction } from './seed-action';
 
 /**
  * `npx umzug up|down|pending|executed|create` for this package's migrations, using Umzug's own CLI
@@ -24,8 +25,10 @@ export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promi
         'Schema migrations of sparse-vector-migration (adds sparse_embedding and sparse_embedding_idx). ' +
         'Configure the database with DATABASE_URL or OCEANBASE_* in .env.',
     });
+    const seed = new SeedAction(config, logger);
+    cli.addAction(seed);
     await cli.executeWithoutErrorHandling(argv);
-    return EXIT.ok;
+    return seed.exitCode;
   } catch (err) {
     if (isUsageError(err)) {
       if (err.message) process.stderr.write(err.message.trim() + '\n');

@@ -1,0 +1,57 @@
+import type { Knex } from 'knex';
+import { quoteIdentifier as q } from '../identifiers';
+
+export type SeedStatus = 'running' | 'incomplete' | 'done';
+
+export interface SeedRecord {
+  name: string;
+  status: SeedStatus;
+  runs: number;
+  migrated: number;
+  failed: number;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  last_error: string | null;
+}
+
+/**
+ * The data-seeder ledger, separate from the schema migrations ledger: one row per seeder with its
+ * status ("done" only when no eligible row was left), run count and the last run's figures.
+ */
+export class SeedLedger {
+  constructor(readonly tableName: string) {}
+
+  async ensureTable(knex: Knex): Promise<void> {
+    await knex.raw(
+      `CREATE TABLE IF NOT EXISTS ${q(this.tableName)} (` +
+        'name VARCHAR(255) NOT NULL PRIMARY KEY, status VARCHAR(16) NOT NULL, runs INT NOT NULL DEFAULT 0, ' +
+        'migrated BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0, ' +
+        'last_started_at DATETIME NULL, last_finished_at DATETIME NULL, last_error TEXT NULL)',
+    );
+  }
+
+  async get(knex: Knex, name: string): Promise<SeedRecord | undefined> {
+    if (!(await knex.schema.hasTable(this.tableName))) return undefined;
+    return knex(this.tableName).where({ name }).first();
+  }
+
+  async all(knex: Knex): Promise<SeedRecord[]> {
+    if (!(await knex.schema.hasTable(this.tableName))) return [];
+    return knex(this.tableName).select('*').orderBy('name');
+  }
+
+  async start(knex: Knex, name: string): Promise<void> {
+    await this.ensureTable(knex);
+    await knex.raw(
+      `INSERT INTO ${q(this.tableName)} (name, status, runs, last_started_at) VALUES (?, 'running', 1, NOW()) ` +
+        `ON DUPLICATE KEY UPDATE status = IF(status = 'done', 'done', 'running'), runs = runs + 1, last_started_at = NOW()`,
+      [name],
+    );
+  }
+
+  async finish(knex: Knex, name: string, r: { status: SeedStatus; migrated: number; failed: number; error?: string }): Promise<void> {
+    await knex(this.tableName)
+      .where({ name })
+      .update({ status: r.status, migrated: r.migrated, failed: r.failed, last_finished_at: knex.raw('NOW()'), last_error: r.error ?? null });
+  }
+}

@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+import type { SparseTarget } from '../dialect/dialect';
+import { quoteIdentifier as q } from '../identifiers';
+
+export interface PendingWrite {
+  id: string;
+  /** MD5 of the text the vector was computed from, as read from the server. */
+  hash: string;
+  /** The encoded vector (dialect.encode). */
+  value: string;
+}
+
+/**
+ * Write a batch in one statement: an UPDATE joined with the batch's (id, hash, value) rows. It only
+ * touches rows that are still NULL and whose text still has the hash that was embedded, so a value the
+ * application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
+ * Returns the number of rows written.
+ */
+export async function writeBatch(knex: Knex, t: SparseTarget, items: readonly PendingWrite[], integerId = true): Promise<number> {
+  if (!items.length) return 0;
+  // BIGINT ids travel as strings; CAST keeps the join exact (a string = BIGINT comparison goes through double).
+  const id = integerId ? 'CAST(? AS SIGNED)' : '?';
+  const rows = items.map((_, i) => (i === 0 ? `SELECT ${id} AS id, ? AS h, ? AS v` : `SELECT ${id}, ?, ?`)).join(' UNION ALL ');
+  const bindings = items.flatMap((w) => [w.id, w.hash, w.value]);
+  const [result] = (await knex.raw(
+    `UPDATE ${q(t.table)} AS m JOIN (${rows}) AS x ON m.${q(t.idColumn)} = x.id ` +
+      `SET m.${q(t.sparseColumn)} = x.v ` +
+      `WHERE m.${q(t.sparseColumn)} IS NULL AND MD5(m.${q(t.textColumn)}) = x.h`,
+    bindings,
+  )) as [{ affectedRows: number }];
+  return Number(result.affectedRows ?? 0);
+}
