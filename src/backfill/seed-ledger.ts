@@ -31,13 +31,14 @@ export class SeedLedger {
   }
 
   async get(knex: Knex, name: string): Promise<SeedRecord | undefined> {
-    if (!(await knex.schema.hasTable(this.tableName))) return undefined;
-    return knex(this.tableName).where({ name }).first();
+    return (await this.all(knex)).find((r) => r.name === name);
   }
 
   async all(knex: Knex): Promise<SeedRecord[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
-    return knex(this.tableName).select('*').orderBy('name');
+    const rows: SeedRecord[] = await knex(this.tableName).select('*').orderBy('name');
+    // BIGINT counters arrive as strings (bigNumberStrings); they are far below 2^53.
+    return rows.map((r) => ({ ...r, runs: Number(r.runs), migrated: Number(r.migrated), failed: Number(r.failed) }));
   }
 
   async start(knex: Knex, name: string): Promise<void> {

@@ -1,0 +1,91 @@
+import { resolveConfig, type SparseVectorConfig } from '../../src/config/config';
+import { LocalSparseEmbedder } from '../../src/embedders/local';
+import type { SparseEmbedder } from '../../src/embedders/types';
+import { createSparseMigrator } from '../../src/migrator/umzug';
+import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
+import { silentLogger } from '../../src/util/logger';
+import type { TestDatabase } from './db';
+
+export function portableConfig(db: TestDatabase, extra: Parameters<typeof resolveConfig>[0] = {}): SparseVectorConfig {
+  return resolveConfig({ databaseUrl: db.url, storage: 'json', ...extra }, {});
+}
+
+export async function upgrade(db: TestDatabase, table = 'memories'): Promise<void> {
+  const m = createSparseMigrator({ config: portableConfig(db, { table }), logger: silentLogger });
+  try {
+    await m.umzug.up();
+  } finally {
+    await m.close();
+  }
+}
+
+export interface TableCheck {
+  rows: number;
+  embedded: number;
+  nullEligible: number;
+  nullEmpty: number;
+  /** Rows whose stored vector is not the embedding of their current text. */
+  wrong: string[];
+}
+
+/** Compare every stored vector with the embedding of the row's current text. */
+export async function checkTable(db: TestDatabase, embedder: SparseEmbedder = new LocalSparseEmbedder(), table = 'memories', skip: (id: string) => boolean = () => false): Promise<TableCheck> {
+  const rows: Array<{ id: string; document: string | null; sparse_embedding: string | null }> = await db.knex(table).select('id', 'document', 'sparse_embedding');
+  const check: TableCheck = { rows: rows.length, embedded: 0, nullEligible: 0, nullEmpty: 0, wrong: [] };
+  const toEmbed = rows.filter((r) => r.sparse_embedding !== null && !skip(String(r.id)));
+  const expected = await embedder.embedDocuments(toEmbed.map((r) => r.document ?? ''));
+  toEmbed.forEach((r, i) => {
+    if (!sparseEquals(parsePortableJson(r.sparse_embedding), expected[i])) check.wrong.push(String(r.id));
+  });
+  for (const r of rows) {
+    if (r.sparse_embedding !== null) check.embedded++;
+    else if ((r.document ?? '').trim() === '') check.nullEmpty++;
+    else check.nullEligible++;
+  }
+  return check;
+}
+
+/** An embedder that fails for texts containing `marker` (to test failure isolation). */
+export function failingFor(marker: string, inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
+  return {
+    provider: 'test-failing',
+    model: 'local+faults',
+    maxBatchSize: inner.maxBatchSize,
+    maxIndex: inner.maxIndex,
+    async embedDocuments(texts) {
+      const bad = texts.find((t) => t.includes(marker));
+      if (bad !== undefined) throw new Error(`refused a text containing ${marker}`);
+      return inner.embedDocuments(texts);
+    },
+    embedQuery: (t) => inner.embedQuery(t),
+  };
+}
+
+/** An embedder that takes `ms` per call (to keep a run going while something else happens). */
+export function slowed(ms: number, inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
+  return {
+    provider: inner.provider,
+    model: inner.model,
+    maxBatchSize: inner.maxBatchSize,
+    maxIndex: inner.maxIndex,
+    async embedDocuments(texts) {
+      await new Promise((r) => setTimeout(r, ms));
+      return inner.embedDocuments(texts);
+    },
+    embedQuery: (t) => inner.embedQuery(t),
+  };
+}
+
+/** A writable stream that keeps what is written (optionally claiming to be a terminal). */
+export function captureStream(isTTY = false): NodeJS.WritableStream & { text: string; isTTY: boolean } {
+  const { Writable } = require('node:stream') as typeof import('node:stream');
+  const s = new Writable({
+    write(chunk, _enc, cb) {
+      (s as unknown as { text: string }).text += String(chunk);
+      cb();
+    },
+  }) as unknown as NodeJS.WritableStream & { text: string; isTTY: boolean };
+  s.text = '';
+  s.isTTY = isTTY;
+  return s;
+}
