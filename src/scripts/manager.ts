@@ -1,0 +1,115 @@
+import { SvmError } from '../errors';
+import { createConsoleLogger } from '../util/logger';
+import { CATEGORY_TITLES, type ScriptCategory, type ScriptContext, type ScriptDefinition, type ScriptParameter, type ScriptParams } from './registry';
+import { SCRIPTS } from './scripts';
+
+const RULE = '='.repeat(70);
+const THIN = '-'.repeat(70);
+
+export function findScript(name: string): ScriptDefinition {
+  const s = SCRIPTS.find((x) => x.name === name);
+  if (!s) {
+    throw new SvmError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, { hint: `Available scripts: ${SCRIPTS.map((x) => x.name).join(', ')}.` });
+  }
+  return s;
+}
+
+/** `list`: scripts grouped by category, as powermem's ScriptManager prints them. */
+export function formatScriptList(): string[] {
+  const lines = [RULE, 'sparse-vector-migration Available Scripts', RULE];
+  for (const category of Object.keys(CATEGORY_TITLES) as ScriptCategory[]) {
+    const scripts = SCRIPTS.filter((s) => s.category === category);
+    if (!scripts.length) continue;
+    lines.push('', `【${CATEGORY_TITLES[category]}】`, THIN);
+    for (const s of scripts) lines.push(`  • ${s.name}`, `    ${s.description}`);
+  }
+  lines.push('', RULE);
+  return lines;
+}
+
+function formatParameter(p: ScriptParameter): string {
+  const range = p.range ? `, ${p.range.min}..${p.range.max === Number.MAX_SAFE_INTEGER ? '∞' : p.range.max}` : '';
+  const def = p.default !== undefined ? `, default: ${String(p.default)}` : '';
+  return `  ${p.name} (${p.type}${range}) (${p.required ? 'required' : 'optional'}${def})\n      ${p.description}`;
+}
+
+/** `info <script>`: category, description and every parameter with type, default and whether it is required. */
+export function formatScriptInfo(name: string): string[] {
+  const s = findScript(name);
+  const lines = [RULE, `Script: ${s.name}`, RULE, `Category: ${s.category}`, `Description: ${s.description}`, '', THIN, 'Parameters:', THIN];
+  lines.push('  config (object) (from .env / environment, or passed programmatically)');
+  for (const p of s.parameters) lines.push(formatParameter(p));
+  return lines;
+}
+
+function describeAccepted(s: ScriptDefinition): string {
+  return s.parameters.length ? s.parameters.map((p) => `--${p.name.replace(/_/g, '-')} (${p.type})`).join(', ') : 'none';
+}
+
+/** Validate and convert raw parameters (strings from the CLI, or typed values) against the script's list. */
+export function parseScriptParams(s: ScriptDefinition, raw: Record<string, unknown>): ScriptParams {
+  const out: ScriptParams = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = key.replace(/-/g, '_');
+    const p = s.parameters.find((x) => x.name === name);
+    if (!p) {
+      throw new SvmError('SCRIPT_PARAMETER', `Unknown parameter '${key}' for script '${s.name}'.`, { hint: `Accepted: ${describeAccepted(s)}.` });
+    }
+    out[name] = convert(s, p, value);
+  }
+  for (const p of s.parameters) {
+    if (out[p.name] === undefined && p.default !== undefined) out[p.name] = p.default;
+    if (out[p.name] === undefined && p.required) throw new SvmError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
+  }
+  return out;
+}
+
+function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): string | number | boolean {
+  const bad = (why: string) =>
+    new SvmError('SCRIPT_PARAMETER', `Parameter '${p.name}' of script '${s.name}' ${why} (got ${JSON.stringify(value)}).`, {
+      hint: `Expected ${p.type}${p.range ? ` from ${p.range.min} to ${p.range.max}` : ''}. Accepted parameters: ${describeAccepted(s)}.`,
+    });
+  switch (p.type) {
+    case 'bool': {
+      if (typeof value === 'boolean') return value;
+      const v = String(value).toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      throw bad('must be true or false');
+    }
+    case 'int':
+    case 'float': {
+      const text = String(value).trim();
+      const n = typeof value === 'number' ? value : p.type === 'int' ? (/^[+-]?\d+$/.test(text) ? Number(text) : NaN) : /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+      if (!Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n))) throw bad(`must be ${p.type === 'int' ? 'a whole number' : 'a number'}`);
+      if (p.range && (n < p.range.min || n > p.range.max)) throw bad(`is out of range`);
+      return n;
+    }
+    default:
+      if (typeof value !== 'string' || value === '') throw bad('must be a non-empty string');
+      return value;
+  }
+}
+
+export interface RunScriptOptions extends Omit<ScriptContext, 'logger'> {
+  logger?: ScriptContext['logger'];
+}
+
+/** Run a script with the guide's framing lines; failures end with "✗ Script '…' execution failed" and rethrow. */
+export async function runScript(name: string, params: Record<string, unknown>, options: RunScriptOptions): Promise<unknown> {
+  const s = findScript(name);
+  const parsed = parseScriptParams(s, params);
+  const out = options.out;
+  const logger = options.logger ?? createConsoleLogger({ out });
+  out.write(`Preparing to execute script: ${s.name}\nDescription: ${s.description}\n`);
+  try {
+    const result = await s.run(parsed, { ...options, logger });
+    out.write(`\n✓ Script '${s.name}' executed successfully!\n`);
+    return result;
+  } catch (err) {
+    out.write(`\n✗ Script '${s.name}' execution failed\n`);
+    throw err;
+  }
+}
+
+export { SCRIPTS };
