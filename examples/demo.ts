@@ -4,7 +4,8 @@
  *     (portable JSON storage, since MariaDB has no native sparse vectors);
  *  2. create a sample `memories` table with a few hundred rows if there is none;
  *  3. run the schema upgrade (the same migration Umzug and knex run, under the same lock and ledger);
- *  4. show the ledger and the table's new column.
+ *  4. backfill the embeddings with the seeder (local embedder unless configured otherwise);
+ *  5. search, and show the ledgers.
  */
 import { resolveConfig } from '../src/config/config';
 import { describeConnection } from '../src/config/connection-config';
@@ -18,6 +19,9 @@ import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-
 import { tableExists } from '../src/schema/inspect';
 import { createConsoleLogger } from '../src/util/logger';
 import { formatError } from '../src/cli/errors';
+import { runSeeder } from '../src/backfill';
+import { sparseSearch } from '../src/search/sparse-search';
+import { SeedLedger } from '../src/backfill/seed-ledger';
 
 async function main(): Promise<number> {
   loadDotenv();
@@ -51,6 +55,19 @@ async function main(): Promise<number> {
     }
     console.log(`\nApplied now: ${result.applied.join(', ') || '(nothing: already up to date)'}`);
 
+    console.log(`\n${line}\nBackfill (seeder 20250601000100_backfill_sparse_vector)\n${line}`);
+    const backfill = await runSeeder({ config, workers: 3, delaySeconds: 0, rerun: true, knex });
+    if (!backfill.ok) {
+      console.error(formatError(backfill.error ?? new Error(`${backfill.failed} rows failed`)));
+      return 1;
+    }
+
+    const query = 'who is allergic to peanuts?';
+    console.log(`\n${line}\nSparse search: "${query}"\n${line}`);
+    for (const [i, hit] of (await sparseSearch({ config, query, limit: 5, knex })).entries()) {
+      console.log(`  ${i + 1}. [${hit.score.toFixed(3)}] ${hit.text.slice(0, 70)}`);
+    }
+
     console.log(`\n${line}\nLedger (${config.migrationsTable})\n${line}`);
     for (const r of await new KnexLedgerStorage(config.migrationsTable).rows(knex)) {
       console.log(`  batch ${r.batch}  ${r.name}  ${r.migration_time}`);
@@ -60,7 +77,10 @@ async function main(): Promise<number> {
       [config.table, config.sparseColumn],
     );
     console.log(`\nColumn ${config.table}.${cols[0]?.c ?? config.sparseColumn}: ${cols[0]?.t ?? 'missing'}`);
-    console.log('\nNext: backfill the embeddings with `npx umzug seed` (or `npx sparse-vector run migrate-sparse-vector`).');
+    for (const r of await new SeedLedger(config.seedsTable).all(knex)) {
+      console.log(`Seeds ledger (${config.seedsTable}): ${r.name} ${r.status}, runs ${r.runs}, last run embedded ${r.migrated}, failed ${r.failed}`);
+    }
+    console.log('\nDone. Try: npx sparse-vector verify   (with DATABASE_URL=$(bash scripts/db.sh url) SPARSE_VECTOR_STORAGE=json)');
     return 0;
   } finally {
     await knex.destroy();

@@ -1,0 +1,91 @@
+/**
+ * The guide's "Complete Migration Example", in TypeScript:
+ * list the scripts, show their details, upgrade the schema, test the backfill with a dry run,
+ * run it, and verify with a search (DEBUG logging shows the sparse query).
+ *
+ *   node dist/examples/complete-migration.js [--create-sample] [--yes]
+ *
+ * Uses DATABASE_URL / OCEANBASE_* (from .env or the environment); with neither set it starts the
+ * project's local MariaDB. On MariaDB/MySQL, portable mode (SPARSE_VECTOR_STORAGE=json) is used unless
+ * you set SPARSE_VECTOR_STORAGE yourself. --yes runs the formal migration without asking.
+ */
+import readline from 'node:readline';
+import { resolveConfig } from '../src/config/config';
+import { loadDotenv } from '../src/config/load-env';
+import { createKnex } from '../src/db/knex';
+import { detectServer } from '../src/db/server-info';
+import { formatError } from '../src/cli/errors';
+import { startLocalServer } from '../src/local-server';
+import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
+import { tableExists } from '../src/schema/inspect';
+import { formatScriptInfo, formatScriptList, runScript } from '../src/scripts/manager';
+import { sparseSearch } from '../src/search/sparse-search';
+import { createConsoleLogger } from '../src/util/logger';
+
+const banner = (title: string) => console.log(`\n${'='.repeat(60)}\n${title}\n${'='.repeat(60)}`);
+
+async function ask(question: string): Promise<string> {
+  if (!process.stdin.isTTY) return '';
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  return new Promise((resolve) => rl.question(question, (a) => (rl.close(), resolve(a))));
+}
+
+async function main(): Promise<number> {
+  loadDotenv();
+  if (!process.env.DATABASE_URL && !process.env.OCEANBASE_HOST) process.env.DATABASE_URL = startLocalServer();
+  // 1. List available scripts
+  banner('Step 1: List Available Scripts');
+  console.log(formatScriptList().join('\n'));
+
+  // 2. View script details
+  banner('Step 2: View Script Details');
+  console.log(formatScriptInfo('upgrade-sparse-vector').join('\n'));
+  console.log(formatScriptInfo('migrate-sparse-vector').join('\n'));
+
+  // 3. Load configuration (portable mode on MariaDB/MySQL unless chosen explicitly)
+  let config = resolveConfig();
+  const probe = createKnex(config.connection!, { pool: 1 });
+  try {
+    const server = await detectServer(probe);
+    if (!process.env.SPARSE_VECTOR_STORAGE && (server.product === 'mariadb' || server.product === 'mysql')) {
+      config = resolveConfig({ storage: 'json' });
+      console.log(`\n${server.product} detected: using portable mode (SPARSE_VECTOR_STORAGE=json).`);
+    }
+    if (process.argv.includes('--create-sample') && !(await tableExists(probe, config.table))) {
+      await createMemoriesTable(probe, config.table);
+      await insertSampleMemories(probe, { table: config.table, count: 300 });
+      console.log(`Created the sample table '${config.table}' with 300 memories.`);
+    }
+  } finally {
+    await probe.destroy();
+  }
+  const out = process.stdout;
+
+  // 4. Run the upgrade script
+  banner('Step 3: Run Schema Upgrade Script');
+  await runScript('upgrade-sparse-vector', {}, { config, out });
+
+  // 5-6. Test the migration (dry run)
+  banner('Step 4: Test Migration (dry-run)');
+  await runScript('migrate-sparse-vector', { dry_run: true }, { config, out });
+
+  // 7. Formal migration
+  banner('Step 5: Run Data Migration Script (Optional)');
+  const go = process.argv.includes('--yes') || /^y/i.test(await ask('Execute formal migration? (y/N): '));
+  if (go) await runScript('migrate-sparse-vector', { batch_size: 100, workers: 3 }, { config, out });
+  else console.log('Skipped (pass --yes, or answer y on a terminal).');
+
+  // 8. Verify search, with DEBUG logging
+  banner('Step 6: Verify Search');
+  const results = await sparseSearch({ config, query: 'test query', limit: 10, logger: createConsoleLogger({ level: 'debug' }) });
+  console.log(`Search returned ${results.length} results`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(formatError(err));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { checkTable } from '../support/backfill';
+import { ROOT, run } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/db';
+
+const example = (name: string, args: string[], env: NodeJS.ProcessEnv) =>
+  run(process.execPath, [path.join(ROOT, 'dist', 'examples', `${name}.js`), ...args], { env, timeoutMs: 120_000 });
+
+describe('examples run against the local server', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('examples');
+  });
+  afterAll(async () => db.drop());
+
+  test('complete-migration: list, info, upgrade, dry run, migrate, verify search', async () => {
+    const env = db.env();
+    delete env.SPARSE_VECTOR_STORAGE;
+    const r = await example('complete-migration', ['--create-sample', '--yes'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const step of ['Step 1: List Available Scripts', 'Step 3: Run Schema Upgrade Script', 'Step 4: Test Migration (dry-run)', 'Step 6: Verify Search']) {
+      expect(r.stdout).toContain(step);
+    }
+    expect(r.stdout).toContain('mariadb detected: using portable mode (SPARSE_VECTOR_STORAGE=json).');
+    expect(r.stdout).toContain("✓ Script 'migrate-sparse-vector' executed successfully!");
+    expect(r.stdout).toContain('DEBUG: Executing sparse vector search query with sparse_vector:');
+    expect(r.stdout).toMatch(/Search returned \d+ results/);
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+  });
+
+  test('boot: migrations at start, background backfill, clean shutdown', async () => {
+    await db.knex('memories').update({ sparse_embedding: null });
+    await db.knex('sparse_vector_seeds').update({ status: 'incomplete' });
+    const r = await example('boot', ['--run-for', '10000'], db.env({ SPARSE_VECTOR_STORAGE: 'json' }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[boot] migrations: applied 0 (none), already applied 1');
+    expect(r.stdout).toMatch(/\[boot\] serving on http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stdout).toMatch(/\[boot\] backfill finished: \d+ embedded, 0 failed, 0 still NULL/);
+    expect(r.stdout).toContain('[boot] shut down cleanly');
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+  });
+});
