@@ -19,8 +19,6 @@ export interface SparseVectorOptions {
   maxIndex?: number;
 }
 
-const MAX_FLOAT32 = 3.4028234663852886e38;
-
 function invalid(message: string): SvmError {
   return new SvmError('SPARSE_VECTOR_INVALID', message);
 }
@@ -43,7 +41,8 @@ function checkWeight(weight: unknown, where: string): number {
   if (typeof weight !== 'number' || !Number.isFinite(weight)) {
     throw invalid(`Sparse vector weight ${String(weight)} at ${where} is not a finite number.`);
   }
-  if (Math.abs(weight) > MAX_FLOAT32) throw invalid(`Sparse vector weight ${weight} at ${where} does not fit in a float32.`);
+  // Values that round to the largest float32 (e.g. its shortest text 3.4028235e38) are fine; beyond that, float32 overflows.
+  if (!Number.isFinite(Math.fround(weight))) throw invalid(`Sparse vector weight ${weight} at ${where} does not fit in a float32.`);
   return weight;
 }
 
