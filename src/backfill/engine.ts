@@ -47,6 +47,8 @@ export interface BackfillSummary {
 const MAX_LISTED_FAILURES = 1000;
 const RETRYABLE_DB = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED']);
 
+const FATAL_EMBEDDER_ERRORS = new Set<string>(['EMBEDDER_AUTH', 'EMBEDDER_CONFIG']);
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Context shared by the batches of one run. */
@@ -210,6 +212,8 @@ async function processRows(run: Run, rows: PendingRow[], result: { migrated: num
   try {
     vectors = await embedWithRetry(run, rows.map((r) => r.text));
   } catch (err) {
+    // A rejected key or a bad configuration fails every row alike: stop the run instead of bisecting.
+    if (FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
     if (rows.length === 1) {
       fail(run, rows[0], err, result);
       return;
@@ -244,7 +248,7 @@ async function embedWithRetry(run: Run, texts: string[]): Promise<SparseVector[]
       if (vectors.length !== texts.length) throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${vectors.length} vectors for ${texts.length} texts.`);
       return vectors;
     } catch (err) {
-      if (attempt >= run.attempts) throw err;
+      if (attempt >= run.attempts || FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
       await sleep(100 * 2 ** (attempt - 1));
     }
   }

@@ -47,6 +47,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The most specific reason of a fetch failure: a system error code (ECONNREFUSED...) or a message. */
+function networkCause(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const x = e as { code?: string; errors?: unknown[]; cause?: unknown; message?: string };
+    if (typeof x.code === 'string' && x.code !== 'UND_ERR_SOCKET') return x.code;
+    e = x.errors?.[0] ?? x.cause;
+    if (!e) return x.message ?? 'unknown error';
+  }
+  return (err as Error).message;
+}
+
 class Retryable extends Error {
   constructor(
     readonly error: SvmError,
@@ -95,7 +107,7 @@ async function attemptOnce(url: string, headers: Record<string, string>, body: u
     if (timeout.aborted) {
       throw new Retryable(new SvmError('EMBEDDER_TIMEOUT', `${options.service} did not answer within ${options.timeoutMs} ms.`, { hint: 'Raise SPARSE_EMBEDDER_TIMEOUT_MS or check the service.' }));
     }
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    const cause = networkCause(err);
     throw new Retryable(new SvmError('EMBEDDER_NETWORK', redact(`Could not reach ${options.service} at ${new URL(url).origin}: ${cause}.`), { hint: 'Check SPARSE_EMBEDDER_BASE_URL and the network.' }));
   }
   let parsed: unknown;
