@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LocalSparseEmbedder } from '../embedders/local';
+
+/**
+ * A test peer (for tests and benchmarks, never for production) that speaks the wire formats of DashScope's native embedding endpoint (flavor "qwen") and
+ * Hugging Face TEI's /embed_sparse (flavor "tei"), including their error responses. Our client code runs
+ * unmodified against it. By default each text's vector is the local embedder's, so callers can check that
+ * every row got the embedding of its own text.
+ */
+export interface RecordedRequest {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  at: number;
+}
+
+export type ScriptedResponse =
+  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number }
+  | 'default';
+
+export interface FakeServerOptions {
+  flavor: 'qwen' | 'tei';
+  /** Added to every response. */
+  latencyMs?: number;
+  /** Probability of a 500 answer (deterministic RNG seeded with `seed`). */
+  failureRate?: number;
+  seed?: number;
+  /** Responses for the first requests, in order; after them the default behaviour. */
+  script?: ScriptedResponse[];
+  /** Vector entries for a text (default: the local embedder's document vector). */
+  vectorFor?: (text: string) => Array<[number, number]>;
+  /** Key that is accepted (others get 401); undefined accepts any. */
+  apiKey?: string;
+  /** Shuffle text_index order in qwen answers. */
+  shuffle?: boolean;
+}
+
+export interface FakeEmbeddingServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startFakeEmbeddingServer(options: FakeServerOptions): Promise<FakeEmbeddingServer> {
+  const local = new LocalSparseEmbedder();
+  const vectorFor = options.vectorFor ?? ((t: string) => {
+    const v = local.embed(t, 'document');
+    return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
+  });
+  const script = [...(options.script ?? [])];
+  const requests: RecordedRequest[] = [];
+  let rng = (options.seed ?? 7) >>> 0;
+  const random = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const server = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      try {
+        body = JSON.parse(data);
+      } catch {
+        body = data;
+      }
+      requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
+      const send = (status: number, payload: unknown, headers: Record<string, string> = {}, raw?: string, delay = 0) =>
+        setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(raw ?? JSON.stringify(payload));
+        }, (options.latencyMs ?? 0) + delay);
+      const step = script.shift();
+      if (step && step !== 'default') return send(step.status, step.body, step.headers, step.raw, step.delayMs);
+      if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+        return options.flavor === 'qwen'
+          ? send(401, { code: 'InvalidApiKey', message: 'Invalid API-key provided.', request_id: 'fake-1' })
+          : send(401, { error: 'Unauthorized', error_type: 'Unauthorized' });
+      }
+      if (options.failureRate && random() < options.failureRate) {
+        return options.flavor === 'qwen'
+          ? send(500, { code: 'InternalError', message: 'Internal server error', request_id: 'fake-2' })
+          : send(503, { error: 'Model is overloaded', error_type: 'Overloaded' });
+      }
+      if (options.flavor === 'qwen') {
+        if (req.url !== '/api/v1/services/embeddings/text-embedding/text-embedding') return send(404, { code: 'NotFound', message: 'no such path' });
+        const texts: string[] = body?.input?.texts ?? [];
+        let embeddings = texts.map((t, i) => ({ text_index: i, sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })) }));
+        if (options.shuffle) embeddings = embeddings.reverse();
+        return send(200, { output: { embeddings }, usage: { total_tokens: texts.join('').length }, request_id: 'fake-ok' });
+      }
+      if (req.url !== '/embed_sparse') return send(404, { error: 'Not Found', error_type: 'NotFound' });
+      const inputs: string[] = Array.isArray(body?.inputs) ? body.inputs : [body?.inputs];
+      return send(200, inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value }))));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
