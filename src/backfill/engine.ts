@@ -10,6 +10,7 @@ import { SvmError } from '../errors';
 import { columnInfo } from '../schema/inspect';
 import { openSchemaContext, readSchemaState } from '../schema/sparse-schema';
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
+import { failpoint } from '../util/failpoint';
 import { redact } from '../util/redact';
 import { checkBackfillNumbers, DEFAULTS, type BackfillOptions } from './options';
 import { duration, n } from './progress/format';
@@ -236,6 +237,7 @@ async function processRows(run: Run, rows: PendingRow[], result: { migrated: num
     result.migrated += writes.length;
     return;
   }
+  await failpoint('backfill:before-write');
   const written = await writeWithRetry(run, writes);
   result.migrated += written;
   result.skipped += writes.length - written;

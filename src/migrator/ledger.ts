@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { UmzugStorage } from 'umzug';
 import { quoteIdentifier as q } from '../identifiers';
+import { failpoint } from '../util/failpoint';
 
 /**
  * The migrations ledger, in knex's own format (`<table>`: id, name, batch, migration_time, and
@@ -53,6 +54,7 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
       const row = await knex(this.tableName).max({ b: 'batch' }).first();
       this.runBatch = Number(row?.b ?? 0) + 1;
     }
+    await failpoint('ledger:before-insert');
     await knex(this.tableName).insert({ name, batch: this.runBatch, migration_time: new Date() });
   }
 

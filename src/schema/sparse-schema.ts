@@ -5,6 +5,7 @@ import { detectServer } from '../db/server-info';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { selectDialect } from '../dialect/select-dialect';
 import type { Logger } from '../util/logger';
+import { failpoint } from '../util/failpoint';
 import { columnInfo, currentDatabase, indexExists, tableExists } from './inspect';
 
 /** The target table and the dialect for the server the knex instance talks to. */
@@ -120,6 +121,7 @@ export async function upgradeSparseSchema(ctx: SparseSchemaContext, log: Logger)
     }
     log.info(`${target.sparseColumn} column added successfully`);
   }
+  await failpoint('upgrade:after-add-column');
 
   const indexSql = dialect.createIndexSql(target);
   if (!indexSql) {
@@ -139,6 +141,7 @@ export async function upgradeSparseSchema(ctx: SparseSchemaContext, log: Logger)
     log.info(`${target.sparseIndex} created successfully`);
   }
   log.info(`Sparse vector upgrade completed successfully for table '${target.table}'`);
+  await failpoint('upgrade:before-ledger');
   return report;
 }
 
@@ -164,6 +167,7 @@ export async function downgradeSparseSchema(ctx: SparseSchemaContext, log: Logge
     report.indexDropped = true;
     report.statements.push(sql);
   }
+  await failpoint('downgrade:before-drop-column');
   if (await columnInfo(knex, target.table, target.sparseColumn)) {
     const sql = dialect.dropColumnSql(target);
     log.info(`Dropping ${target.sparseColumn} column from table '${target.table}'`);

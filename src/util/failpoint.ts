@@ -1,0 +1,17 @@
+/**
+ * Failpoints for crash and fault tests: named places where a test can stop or slow the process.
+ * SVM_FAILPOINT=<name> makes the process announce "FAILPOINT <name>" on stderr and wait there (to be
+ * killed); SVM_FAILPOINT=<name>:<ms> waits that long and then goes on. Without the variable, a failpoint
+ * costs one comparison.
+ */
+export async function failpoint(name: string): Promise<void> {
+  const spec = process.env.SVM_FAILPOINT;
+  if (!spec) return;
+  const [point, ms] = spec.split(':');
+  if (point !== name) return;
+  process.stderr.write(`FAILPOINT ${name}\n`);
+  await new Promise<void>((resolve) => {
+    if (ms !== undefined) setTimeout(resolve, Number(ms));
+    else setInterval(() => {}, 60_000); // wait to be killed
+  });
+}
