@@ -1,4 +1,4 @@
-import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
+import type { SparseVector } from '../sparse/sparse-vector';
 import { termIndex } from './local/hash';
 import { tokenize, type Term } from './local/tokenize';
 import type { EmbedderConfig, SparseEmbedder } from './types';
@@ -12,7 +12,7 @@ export const DEFAULT_INDEX_SPACE = 500_000;
 /**
  * `local`: the default sparse embedder. In-process, no key, no network, deterministic.
  * Document weight of a term = BM25 term saturation tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen));
- * query weight = the term's (summed) weight, so the inner product of a query and a document is a BM25-like
+ * rounded to 4 significant digits; query weight = the term's (summed) weight, so the inner product of a query and a document is a BM25-like
  * score without IDF. Terms are hashed into [0, indexSpace) (see local/hash.ts); colliding terms add up.
  */
 export class LocalSparseEmbedder implements SparseEmbedder {
@@ -45,10 +45,19 @@ export class LocalSparseEmbedder implements SparseEmbedder {
       tf.set(i, (tf.get(i) ?? 0) + weight);
       length += weight;
     }
-    if (mode === 'query') return createSparseVector(tf);
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
-    const weights = new Map<number, number>();
-    for (const [i, f] of tf) weights.set(i, (f * (BM25_K1 + 1)) / (f + norm));
-    return createSparseVector(weights);
+    const indices = Uint32Array.from(tf.keys()).sort();
+    const values = new Float32Array(indices.length);
+    for (let k = 0; k < indices.length; k++) {
+      const f = tf.get(indices[k])!;
+      values[k] = mode === 'query' ? f : quantize((f * (BM25_K1 + 1)) / (f + norm));
+    }
+    // Indices are distinct hash buckets in [0, indexSpace) and weights finite: valid by construction.
+    return { indices, values };
   }
+}
+
+/** Document weights keep 4 significant digits: enough for ranking, and short to store. */
+export function quantize(w: number): number {
+  return Number(w.toPrecision(4));
 }

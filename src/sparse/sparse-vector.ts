@@ -87,7 +87,10 @@ export function checkIndexLimit(v: SparseVector, maxIndex: number): SparseVector
 export function formatFloat32(x: number): string {
   const f = Math.fround(x);
   if (f === 0) return '0';
-  for (let p = 1; p <= 9; p++) {
+  // Short values (0.5, 2, 0.25) are their own shortest text; others need 6 to 9 significant digits.
+  const plain = String(f);
+  if (plain.length <= 8) return plain;
+  for (let p = 6; p <= 9; p++) {
     const s = Number(f.toPrecision(p));
     if (Math.fround(s) === f) return String(s);
   }

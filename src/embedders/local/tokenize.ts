@@ -1,7 +1,9 @@
 /**
- * Unicode-aware tokenisation for the local embedder: NFKC + lower case, Intl.Segmenter word boundaries
- * (ICU's dictionary segmentation for Chinese and Japanese), stopwords, a light English suffix stripper,
- * and, for CJK words, their single characters as extra (weaker) terms so partial matches still count.
+ * Unicode-aware tokenisation for the local embedder: NFKC + lower case; runs of CJK characters (Han, kana,
+ * Hangul) are split into words by Intl.Segmenter (ICU's dictionary segmentation), everything else into
+ * words by WORD below (letters and digits, with inner apostrophes); then stopwords, a light English
+ * suffix stripper, and, for CJK words, their single characters as extra (weaker) terms so partial matches
+ * still count. This definition is part of the stored vectors' meaning: do not change it.
  */
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
@@ -20,6 +22,8 @@ const ZH_STOPWORDS = new Set(
 );
 
 const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/;
+const CJK_RUNS = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+/g;
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
 
 export interface Term {
   term: string;
@@ -39,21 +43,33 @@ function stem(word: string): string {
   return word;
 }
 
-export function tokenize(text: string, out: Term[] = []): Term[] {
-  const normalised = text.normalize('NFKC').toLowerCase();
-  for (const seg of segmenter.segment(normalised)) {
+function addWords(text: string, out: Term[]): void {
+  for (const m of text.matchAll(WORD)) {
+    const word = m[0];
+    if (!EN_STOPWORDS.has(word)) out.push({ term: stem(word), weight: 1 });
+  }
+}
+
+function addCjkRun(run: string, out: Term[]): void {
+  for (const seg of segmenter.segment(run)) {
     if (!seg.isWordLike) continue;
     const word = seg.segment;
-    if (CJK.test(word)) {
-      if (!ZH_STOPWORDS.has(word)) out.push({ term: word, weight: 1 });
-      const chars = Array.from(word);
-      if (chars.length > 1) {
-        for (const ch of chars) if (CJK.test(ch) && !ZH_STOPWORDS.has(ch)) out.push({ term: ch, weight: CJK_CHAR_WEIGHT });
-      }
-    } else {
-      if (EN_STOPWORDS.has(word)) continue;
-      out.push({ term: stem(word), weight: 1 });
+    if (!ZH_STOPWORDS.has(word)) out.push({ term: word, weight: 1 });
+    const chars = Array.from(word);
+    if (chars.length > 1) {
+      for (const ch of chars) if (CJK.test(ch) && !ZH_STOPWORDS.has(ch)) out.push({ term: ch, weight: CJK_CHAR_WEIGHT });
     }
   }
+}
+
+export function tokenize(text: string, out: Term[] = []): Term[] {
+  const normalised = text.normalize('NFKC').toLowerCase();
+  let last = 0;
+  for (const m of normalised.matchAll(CJK_RUNS)) {
+    if (m.index! > last) addWords(normalised.slice(last, m.index), out);
+    addCjkRun(m[0], out);
+    last = m.index! + m[0].length;
+  }
+  if (last < normalised.length) addWords(normalised.slice(last), out);
   return out;
 }
