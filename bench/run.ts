@@ -142,7 +142,7 @@ async function benchRemote(baseUrl: string): Promise<void> {
   const remote: Record<string, unknown> = {};
   try {
     for (const workers of [1, 2, 4, 8]) {
-      const n = 400 * workers;
+      const n = 1000 * workers;
       const { url, knex } = await databaseFor(baseUrl, 'svm_bench_remote');
       try {
         await createMemoriesTable(knex);

@@ -66,6 +66,8 @@ interface Run {
   failures: BackfillFailure[];
   failuresFile?: number;
   onProgress?: (p: BackfillProgress) => void;
+  /** Each worker's write in flight (see processBatch). */
+  writes: Array<Promise<void> | undefined>;
 }
 
 /**
@@ -114,6 +116,7 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex }): P
       failures: [],
       failuresFile: options.failuresFile ? fs.openSync(options.failuresFile, 'a') : undefined,
       onProgress: options.onProgress,
+      writes: new Array(workers).fill(undefined),
     };
     if (dryRun) renderer.line(`[DRY RUN] Mode enabled - will only test with ${n(cap!)} records (nothing is written)`);
     renderer.line(`Total records to migrate: ${n(total)}${options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : ''}`);
@@ -130,7 +133,8 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex }): P
     let taken = 0;
     let size = batchSize;
     while (!options.signal?.aborted && !fatal) {
-      await queue.onSizeLessThan(1);
+      // Keep one batch read ahead of each worker, so a worker never waits for the reader.
+      await queue.onSizeLessThan(workers);
       if (options.signal?.aborted || fatal) break;
       const want = cap === undefined ? size : Math.min(size, cap - taken);
       if (want <= 0) break;
@@ -153,6 +157,8 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex }): P
       });
     }
     await queue.onIdle();
+    // Settle every pipelined write; the first failure is the run's error.
+    for (const w of run.writes) await w?.catch((err: Error) => void (fatal ??= err));
     const stopped = !!options.signal?.aborted && !fatal;
     const final = tracker.snapshot(true);
     renderer.finish(final);
@@ -199,16 +205,37 @@ async function waitForQuietServer(knex: Knex, threshold: number, signal: AbortSi
 }
 
 /** Embed, validate and write one batch; failures are isolated to the rows that cause them. */
+/**
+ * Embed and validate one batch (failures isolated to the rows that cause them), then write all its valid
+ * vectors in one statement. The write is pipelined: the worker's slot is free for its next batch while the
+ * write runs, and the worker's next write first waits for this one, so at most one write per worker is in
+ * flight. Returns when the batch is embedded; `run.writes` holds the pending write.
+ */
 async function processBatch(run: Run, rows: PendingRow[], worker: number): Promise<void> {
   const result = { migrated: 0, failed: 0, skipped: 0 };
-  await processRows(run, rows, result);
-  run.tracker.record(worker, result);
-  const snap = run.tracker.snapshot();
-  run.renderer.update(snap);
-  run.onProgress?.(snap);
+  const writes: PendingWrite[] = [];
+  await embedRows(run, rows, writes, result);
+  const previous = run.writes[worker];
+  const write = (async () => {
+    await previous;
+    if (run.dryRun) result.migrated += writes.length;
+    else if (writes.length) {
+      await failpoint('backfill:before-write');
+      const written = await writeWithRetry(run, writes);
+      result.migrated += written;
+      result.skipped += writes.length - written;
+    }
+    run.tracker.record(worker, result);
+    const snap = run.tracker.snapshot();
+    run.renderer.update(snap);
+    run.onProgress?.(snap);
+  })();
+  void write.catch(() => undefined); // awaited later (next batch of this worker, or the end of the run)
+  run.writes[worker] = write;
+  await previous; // back-pressure: a worker never has two writes queued
 }
 
-async function processRows(run: Run, rows: PendingRow[], result: { migrated: number; failed: number; skipped: number }): Promise<void> {
+async function embedRows(run: Run, rows: PendingRow[], writes: PendingWrite[], result: { failed: number }): Promise<void> {
   let vectors: SparseVector[];
   try {
     vectors = await embedWithRetry(run, rows.map((r) => r.text));
@@ -221,11 +248,10 @@ async function processRows(run: Run, rows: PendingRow[], result: { migrated: num
     }
     // Split to isolate the rows the embedder rejects.
     const mid = Math.ceil(rows.length / 2);
-    await processRows(run, rows.slice(0, mid), result);
-    await processRows(run, rows.slice(mid), result);
+    await embedRows(run, rows.slice(0, mid), writes, result);
+    await embedRows(run, rows.slice(mid), writes, result);
     return;
   }
-  const writes: PendingWrite[] = [];
   rows.forEach((row, i) => {
     try {
       writes.push({ id: row.id, hash: row.hash, value: run.dialect.encode(checkIndexLimit(vectors[i], run.dialect.maxIndex)) });
@@ -233,14 +259,6 @@ async function processRows(run: Run, rows: PendingRow[], result: { migrated: num
       fail(run, row, err, result);
     }
   });
-  if (run.dryRun) {
-    result.migrated += writes.length;
-    return;
-  }
-  await failpoint('backfill:before-write');
-  const written = await writeWithRetry(run, writes);
-  result.migrated += written;
-  result.skipped += writes.length - written;
 }
 
 async function embedWithRetry(run: Run, texts: string[]): Promise<SparseVector[]> {
