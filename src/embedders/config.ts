@@ -1,119 +1,172 @@
 import { SvmError } from '../errors';
-import { registerSecret } from '../util/redact';
-import type { EmbedderConfig, EmbedderProvider } from './types';
+import { redact, registerSecret } from '../util/redact';
+import { EMBEDDER_PROVIDERS, findProvider } from './providers';
+import type { ConfigCheck, EmbedderConfig } from './types';
 
-/** Providers accepted by SPARSE_EMBEDDER_PROVIDER / sparse_embedder.provider. */
-export const EMBEDDER_PROVIDERS: readonly EmbedderProvider[] = ['local', 'qwen', 'tei'];
+export { EMBEDDER_PROVIDERS };
 
-type Source = Record<string, unknown>;
+type Field = keyof EmbedderConfig;
+
+/** A raw setting and the name the user knows it by (for messages). */
+interface RawSetting {
+  value: unknown;
+  name: string;
+}
+type RawSettings = Partial<Record<Field, RawSetting>>;
+
+/**
+ * Environment variables of each setting, first set one wins. The aliases are powermem's names:
+ * DASHSCOPE_API_KEY, SPARSE_EMBEDDER_EMBEDDING_DIMS (its field embedding_dims), SPARSE_EMBEDDING_BASE_URL.
+ * powermem also reads DASHSCOPE_BASE_URL; that one is used for the qwen provider only (see below).
+ */
+const ENV_NAMES: Record<Field, readonly string[]> = {
+  provider: ['SPARSE_EMBEDDER_PROVIDER'],
+  apiKey: ['SPARSE_EMBEDDER_API_KEY', 'DASHSCOPE_API_KEY'],
+  model: ['SPARSE_EMBEDDER_MODEL'],
+  dims: ['SPARSE_EMBEDDER_DIMS', 'SPARSE_EMBEDDER_EMBEDDING_DIMS'],
+  baseUrl: ['SPARSE_EMBEDDER_BASE_URL', 'SPARSE_EMBEDDING_BASE_URL'],
+  timeoutMs: ['SPARSE_EMBEDDER_TIMEOUT_MS'],
+  maxRetries: ['SPARSE_EMBEDDER_MAX_RETRIES'],
+  backoffBaseMs: ['SPARSE_EMBEDDER_BACKOFF_BASE_MS'],
+  batchSize: ['SPARSE_EMBEDDER_BATCH_SIZE'],
+  indexSpace: ['SPARSE_EMBEDDER_INDEX_SPACE'],
+};
+
+/** Keys of powermem's `sparse_embedder.config` (first match wins), and camelCase keys. */
+const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
+  apiKey: ['api_key', 'apiKey'],
+  model: ['model'],
+  dims: ['embedding_dims', 'dims', 'dimension'],
+  baseUrl: ['base_url', 'baseUrl', 'dashscope_base_url'],
+  timeoutMs: ['timeout_ms', 'timeoutMs'],
+  maxRetries: ['max_retries', 'maxRetries'],
+  backoffBaseMs: ['backoff_base_ms', 'backoffBaseMs'],
+  batchSize: ['batch_size', 'batchSize'],
+  indexSpace: ['index_space', 'indexSpace'],
+};
+
+const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
+  dims: { min: 1, max: 1_000_000, hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) 64 to 2048, default 1024.' },
+  timeoutMs: { min: 1, max: 3_600_000, hint: 'Use a whole number of milliseconds, e.g. 30000 (the default).' },
+  maxRetries: { min: 0, max: 100, hint: 'Use a whole number >= 0, e.g. 5 (the default); 0 disables retries.' },
+  backoffBaseMs: { min: 0, max: 600_000, hint: 'Use a whole number of milliseconds >= 0, e.g. 500 (the default).' },
+  batchSize: { min: 1, max: 10_000, hint: 'Use a whole number of texts per request, e.g. 32 (the tei default).' },
+  indexSpace: { min: 1, max: 2 ** 32, hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).' },
+};
 
 function fail(message: string, hint: string): never {
-  throw new SvmError('EMBEDDER_CONFIG', message, { hint });
+  // redact(): a base URL may carry a password (https://user:pass@host), a value may be a registered key.
+  throw new SvmError('EMBEDDER_CONFIG', redact(message), { hint: redact(hint) });
 }
 
-function str(v: unknown): string | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  return String(v).trim() || undefined;
+function text(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const s = String(v).trim();
+  return s === '' ? undefined : s;
 }
 
-function int(v: unknown, name: string, range: { min: number; max: number }, hint: string): number | undefined {
-  const s = str(v);
+function integer(setting: RawSetting | undefined, range: { min: number; max: number; hint: string }): number | undefined {
+  if (setting === undefined) return undefined;
+  const v = setting.value;
+  const s = typeof v === 'number' ? String(v) : text(v);
   if (s === undefined) return undefined;
   const n = /^[+-]?\d+$/.test(s) ? Number(s) : NaN;
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    fail(`${name}=${JSON.stringify(s)} is not an integer between ${range.min} and ${range.max}.`, hint);
+    const what = range.min === 0 && range.max >= 100 ? 'a non-negative integer' : `an integer from ${range.min} to ${range.max}`;
+    fail(`${setting.name}=${JSON.stringify(s)} is not ${what}.`, range.hint);
   }
   return n;
 }
 
-/** Validate a raw provider + settings into an EmbedderConfig (names in messages are the env variables). */
-function build(raw: {
-  provider?: unknown;
-  apiKey?: unknown;
-  model?: unknown;
-  dims?: unknown;
-  baseUrl?: unknown;
-  timeoutMs?: unknown;
-  maxRetries?: unknown;
-  indexSpace?: unknown;
-  backoffBaseMs?: unknown;
-  batchSize?: unknown;
-}): EmbedderConfig {
-  const providerText = (str(raw.provider) ?? 'local').toLowerCase();
-  if (!(EMBEDDER_PROVIDERS as readonly string[]).includes(providerText)) {
-    fail(`Unknown sparse embedder provider ${JSON.stringify(str(raw.provider))}.`, `Set SPARSE_EMBEDDER_PROVIDER to one of: ${EMBEDDER_PROVIDERS.join(', ')}.`);
+/** Validate raw settings into an EmbedderConfig; messages use the names the settings were given. */
+function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (field: Field) => string): EmbedderConfig {
+  const nameOf = (field: Field): string => raw[field]?.name ?? defaultName(field);
+  const providerText = text(raw.provider?.value)?.toLowerCase() ?? 'local';
+  const definition = findProvider(providerText);
+  if (!definition) {
+    fail(
+      `Unknown sparse embedder provider ${JSON.stringify(text(raw.provider?.value))}.`,
+      `Set ${nameOf('provider')} to one of: ${EMBEDDER_PROVIDERS.join(', ')}.`,
+    );
   }
-  const provider = providerText as EmbedderProvider;
-  const apiKey = str(raw.apiKey);
+  const apiKey = text(raw.apiKey?.value);
   registerSecret(apiKey);
-  const baseUrl = str(raw.baseUrl);
+  if (apiKey !== undefined && /[\s\u0000-\u001f\u007f]/.test(apiKey)) {
+    // Never echo the key: say what is wrong with it instead.
+    fail(`${nameOf('apiKey')} contains whitespace or control characters.`, 'Copy the key again without spaces, quotes or line breaks.');
+  }
+  const baseUrl = text(raw.baseUrl?.value);
   if (baseUrl !== undefined) {
+    let ok = false;
     try {
       const u = new URL(baseUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+      ok = u.protocol === 'http:' || u.protocol === 'https:';
     } catch {
-      fail(`SPARSE_EMBEDDER_BASE_URL=${JSON.stringify(baseUrl)} is not an http(s) URL.`, 'Use e.g. https://dashscope-intl.aliyuncs.com or http://127.0.0.1:8080.');
+      ok = false;
     }
+    if (!ok) fail(`${nameOf('baseUrl')}=${JSON.stringify(baseUrl)} is not an http(s) URL.`, 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).');
   }
-  const config: EmbedderConfig = {
-    provider,
-    apiKey,
-    model: str(raw.model),
-    baseUrl,
-    dims: int(raw.dims, 'SPARSE_EMBEDDER_DIMS', { min: 1, max: 1_000_000 }, 'Set SPARSE_EMBEDDER_DIMS to a whole number.'),
-    timeoutMs: int(raw.timeoutMs, 'SPARSE_EMBEDDER_TIMEOUT_MS', { min: 1, max: 3_600_000 }, 'Set SPARSE_EMBEDDER_TIMEOUT_MS to milliseconds, e.g. 30000.'),
-    maxRetries: int(raw.maxRetries, 'SPARSE_EMBEDDER_MAX_RETRIES', { min: 0, max: 100 }, 'Set SPARSE_EMBEDDER_MAX_RETRIES to a whole number, e.g. 5.'),
-    indexSpace: int(raw.indexSpace, 'SPARSE_EMBEDDER_INDEX_SPACE', { min: 1, max: 0x1_0000_0000 }, 'Set SPARSE_EMBEDDER_INDEX_SPACE to the number of hash buckets, e.g. 500000.'),
-    backoffBaseMs: int(raw.backoffBaseMs, 'backoffBaseMs', { min: 0, max: 600_000 }, 'Use milliseconds.'),
-    batchSize: int(raw.batchSize, 'SPARSE_EMBEDDER_BATCH_SIZE', { min: 1, max: 10_000 }, 'Set SPARSE_EMBEDDER_BATCH_SIZE to a whole number.'),
-  };
-  if (provider === 'qwen') {
-    if (!apiKey) fail('The qwen sparse embedder needs an API key.', 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY (a DashScope key), or use SPARSE_EMBEDDER_PROVIDER=local.');
-    if (config.dims !== undefined && (config.dims < 64 || config.dims > 2048)) {
-      fail(`SPARSE_EMBEDDER_DIMS=${config.dims} is out of range for DashScope text-embedding-v4.`, 'Use a dimension from 64 to 2048 (default 1024).');
-    }
+  const config: EmbedderConfig = { provider: definition.name };
+  if (apiKey !== undefined) config.apiKey = apiKey;
+  const model = text(raw.model?.value);
+  if (model !== undefined) config.model = model;
+  if (baseUrl !== undefined) config.baseUrl = baseUrl;
+  for (const field of Object.keys(INTEGER_RANGES) as Array<'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace'>) {
+    const n = integer(raw[field], INTEGER_RANGES[field]!);
+    if (n !== undefined) config[field] = n;
   }
-  if (provider === 'tei' && !baseUrl) {
-    fail('The tei sparse embedder needs the URL of a text-embeddings-inference server.', 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.');
-  }
+  definition.validate?.(config, { nameOf, source, fail });
   return config;
 }
 
-/** From environment variables (powermem's names; SPARSE_EMBEDDING_BASE_URL is an alias). */
-export function embedderConfigFromEnv(env: Record<string, string | undefined> = process.env): EmbedderConfig {
-  return build({
-    provider: env.SPARSE_EMBEDDER_PROVIDER,
-    apiKey: env.SPARSE_EMBEDDER_API_KEY || env.DASHSCOPE_API_KEY,
-    model: env.SPARSE_EMBEDDER_MODEL,
-    dims: env.SPARSE_EMBEDDER_DIMS,
-    baseUrl: env.SPARSE_EMBEDDER_BASE_URL || env.SPARSE_EMBEDDING_BASE_URL,
-    timeoutMs: env.SPARSE_EMBEDDER_TIMEOUT_MS,
-    maxRetries: env.SPARSE_EMBEDDER_MAX_RETRIES,
-    indexSpace: env.SPARSE_EMBEDDER_INDEX_SPACE,
-    batchSize: env.SPARSE_EMBEDDER_BATCH_SIZE,
-  });
+/**
+ * From environment variables: SPARSE_EMBEDDER_PROVIDER (unset or empty: local), SPARSE_EMBEDDER_API_KEY
+ * (else DASHSCOPE_API_KEY), SPARSE_EMBEDDER_MODEL, SPARSE_EMBEDDER_DIMS (else SPARSE_EMBEDDER_EMBEDDING_DIMS),
+ * SPARSE_EMBEDDER_BASE_URL (else powermem's SPARSE_EMBEDDING_BASE_URL, else for qwen DASHSCOPE_BASE_URL),
+ * SPARSE_EMBEDDER_TIMEOUT_MS, SPARSE_EMBEDDER_MAX_RETRIES,
+ * SPARSE_EMBEDDER_BACKOFF_BASE_MS, SPARSE_EMBEDDER_BATCH_SIZE, SPARSE_EMBEDDER_INDEX_SPACE.
+ * Empty values count as unset. Throws SvmError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
+ */
+export function embedderConfigFromEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): EmbedderConfig {
+  const raw: RawSettings = {};
+  for (const field of Object.keys(ENV_NAMES) as Field[]) {
+    const name = ENV_NAMES[field].find((n) => text(env[n]) !== undefined);
+    if (name !== undefined) raw[field] = { value: env[name], name };
+  }
+  // DASHSCOPE_BASE_URL (e.g. https://dashscope.aliyuncs.com/api/v1) names a DashScope host: meaningful for qwen only.
+  if (!raw.baseUrl && text(env.DASHSCOPE_BASE_URL) !== undefined && text(env.SPARSE_EMBEDDER_PROVIDER)?.toLowerCase() === 'qwen') {
+    raw.baseUrl = { value: env.DASHSCOPE_BASE_URL, name: 'DASHSCOPE_BASE_URL' };
+  }
+  return build(raw, 'env', (field) => ENV_NAMES[field][0]);
 }
 
 /**
- * From an object: powermem's `{ sparse_embedder: { provider, config: { api_key, model, embedding_dims, base_url } } }`
- * or the camelCase `{ provider, apiKey, model, dims, baseUrl, ... }`.
+ * From an object: powermem's guide shape
+ * `{ sparse_embedder: { provider, config: { api_key, model, embedding_dims | dims, base_url, timeout_ms, max_retries, ... } } }`
+ * or the camelCase `{ provider, apiKey, model, dims, baseUrl, timeoutMs, maxRetries, backoffBaseMs, batchSize, indexSpace }`.
  */
-export function embedderConfigFromObject(obj: Source): EmbedderConfig {
-  const se = obj.sparse_embedder as Source | undefined;
-  if (se && typeof se === 'object') {
-    const c = (se.config ?? {}) as Source;
-    return build({
-      provider: se.provider,
-      apiKey: c.api_key ?? c.apiKey,
-      model: c.model,
-      dims: c.embedding_dims ?? c.dims ?? c.dimension,
-      baseUrl: c.base_url ?? c.baseUrl ?? c.dashscope_base_url,
-      timeoutMs: c.timeout_ms ?? c.timeoutMs,
-      maxRetries: c.max_retries ?? c.maxRetries,
-      indexSpace: c.index_space ?? c.indexSpace,
-      backoffBaseMs: c.backoff_base_ms ?? c.backoffBaseMs,
-      batchSize: c.batch_size ?? c.batchSize,
-    });
+export function embedderConfigFromObject(obj: Record<string, unknown>): EmbedderConfig {
+  if (obj === null || typeof obj !== 'object') fail('The sparse embedder configuration must be an object.', 'Use { sparse_embedder: { provider, config: { ... } } } or { provider, apiKey, ... }.');
+  const se = obj.sparse_embedder;
+  const raw: RawSettings = {};
+  let settings: Record<string, unknown>;
+  let prefix: string;
+  if (se !== undefined && se !== null) {
+    if (typeof se !== 'object') fail('sparse_embedder must be an object.', 'Use { sparse_embedder: { provider: "qwen", config: { api_key: "...", model: "text-embedding-v4" } } }.');
+    const s = se as Record<string, unknown>;
+    raw.provider = { value: s.provider, name: 'sparse_embedder.provider' };
+    const c = s.config ?? {};
+    if (typeof c !== 'object' || c === null) fail('sparse_embedder.config must be an object.', 'Use config: { api_key, model, embedding_dims, base_url }.');
+    settings = c as Record<string, unknown>;
+    prefix = 'sparse_embedder.config.';
+  } else {
+    raw.provider = { value: obj.provider, name: 'provider' };
+    settings = obj;
+    prefix = '';
   }
-  return build(obj);
+  for (const field of Object.keys(OBJECT_KEYS) as Array<keyof typeof OBJECT_KEYS>) {
+    const key = OBJECT_KEYS[field].find((k) => settings[k] !== undefined && settings[k] !== null && settings[k] !== '');
+    if (key !== undefined) raw[field] = { value: settings[key], name: prefix + key };
+  }
+  return build(raw, 'object', (field) => (field === 'provider' ? raw.provider!.name : prefix ? prefix + OBJECT_KEYS[field][0] : field));
 }

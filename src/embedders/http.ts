@@ -1,48 +1,78 @@
 import { SvmError, type SvmErrorCode } from '../errors';
-import { redact } from '../util/redact';
+import { redact, registerSecret } from '../util/redact';
 
 /**
- * JSON over HTTP with timeout, retries and backoff, shared by the HTTP providers.
- * Retried: 429, 5xx, network errors and timeouts, with exponential backoff and full jitter, honouring
- * Retry-After (seconds or an HTTP date, capped). Not retried: other 4xx. Messages never contain the key.
+ * JSON over HTTP with timeout, retries and backoff, shared by the HTTP providers (qwen, tei).
+ *
+ * - Each attempt has its own timeout (AbortSignal.timeout), combined with the caller's signal.
+ * - Retried: 408, 429, 5xx, network errors and timeouts, up to `maxRetries` times, waiting
+ *   `Retry-After` (seconds or an HTTP date, capped by maxRetryAfterMs) when the answer has one, else
+ *   exponential backoff with full jitter: random(0, min(maxBackoffMs, backoffBaseMs * 2^attempt)).
+ * - Not retried: other 4xx (400 bad input, 401/403 bad key, 413 too large...) and 2xx bodies that are not JSON.
+ * - Every message goes through redact(); no error carries a `cause` (an undici error can quote request
+ *   headers, and so the key).
  */
 export interface HttpOptions {
-  /** Provider name for messages, e.g. "DashScope". */
+  /** Service name for messages, e.g. "DashScope". */
   service: string;
   timeoutMs: number;
   maxRetries: number;
   backoffBaseMs: number;
-  /** Longest wait between two attempts (also caps Retry-After). */
+  /** Longest computed backoff between two attempts (default 30 s). */
   maxBackoffMs?: number;
-  /** Turns an error status and body into a message (without the key). */
+  /** Longest wait a Retry-After header can impose (default 60 s). */
+  maxRetryAfterMs?: number;
+  /** Turns an error status and its body (parsed JSON, else up to 200 characters of text) into an error. */
   describeError(status: number, body: unknown): { code: SvmErrorCode; message: string; hint?: string };
 }
 
 export interface HttpStats {
+  /** HTTP attempts made, retries included. */
   requests: number;
+  /** Attempts that were retries. */
   retries: number;
 }
 
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+export const HTTP_DEFAULTS = { timeoutMs: 30_000, maxRetries: 5, backoffBaseMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 } as const;
+
+/**
+ * Register an API key with redact() and check that it can be sent in a header. Whitespace or control
+ * characters would make fetch fail with a message that quotes the header, so such keys are refused
+ * up front, without echoing them.
+ */
+export function bearerHeader(apiKey: string, setting = 'SPARSE_EMBEDDER_API_KEY'): Record<string, string> {
+  registerSecret(apiKey);
+  if (/[\s\u0000-\u001f\u007f]/.test(apiKey)) {
+    throw new SvmError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, { hint: 'Copy the key again without spaces, quotes or line breaks.' });
+  }
+  return { Authorization: `Bearer ${apiKey}` };
+}
+
+/** Milliseconds to wait for a Retry-After header value: delta-seconds or an HTTP date; undefined if absent or unreadable. */
+export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
   if (!header) return undefined;
   const s = header.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
   const t = Date.parse(s);
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** Full-jitter exponential backoff before retry number `attempt + 1`. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  return random() * Math.min(maxMs, baseMs * 2 ** attempt);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(done, ms);
-    function done() {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }
-    function onAbort() {
-      clearTimeout(t);
-      reject(signal!.reason);
-    }
+    }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -51,23 +81,31 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function networkCause(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; e && depth < 5; depth++) {
-    const x = e as { code?: string; errors?: unknown[]; cause?: unknown; message?: string };
+    const x = e as { code?: unknown; errors?: unknown[]; cause?: unknown; message?: unknown };
     if (typeof x.code === 'string' && x.code !== 'UND_ERR_SOCKET') return x.code;
-    e = x.errors?.[0] ?? x.cause;
-    if (!e) return x.message ?? 'unknown error';
+    const next = x.errors?.[0] ?? x.cause;
+    if (!next) return typeof x.message === 'string' ? x.message : 'unknown error';
+    e = next;
   }
-  return (err as Error).message;
+  return err instanceof Error ? err.message : String(err);
 }
 
-class Retryable extends Error {
+function svmError(code: SvmErrorCode, message: string, hint?: string): SvmError {
+  return new SvmError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
+}
+
+/** A failed attempt that may be retried. */
+class Retryable {
   constructor(
     readonly error: SvmError,
     readonly waitMs?: number,
-  ) {
-    super(error.message);
-  }
+  ) {}
 }
 
+/**
+ * POST `body` as JSON to `url` and return the parsed JSON answer, with the retry policy above.
+ * `stats` is updated in place. Rejects with an SvmError, or with the caller's abort reason.
+ */
 export async function postJson(
   url: string,
   headers: Record<string, string>,
@@ -76,39 +114,48 @@ export async function postJson(
   stats: HttpStats,
   signal?: AbortSignal,
 ): Promise<unknown> {
-  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const maxBackoff = options.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs;
+  const maxRetryAfter = options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs;
+  const payload = JSON.stringify(body);
   for (let attempt = 0; ; attempt++) {
-    try {
-      stats.requests++;
-      return await attemptOnce(url, headers, body, options, signal);
-    } catch (err) {
-      if (!(err instanceof Retryable)) throw err;
-      if (attempt >= options.maxRetries || signal?.aborted) {
-        const e = err.error;
-        throw new SvmError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, { hint: e.hint });
-      }
-      stats.retries++;
-      const backoff = Math.random() * Math.min(maxBackoff, options.backoffBaseMs * 2 ** attempt);
-      await sleep(Math.min(maxBackoff, err.waitMs ?? backoff), signal);
+    signal?.throwIfAborted();
+    stats.requests++;
+    const outcome = await attemptOnce(url, headers, payload, options, signal);
+    if (!(outcome instanceof Retryable)) return outcome.value;
+    if (attempt >= options.maxRetries) {
+      const e = outcome.error;
+      throw svmError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
     }
+    stats.retries++;
+    const wait = outcome.waitMs !== undefined ? Math.min(outcome.waitMs, maxRetryAfter) : backoffMs(attempt, options.backoffBaseMs, maxBackoff);
+    await sleep(wait, signal);
   }
 }
 
-async function attemptOnce(url: string, headers: Record<string, string>, body: unknown, options: HttpOptions, signal?: AbortSignal): Promise<unknown> {
+async function attemptOnce(
+  url: string,
+  headers: Record<string, string>,
+  payload: string,
+  options: HttpOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ value: unknown } | Retryable> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let res: Response;
   let text: string;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body), signal: combined });
+    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers }, body: payload, signal: combined });
     text = await res.text();
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) {
-      throw new Retryable(new SvmError('EMBEDDER_TIMEOUT', `${options.service} did not answer within ${options.timeoutMs} ms.`, { hint: 'Raise SPARSE_EMBEDDER_TIMEOUT_MS or check the service.' }));
+      return new Retryable(
+        svmError('EMBEDDER_TIMEOUT', `${options.service} did not answer within ${options.timeoutMs} ms.`, 'Raise SPARSE_EMBEDDER_TIMEOUT_MS, or check the service and the network.'),
+      );
     }
-    const cause = networkCause(err);
-    throw new Retryable(new SvmError('EMBEDDER_NETWORK', redact(`Could not reach ${options.service} at ${new URL(url).origin}: ${cause}.`), { hint: 'Check SPARSE_EMBEDDER_BASE_URL and the network.' }));
+    return new Retryable(
+      svmError('EMBEDDER_NETWORK', `Could not reach ${options.service} at ${new URL(url).origin}: ${networkCause(err)}.`, 'Check SPARSE_EMBEDDER_BASE_URL and the network.'),
+    );
   }
   let parsed: unknown;
   try {
@@ -117,13 +164,26 @@ async function attemptOnce(url: string, headers: Record<string, string>, body: u
     parsed = undefined;
   }
   if (res.ok) {
-    if (parsed === undefined) {
-      throw new SvmError('EMBEDDER_BAD_RESPONSE', `${options.service} answered HTTP ${res.status} with a body that is not JSON.`);
-    }
-    return parsed;
+    if (parsed === undefined) throw svmError('EMBEDDER_BAD_RESPONSE', `${options.service} answered HTTP ${res.status} with a body that is not JSON.`);
+    return { value: parsed };
   }
   const d = options.describeError(res.status, parsed ?? text.slice(0, 200));
-  const error = new SvmError(d.code, redact(d.message), { hint: d.hint });
-  if (res.status === 429 || res.status >= 500) throw new Retryable(error, retryAfterMs(res.headers.get('retry-after')));
+  const error = svmError(d.code, d.message, d.hint);
+  if (res.status === 408 || res.status === 429 || res.status >= 500) return new Retryable(error, retryAfterMs(res.headers.get('retry-after')));
   throw error;
+}
+
+/**
+ * Run `embed` on consecutive slices of at most `size` texts, one after the other, and concatenate the
+ * results; checks that each slice produced one result per text.
+ */
+export async function inBatches<T>(texts: readonly string[], size: number, embed: (slice: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < texts.length; i += size) {
+    const slice = texts.slice(i, i + size);
+    const got = await embed(slice);
+    if (got.length !== slice.length) throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${got.length} vectors for ${slice.length} texts.`);
+    out.push(...got);
+  }
+  return out;
 }

@@ -1,63 +1,87 @@
-import type { SparseVector } from '../sparse/sparse-vector';
+import { SPARSE_INDEX_LIMIT, type SparseVector } from '../sparse/sparse-vector';
 import { termIndex } from './local/hash';
-import { tokenize, type Term } from './local/tokenize';
-import type { EmbedderConfig, SparseEmbedder } from './types';
+import { forEachTerm } from './local/tokenize';
+import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
 
-/** BM25 constants; AVERAGE_LENGTH stands in for the corpus average (there is no corpus state). */
+/** BM25 constants. There is no corpus state, so a fixed AVERAGE_LENGTH stands in for the corpus average. */
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
+/** Average document length in term weight (see docs/embedders.md for how it was chosen). */
 export const AVERAGE_LENGTH = 24;
-export const DEFAULT_INDEX_SPACE = 500_000;
+export const DEFAULT_INDEX_SPACE = SPARSE_INDEX_LIMIT;
+export const LOCAL_BATCH_SIZE = 256;
+export const LOCAL_MODEL = 'bm25-fnv1a-v1';
 
 /**
  * `local`: the default sparse embedder. In-process, no key, no network, deterministic.
- * Document weight of a term = BM25 term saturation tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen));
- * rounded to 4 significant digits; query weight = the term's (summed) weight, so the inner product of a query and a document is a BM25-like
- * score without IDF. Terms are hashed into [0, indexSpace) (see local/hash.ts); colliding terms add up.
+ *
+ * Terms (local/tokenize.ts) are hashed to fnv1a32(utf8(term)) mod indexSpace (local/hash.ts); terms
+ * that collide add up. With tf = the summed weight of a term and len = the summed weight of all terms:
+ *   document weight = tf·(k1+1) / (tf + k1·(1 − b + b·len/AVERAGE_LENGTH)), kept to 4 significant digits
+ *   query weight    = tf
+ * so the inner product of a query and a document is a BM25 score without IDF.
  */
 export class LocalSparseEmbedder implements SparseEmbedder {
   readonly provider = 'local';
-  readonly model = 'bm25-fnv1a';
-  readonly maxBatchSize = 256;
+  readonly model = LOCAL_MODEL;
+  readonly maxBatchSize = LOCAL_BATCH_SIZE;
   readonly maxIndex: number;
-  private readonly indexSpace: number;
+  readonly indexSpace: number;
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace'> = {}) {
-    this.indexSpace = config.indexSpace ?? DEFAULT_INDEX_SPACE;
-    this.maxIndex = this.indexSpace - 1;
+    const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
+    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32) throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
+    this.indexSpace = space;
+    this.maxIndex = space - 1;
   }
 
-  async embedDocuments(texts: readonly string[]): Promise<SparseVector[]> {
-    return texts.map((t) => this.embed(t, 'document'));
+  async embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
+    const out = new Array<SparseVector>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      if (i % LOCAL_BATCH_SIZE === 0) options.signal?.throwIfAborted();
+      out[i] = this.embed(texts[i], 'document');
+    }
+    return out;
   }
 
-  async embedQuery(text: string): Promise<SparseVector> {
+  async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
+    options.signal?.throwIfAborted();
     return this.embed(text, 'query');
   }
 
-  /** Synchronous core, also used by the benchmark. */
-  embed(text: string, mode: 'document' | 'query'): SparseVector {
-    const terms: Term[] = tokenize(text);
+  /** Synchronous core (also used by benchmarks and test peers). */
+  embed(text: string, mode: EmbedMode): SparseVector {
     const tf = new Map<number, number>();
     let length = 0;
-    for (const { term, weight } of terms) {
-      const i = termIndex(term, this.indexSpace);
+    const space = this.indexSpace;
+    forEachTerm(text, (term, weight) => {
+      const i = termIndex(term, space);
       tf.set(i, (tf.get(i) ?? 0) + weight);
       length += weight;
-    }
-    const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
+    });
     const indices = Uint32Array.from(tf.keys()).sort();
     const values = new Float32Array(indices.length);
+    const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
     for (let k = 0; k < indices.length; k++) {
       const f = tf.get(indices[k])!;
       values[k] = mode === 'query' ? f : quantize((f * (BM25_K1 + 1)) / (f + norm));
     }
-    // Indices are distinct hash buckets in [0, indexSpace) and weights finite: valid by construction.
+    // Distinct buckets in [0, indexSpace), finite positive weights: valid by construction.
     return { indices, values };
   }
 }
 
-/** Document weights keep 4 significant digits: enough for ranking, and short to store. */
+/** Round a positive weight to 4 significant digits: enough for ranking, and short to store. */
 export function quantize(w: number): number {
-  return Number(w.toPrecision(4));
+  if (!(w > 0) || !Number.isFinite(w)) return w;
+  // BM25 document weights lie in (0, k1 + 1): a comparison ladder is cheaper than log10 there.
+  const scale = w >= 1 ? (w >= 10 ? 10 ** (3 - Math.floor(Math.log10(w))) : 1e3) : w >= 0.1 ? 1e4 : w >= 0.01 ? 1e5 : w >= 0.001 ? 1e6 : 10 ** (3 - Math.floor(Math.log10(w)));
+  const q = Math.round(w * scale) / scale;
+  return q > 0 ? q : w;
 }
+
+export const localProvider: EmbedderProviderDefinition<'local'> = {
+  name: 'local',
+  description: 'in-process BM25-style term weights hashed into [0, 500000); no key, no network (the default)',
+  create: (config) => new LocalSparseEmbedder(config),
+};

@@ -1,86 +1,98 @@
 import { SvmError } from '../errors';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
-import { postJson, type HttpOptions, type HttpStats } from './http';
-import type { EmbedderConfig, EmbedMode, SparseEmbedder } from './types';
+import { redact } from '../util/redact';
+import { bearerHeader, HTTP_DEFAULTS, inBatches, postJson, type HttpOptions, type HttpStats } from './http';
+import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
 
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
 export const DASHSCOPE_MAINLAND = 'https://dashscope.aliyuncs.com';
-const PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
+export const DASHSCOPE_EMBEDDING_PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
+export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1024, minDims: 64, maxDims: 2048, batchSize: 10 } as const;
 
-/** DashScope's native endpoint URL for any accepted base (host, host/, host/api/v1). */
-export function dashscopeEndpoint(base = DASHSCOPE_INTL): string {
-  const b = base.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-  return b + PATH;
+/**
+ * DashScope's native embedding endpoint for any accepted base: a host (with or without trailing
+ * slash), a host ending in /api/v1 (the DashScope SDK's form), the full endpoint URL, or the host's
+ * OpenAI-compatible base (/compatible-mode/v1, which has no sparse output: its host is used).
+ */
+export function dashscopeEndpoint(base: string = DASHSCOPE_INTL): string {
+  const b = base.trim().replace(/\/+$/, '');
+  if (b.endsWith(DASHSCOPE_EMBEDDING_PATH)) return b;
+  return b.replace(/\/(?:api|compatible-mode)\/v1$/, '') + DASHSCOPE_EMBEDDING_PATH;
 }
 
-interface DashScopeEmbedding {
-  text_index?: unknown;
-  sparse_embedding?: Array<{ index?: unknown; value?: unknown; token?: unknown }>;
+interface DashScopeAnswer {
+  output?: { embeddings?: unknown };
+  usage?: { total_tokens?: unknown };
+}
+
+export interface QwenStats extends HttpStats {
+  /** usage.total_tokens summed over the answers. */
+  tokens: number;
 }
 
 /**
- * `qwen`: DashScope text-embedding-v4 sparse output. Only the native endpoint returns sparse vectors:
- * POST {base}/api/v1/services/embeddings/text-embedding/text-embedding with
- * {model, input: {texts}, parameters: {dimension, text_type, output_type: "sparse"}}; 10 texts per request.
+ * `qwen`: DashScope text-embedding-v4 sparse output, native endpoint only (the OpenAI-compatible one has
+ * no sparse output). POST {base}/api/v1/services/embeddings/text-embedding/text-embedding with
+ * `{ model, input: { texts }, parameters: { dimension, text_type, output_type: "sparse" } }`, at most 10
+ * texts per request; the answer's output.embeddings[i] = { text_index, sparse_embedding: [{ index, value, token }] }.
  */
 export class QwenSparseEmbedder implements SparseEmbedder {
   readonly provider = 'qwen';
   readonly model: string;
-  readonly maxBatchSize = 10;
+  readonly maxBatchSize: number = QWEN_DEFAULTS.batchSize;
+  /** DashScope returns vocabulary ids; nothing smaller is documented, so every uint32 is accepted. */
   readonly maxIndex = 0xffff_ffff;
-  readonly stats: HttpStats & { tokens: number } = { requests: 0, retries: 0, tokens: 0 };
-  private readonly url: string;
-  private readonly dims: number;
+  readonly stats: QwenStats = { requests: 0, retries: 0, tokens: 0 };
+  readonly endpoint: string;
+  readonly dims: number;
+  /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
+  readonly #headers: Record<string, string>;
   private readonly http: HttpOptions;
 
-  constructor(private readonly config: EmbedderConfig) {
-    if (!config.apiKey) throw new SvmError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', { hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.' });
-    this.model = config.model ?? 'text-embedding-v4';
-    this.dims = config.dims ?? 1024;
-    this.url = dashscopeEndpoint(config.baseUrl);
+  constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
+    if (!config.apiKey) {
+      throw new SvmError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', { hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.' });
+    }
+    this.#headers = bearerHeader(config.apiKey);
+    this.model = config.model ?? QWEN_DEFAULTS.model;
+    this.dims = config.dims ?? QWEN_DEFAULTS.dims;
+    this.endpoint = dashscopeEndpoint(config.baseUrl);
     this.http = {
       service: 'DashScope',
-      timeoutMs: config.timeoutMs ?? 30_000,
-      maxRetries: config.maxRetries ?? 5,
-      backoffBaseMs: config.backoffBaseMs ?? 500,
+      timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
+      maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
+      backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
       describeError: describeDashScopeError,
     };
   }
 
-  async embedDocuments(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SparseVector[]> {
-    const out: SparseVector[] = [];
-    for (let i = 0; i < texts.length; i += this.maxBatchSize) {
-      out.push(...(await this.request(texts.slice(i, i + this.maxBatchSize), 'document', options.signal)));
-    }
-    return out;
+  embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
+    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, 'document', options.signal));
   }
 
-  async embedQuery(text: string, options: { signal?: AbortSignal } = {}): Promise<SparseVector> {
+  async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
     return (await this.request([text], 'query', options.signal))[0];
   }
 
   private async request(texts: string[], mode: EmbedMode, signal?: AbortSignal): Promise<SparseVector[]> {
-    const body = {
-      model: this.model,
-      input: { texts },
-      parameters: { dimension: this.dims, text_type: mode, output_type: 'sparse' },
-    };
-    const json = (await postJson(this.url, { Authorization: `Bearer ${this.config.apiKey}` }, body, this.http, this.stats, signal)) as {
-      output?: { embeddings?: DashScopeEmbedding[] };
-      usage?: { total_tokens?: number };
-    };
+    const body = { model: this.model, input: { texts }, parameters: { dimension: this.dims, text_type: mode, output_type: 'sparse' } };
+    const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, signal)) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
       throw bad(`expected output.embeddings with ${texts.length} entries, got ${Array.isArray(embeddings) ? embeddings.length : typeof embeddings}`);
     }
-    this.stats.tokens += Number(json.usage?.total_tokens ?? 0);
+    const tokens = Number(json.usage?.total_tokens);
+    if (Number.isFinite(tokens)) this.stats.tokens += tokens;
+    // Answers are matched to texts by text_index, never by position.
     const result = new Array<SparseVector | undefined>(texts.length);
-    for (const e of embeddings) {
-      const i = e.text_index;
-      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= texts.length || result[i]) throw bad(`an embedding has an invalid text_index ${String(i)}`);
-      if (!Array.isArray(e.sparse_embedding)) throw bad(`embedding ${i} has no sparse_embedding list`);
+    for (const e of embeddings as Array<{ text_index?: unknown; sparse_embedding?: unknown } | null>) {
+      const i = e?.text_index;
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= texts.length) throw bad(`an embedding has a missing or invalid text_index ${JSON.stringify(i) ?? 'undefined'}`);
+      if (result[i]) throw bad(`text_index ${i} appears more than once`);
+      const pairs = e!.sparse_embedding;
+      if (!Array.isArray(pairs)) throw bad(`embedding ${i} has no sparse_embedding list`);
       try {
-        result[i] = createSparseVector(e.sparse_embedding.map((p) => [p.index as number, p.value as number] as const));
+        result[i] = createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
       } catch (err) {
         throw bad(`embedding ${i}: ${(err as Error).message}`);
       }
@@ -90,19 +102,44 @@ export class QwenSparseEmbedder implements SparseEmbedder {
 }
 
 function bad(what: string): SvmError {
-  return new SvmError('EMBEDDER_BAD_RESPONSE', `DashScope returned a malformed response: ${what}.`);
+  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`DashScope returned a malformed response: ${what}.`));
 }
 
 function describeDashScopeError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
-  const b = (body && typeof body === 'object' ? body : {}) as { code?: string; message?: string };
-  const detail = [b.code, b.message].filter(Boolean).join(': ') || (typeof body === 'string' ? body : '');
+  const b = (body && typeof body === 'object' ? body : {}) as { code?: unknown; message?: unknown };
+  const code = typeof b.code === 'string' ? b.code : undefined;
+  const detail = [code, typeof b.message === 'string' ? b.message : undefined].filter(Boolean).join(': ') || (typeof body === 'string' ? body.trim() : '');
   if (status === 401 || status === 403) {
     return {
       code: 'EMBEDDER_AUTH',
-      message: `DashScope rejected the API key (HTTP ${status}${b.code ? ` ${b.code}` : ''}).`,
-      hint: 'Check SPARSE_EMBEDDER_API_KEY / DASHSCOPE_API_KEY, and that the key belongs to the region of SPARSE_EMBEDDER_BASE_URL (international vs mainland).',
+      message: `DashScope rejected the API key (HTTP ${status}${code ? ` ${code}` : ''}).`,
+      hint: 'Check SPARSE_EMBEDDER_API_KEY / DASHSCOPE_API_KEY, and that the key belongs to the region of SPARSE_EMBEDDER_BASE_URL (international: https://dashscope-intl.aliyuncs.com, mainland China: https://dashscope.aliyuncs.com).',
     };
   }
-  if (status === 429) return { code: 'EMBEDDER_RATE_LIMIT', message: `DashScope is rate limiting requests (HTTP 429${detail ? `: ${detail}` : ''}).`, hint: 'Lower --workers or raise --delay.' };
+  if (status === 429) {
+    return { code: 'EMBEDDER_RATE_LIMIT', message: `DashScope is rate limiting requests (HTTP 429${detail ? `: ${detail}` : ''}).`, hint: 'Lower --workers, raise --delay, or ask for a higher quota.' };
+  }
   return { code: 'EMBEDDER_HTTP', message: `DashScope answered HTTP ${status}${detail ? `: ${detail}` : ''}.` };
 }
+
+export const qwenProvider: EmbedderProviderDefinition<'qwen'> = {
+  name: 'qwen',
+  description: 'DashScope text-embedding-v4 sparse output (needs a DashScope API key; 10 texts per request)',
+  validate(config, check) {
+    if (!config.apiKey) {
+      check.fail(
+        'The qwen sparse embedder needs an API key.',
+        check.source === 'env'
+          ? 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY, or use SPARSE_EMBEDDER_PROVIDER=local (no key needed).'
+          : `Set ${check.nameOf('apiKey')} (or the SPARSE_EMBEDDER_API_KEY / DASHSCOPE_API_KEY environment variable), or use the local provider.`,
+      );
+    }
+    if (config.dims !== undefined && (config.dims < QWEN_DEFAULTS.minDims || config.dims > QWEN_DEFAULTS.maxDims)) {
+      check.fail(
+        `${check.nameOf('dims')}=${config.dims} is out of range for DashScope text-embedding-v4.`,
+        `Use a dimension from ${QWEN_DEFAULTS.minDims} to ${QWEN_DEFAULTS.maxDims} (default ${QWEN_DEFAULTS.dims}).`,
+      );
+    }
+  },
+  create: (config) => new QwenSparseEmbedder(config),
+};

@@ -1,11 +1,22 @@
 import { SvmError } from '../errors';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
-import { postJson, type HttpOptions, type HttpStats } from './http';
-import type { EmbedderConfig, SparseEmbedder } from './types';
+import { redact } from '../util/redact';
+import { bearerHeader, HTTP_DEFAULTS, inBatches, postJson, type HttpOptions, type HttpStats } from './http';
+import type { EmbedderConfig, EmbedderProviderDefinition, EmbedOptions, SparseEmbedder } from './types';
+
+export const TEI_DEFAULTS = { batchSize: 32 } as const;
+
+/** The /embed_sparse URL for a TEI base URL (with or without trailing slash, or already ending in /embed_sparse). */
+export function teiEndpoint(base: string): string {
+  const b = base.trim().replace(/\/+$/, '');
+  return b.endsWith('/embed_sparse') ? b : `${b}/embed_sparse`;
+}
 
 /**
- * `tei`: Hugging Face text-embeddings-inference, POST {base}/embed_sparse with {"inputs": [...], "truncate": true};
- * the answer is one list of {index, value} per input (SPLADE-style models). TEI has no query/document modes.
+ * `tei`: Hugging Face text-embeddings-inference serving a sparse (SPLADE-style) model.
+ * POST {base}/embed_sparse with `{"inputs": [...], "truncate": true}`; the answer is one list of
+ * `{index, value}` per input. TEI has no query/document modes, so both embed the same way.
+ * The default batch (32) is TEI's default --max-client-batch-size.
  */
 export class TeiSparseEmbedder implements SparseEmbedder {
   readonly provider = 'tei';
@@ -13,52 +24,76 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   readonly maxBatchSize: number;
   readonly maxIndex = 0xffff_ffff;
   readonly stats: HttpStats = { requests: 0, retries: 0 };
-  private readonly url: string;
+  readonly endpoint: string;
+  /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
+  readonly #headers: Record<string, string>;
   private readonly http: HttpOptions;
 
-  constructor(private readonly config: EmbedderConfig) {
-    if (!config.baseUrl) throw new SvmError('EMBEDDER_CONFIG', 'The tei sparse embedder needs SPARSE_EMBEDDER_BASE_URL.', { hint: 'e.g. http://127.0.0.1:8080' });
-    this.url = config.baseUrl.replace(/\/+$/, '') + '/embed_sparse';
+  constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
+    if (!config.baseUrl) {
+      throw new SvmError('EMBEDDER_CONFIG', 'The tei sparse embedder needs the URL of a text-embeddings-inference server.', { hint: 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.' });
+    }
+    this.#headers = config.apiKey ? bearerHeader(config.apiKey) : {};
+    this.endpoint = teiEndpoint(config.baseUrl);
     this.model = config.model ?? 'tei';
-    this.maxBatchSize = config.batchSize ?? 32;
+    this.maxBatchSize = config.batchSize ?? TEI_DEFAULTS.batchSize;
     this.http = {
       service: 'text-embeddings-inference',
-      timeoutMs: config.timeoutMs ?? 30_000,
-      maxRetries: config.maxRetries ?? 5,
-      backoffBaseMs: config.backoffBaseMs ?? 500,
-      describeError: (status, body) => {
-        const b = (body && typeof body === 'object' ? body : {}) as { error?: string; error_type?: string };
-        const detail = [b.error_type, b.error].filter(Boolean).join(': ') || (typeof body === 'string' ? body : '');
-        if (status === 401 || status === 403) return { code: 'EMBEDDER_AUTH', message: `text-embeddings-inference rejected the credentials (HTTP ${status}).`, hint: 'Check SPARSE_EMBEDDER_API_KEY.' };
-        if (status === 429) return { code: 'EMBEDDER_RATE_LIMIT', message: `text-embeddings-inference is overloaded (HTTP 429${detail ? `: ${detail}` : ''}).` };
-        return { code: 'EMBEDDER_HTTP', message: `text-embeddings-inference answered HTTP ${status}${detail ? `: ${detail}` : ''}.` };
-      },
+      timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
+      maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
+      backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
+      describeError: describeTeiError,
     };
   }
 
-  async embedDocuments(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<SparseVector[]> {
-    const out: SparseVector[] = [];
-    for (let i = 0; i < texts.length; i += this.maxBatchSize) out.push(...(await this.request(texts.slice(i, i + this.maxBatchSize), options.signal)));
-    return out;
+  embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
+    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, options.signal));
   }
 
-  async embedQuery(text: string, options: { signal?: AbortSignal } = {}): Promise<SparseVector> {
+  async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
     return (await this.request([text], options.signal))[0];
   }
 
   private async request(texts: string[], signal?: AbortSignal): Promise<SparseVector[]> {
-    const headers: Record<string, string> = this.config.apiKey ? { Authorization: `Bearer ${this.config.apiKey}` } : {};
-    const json = await postJson(this.url, headers, { inputs: texts, truncate: true }, this.http, this.stats, signal);
+    const json = await postJson(this.endpoint, this.#headers, { inputs: texts, truncate: true }, this.http, this.stats, signal);
     if (!Array.isArray(json) || json.length !== texts.length) {
-      throw new SvmError('EMBEDDER_BAD_RESPONSE', `text-embeddings-inference returned a malformed response: expected a list of ${texts.length} sparse vectors.`);
+      throw bad(`expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`);
     }
-    return json.map((pairs, i) => {
-      if (!Array.isArray(pairs)) throw new SvmError('EMBEDDER_BAD_RESPONSE', `text-embeddings-inference returned a malformed response: vector ${i} is not a list.`);
+    return json.map((pairs: unknown, i) => {
+      if (!Array.isArray(pairs)) throw bad(`vector ${i} is not a list of {index, value}`);
       try {
-        return createSparseVector(pairs.map((p: { index?: unknown; value?: unknown }) => [p?.index as number, p?.value as number] as const));
+        return createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
       } catch (err) {
-        throw new SvmError('EMBEDDER_BAD_RESPONSE', `text-embeddings-inference returned a malformed response: vector ${i}: ${(err as Error).message}`);
+        throw bad(`vector ${i}: ${(err as Error).message}`);
       }
     });
   }
 }
+
+function bad(what: string): SvmError {
+  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`text-embeddings-inference returned a malformed response: ${what}.`));
+}
+
+function describeTeiError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
+  const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; error_type?: unknown };
+  const detail = [b.error_type, b.error].filter((x) => typeof x === 'string' && x).join(': ') || (typeof body === 'string' ? body.trim() : '');
+  if (status === 401 || status === 403) {
+    return { code: 'EMBEDDER_AUTH', message: `text-embeddings-inference rejected the credentials (HTTP ${status}).`, hint: 'Check SPARSE_EMBEDDER_API_KEY (sent as a Bearer token).' };
+  }
+  if (status === 429) {
+    return { code: 'EMBEDDER_RATE_LIMIT', message: `text-embeddings-inference is overloaded (HTTP 429${detail ? `: ${detail}` : ''}).`, hint: 'Lower --workers or raise the server\'s --max-concurrent-requests.' };
+  }
+  const hint = status === 413 ? 'Lower SPARSE_EMBEDDER_BATCH_SIZE to at most the server\'s --max-client-batch-size.' : undefined;
+  return { code: 'EMBEDDER_HTTP', message: `text-embeddings-inference answered HTTP ${status}${detail ? `: ${detail}` : ''}.`, ...(hint ? { hint } : {}) };
+}
+
+export const teiProvider: EmbedderProviderDefinition<'tei'> = {
+  name: 'tei',
+  description: 'Hugging Face text-embeddings-inference /embed_sparse (SPLADE-style models; needs its URL)',
+  validate(config, check) {
+    if (!config.baseUrl) {
+      check.fail('The tei sparse embedder needs the URL of a text-embeddings-inference server.', `Set ${check.nameOf('baseUrl')}, e.g. http://127.0.0.1:8080.`);
+    }
+  },
+  create: (config) => new TeiSparseEmbedder(config),
+};

@@ -1,36 +1,74 @@
 import type { SparseVector } from '../sparse/sparse-vector';
+import type { EmbedderProvider } from './providers';
 
+export type { EmbedderProvider };
+
+/** Documents are embedded for storage, queries for search; some models weight the two differently. */
 export type EmbedMode = 'document' | 'query';
-export type EmbedderProvider = 'local' | 'qwen' | 'tei';
+
+export interface EmbedOptions {
+  /** Aborts the call (pending HTTP requests and retry waits); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
 
 /** Embeds texts into sparse vectors. Every provider implements this and nothing else. */
 export interface SparseEmbedder {
-  /** 'local' | 'qwen' | 'tei' (for logs). */
+  /** Provider name: 'local' | 'qwen' | 'tei'. */
   readonly provider: string;
   /** Model name (for logs). */
   readonly model: string;
-  /** Texts per provider request. */
+  /** Texts per provider request (qwen: 10, tei: 32 by default, local: 256). */
   readonly maxBatchSize: number;
-  /** Largest index this embedder may produce. */
+  /** Largest index this embedder may produce (compare with the target's limit, e.g. 499,999 on OceanBase). */
   readonly maxIndex: number;
-  /** Embed any number of texts (document mode); result[i] belongs to texts[i]. */
-  embedDocuments(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<SparseVector[]>;
-  /** Embed a search query (query mode). */
-  embedQuery(text: string, options?: { signal?: AbortSignal }): Promise<SparseVector>;
+  /** Embed any number of texts (document mode), split into provider-sized requests; result[i] belongs to texts[i]. */
+  embedDocuments(texts: readonly string[], options?: EmbedOptions): Promise<SparseVector[]>;
+  /** Embed one search query (query mode). */
+  embedQuery(text: string, options?: EmbedOptions): Promise<SparseVector>;
 }
 
+/** The validated settings of an embedder (see config.ts for where each comes from). */
 export interface EmbedderConfig {
   provider: EmbedderProvider;
+  /** qwen: required; tei: optional (sent as a Bearer token). Registered with redact(). */
   apiKey?: string;
   model?: string;
+  /** qwen: output dimension parameter, 64..2048 (default 1024). */
   dims?: number;
+  /** qwen: DashScope host (default https://dashscope-intl.aliyuncs.com); tei: required server URL. */
   baseUrl?: string;
+  /** HTTP providers: per-request timeout (default 30000). */
   timeoutMs?: number;
+  /** HTTP providers: retries after the first attempt on 429/5xx/network errors/timeouts (default 5). */
   maxRetries?: number;
-  /** local: size of the hashed index space. */
-  indexSpace?: number;
-  /** HTTP providers: base delay of the exponential backoff (ms). */
+  /** HTTP providers: base delay of the exponential backoff with full jitter (default 500 ms). */
   backoffBaseMs?: number;
-  /** tei: texts per request. */
+  /** tei: texts per request (default 32). */
   batchSize?: number;
+  /** local: number of hash buckets, indices are in [0, indexSpace) (default 500000). */
+  indexSpace?: number;
+}
+
+/** Handed to a provider's validate(): names settings the way the user wrote them, and reports problems. */
+export interface ConfigCheck {
+  /** Where a setting came from, e.g. SPARSE_EMBEDDER_DIMS, sparse_embedder.config.embedding_dims or dims. */
+  nameOf(field: keyof EmbedderConfig): string;
+  /** 'env' for environment variables, 'object' for a configuration object. */
+  readonly source: 'env' | 'object';
+  /** Throws SvmError('EMBEDDER_CONFIG', message, { hint }). */
+  fail(message: string, hint: string): never;
+}
+
+/**
+ * One provider. A provider module exports one of these; src/embedders/providers.ts lists them.
+ * That list is the only place that knows all providers (config validation, createEmbedder and the
+ * accepted names all come from it).
+ */
+export interface EmbedderProviderDefinition<Name extends string = string> {
+  readonly name: Name;
+  /** One line for docs and messages. */
+  readonly description: string;
+  /** Provider-specific checks after the generic ones (numbers are integers in range, baseUrl is http(s)). */
+  validate?(config: EmbedderConfig, check: ConfigCheck): void;
+  create(config: EmbedderConfig): SparseEmbedder;
 }

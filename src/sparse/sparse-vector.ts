@@ -23,15 +23,20 @@ function invalid(message: string): SvmError {
   return new SvmError('SPARSE_VECTOR_INVALID', message);
 }
 
+/** How an offending value appears in a message: strings quoted, everything else as JavaScript prints it. */
+function show(x: unknown): string {
+  return typeof x === 'string' ? JSON.stringify(x) : String(x);
+}
+
 function checkIndex(index: unknown, maxIndex: number, where: string): number {
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
-    throw invalid(`Sparse vector index ${String(index)} at ${where} is not a non-negative integer.`);
+    throw invalid(`Sparse vector index ${show(index)} at ${where} is not a non-negative integer.`);
   }
   if (index > MAX_UINT32) throw invalid(`Sparse vector index ${index} at ${where} is above 4294967295 (indices are unsigned 32-bit).`);
   if (index > maxIndex) {
     throw invalid(
       `Sparse vector index ${index} at ${where} is above the limit ${maxIndex}` +
-        (maxIndex < SPARSE_INDEX_LIMIT + 1 ? ` (OceanBase/seekdb's sparse index rejects keys above ${SPARSE_INDEX_LIMIT.toLocaleString('en-US')}).` : '.'),
+        (maxIndex <= SPARSE_INDEX_LIMIT ? ` (OceanBase/seekdb's sparse index rejects keys above ${SPARSE_INDEX_LIMIT.toLocaleString('en-US')}).` : '.'),
     );
   }
   return index;
@@ -39,24 +44,34 @@ function checkIndex(index: unknown, maxIndex: number, where: string): number {
 
 function checkWeight(weight: unknown, where: string): number {
   if (typeof weight !== 'number' || !Number.isFinite(weight)) {
-    throw invalid(`Sparse vector weight ${String(weight)} at ${where} is not a finite number.`);
+    throw invalid(`Sparse vector weight ${show(weight)} at ${where} is not a finite number.`);
   }
   // Values that round to the largest float32 (e.g. its shortest text 3.4028235e38) are fine; beyond that, float32 overflows.
   if (!Number.isFinite(Math.fround(weight))) throw invalid(`Sparse vector weight ${weight} at ${where} does not fit in a float32.`);
   return weight;
 }
 
-function entriesOf(input: Iterable<readonly [number, number]> | Record<string, number> | ReadonlyMap<number, number>): Array<readonly [unknown, unknown]> {
+export type SparseVectorInput = Iterable<readonly [number, number]> | Record<string, number> | ReadonlyMap<number, number>;
+
+function entriesOf(input: SparseVectorInput): Array<readonly [unknown, unknown]> {
+  if (input === null || typeof input !== 'object') throw invalid(`A sparse vector is built from [index, weight] pairs, a Map or an object; got ${show(input)}.`);
   if (input instanceof Map) return [...input.entries()];
-  if (typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(input as Iterable<readonly [number, number]>)];
-  return Object.entries(input as Record<string, number>).map(([k, v]) => [/^\d+$/.test(k) ? Number(k) : k, v] as const);
+  if (typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    return Array.from(input as Iterable<unknown>, (pair, n) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw invalid(`Sparse vector entry ${n} is not an [index, weight] pair.`);
+      return [pair[0], pair[1]] as const;
+    });
+  }
+  return Object.entries(input as Record<string, unknown>).map(([k, v]) => [/^\d+$/.test(k) ? Number(k) : k, v] as const);
 }
 
-/** Build and validate a sparse vector; entries may come in any order, duplicate indices are an error. */
-export function createSparseVector(
-  input: Iterable<readonly [number, number]> | Record<string, number> | ReadonlyMap<number, number>,
-  options: SparseVectorOptions = {},
-): SparseVector {
+/**
+ * Build and validate a sparse vector. Entries may come in any order; they are sorted by index.
+ * Errors (SPARSE_VECTOR_INVALID) name the offending entry: a weight that is NaN, infinite or beyond the
+ * float32 range, an index that is not an integer in [0, 2^32 - 1] or above `maxIndex`, a duplicate index.
+ * Weights are stored as float32; -0 becomes 0, zero weights are kept.
+ */
+export function createSparseVector(input: SparseVectorInput, options: SparseVectorOptions = {}): SparseVector {
   const maxIndex = options.maxIndex ?? MAX_UINT32;
   const entries = entriesOf(input).map(([i, w], n) => {
     const where = `entry ${n}`;
@@ -68,7 +83,7 @@ export function createSparseVector(
   for (let k = 0; k < entries.length; k++) {
     if (k > 0 && entries[k][0] === entries[k - 1][0]) throw invalid(`Sparse vector index ${entries[k][0]} appears more than once.`);
     indices[k] = entries[k][0];
-    values[k] = entries[k][1];
+    values[k] = entries[k][1] + 0; // -0 + 0 === +0
   }
   return { indices, values };
 }
@@ -81,20 +96,23 @@ export function checkIndexLimit(v: SparseVector, maxIndex: number): SparseVector
 }
 
 /**
- * The shortest decimal text that reads back as exactly the same float32. -0 is written as 0
- * (the sign of a zero weight carries no meaning in an inner product).
+ * The shortest decimal text (fewest significant digits, at most 9) that reads back as exactly the same
+ * float32: parseFloat(text) rounded to float32 is the input's float32. -0 is written as 0 (the sign of a
+ * zero weight means nothing in an inner product). Whether p digits suffice is monotone in p (a p-digit
+ * decimal is also a (p+1)-digit one), so a binary search over 1..9 finds the fewest.
  */
 export function formatFloat32(x: number): string {
   const f = Math.fround(x);
   if (f === 0) return '0';
-  // Short values (0.5, 2, 0.25) are their own shortest text; others need 6 to 9 significant digits.
-  const plain = String(f);
-  if (plain.length <= 8) return plain;
-  for (let p = 6; p <= 9; p++) {
-    const s = Number(f.toPrecision(p));
-    if (Math.fround(s) === f) return String(s);
+  if (!Number.isFinite(f)) throw invalid(`Sparse vector weight ${x} is not a finite float32.`);
+  let lo = 1;
+  let hi = 9;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Math.fround(Number(f.toPrecision(mid))) === f) hi = mid;
+    else lo = mid + 1;
   }
-  return String(f);
+  return String(Number(f.toPrecision(lo)));
 }
 
 /** OceanBase's sparse vector text literal: `{1:0.5,20:0.25}`, keys ascending, no spaces; `{}` when empty. */

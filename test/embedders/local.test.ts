@@ -1,15 +1,23 @@
 import { createEmbedder, LocalSparseEmbedder } from '../../src/embedders';
 import { embedderConfigFromEnv } from '../../src/embedders/config';
+import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize } from '../../src/embedders/local';
 import { fnv1a32, termIndex } from '../../src/embedders/local/hash';
-import { tokenize } from '../../src/embedders/local/tokenize';
-import { sparseDot, SPARSE_INDEX_LIMIT } from '../../src/sparse/sparse-vector';
+import { CJK_CHAR_WEIGHT, stem, tokenize } from '../../src/embedders/local/tokenize';
+import { sparseDot, SPARSE_INDEX_LIMIT, type SparseVector } from '../../src/sparse/sparse-vector';
 import { memories, queries } from '../fixtures/retrieval-set';
 
-/** An independent FNV-1a over Buffer's UTF-8 encoding, to cross-check the in-place encoder. */
+/** An independent FNV-1a: Buffer's UTF-8 encoder and BigInt arithmetic instead of Math.imul. */
 function referenceFnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h >>> 0;
+  let h = 0x811c9dc5n;
+  for (const byte of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(byte)) * 0x01000193n) & 0xffffffffn;
+  return Number(h);
+}
+
+const terms = (text: string) => tokenize(text).map((t) => (t.weight === 1 ? t.term : `${t.term}/${t.weight}`));
+
+function weightOf(v: SparseVector, term: string, space = 500_000): number | undefined {
+  const k = Array.from(v.indices).indexOf(termIndex(term, space));
+  return k < 0 ? undefined : v.values[k];
 }
 
 describe('local embedder: hash', () => {
@@ -19,44 +27,105 @@ describe('local embedder: hash', () => {
     expect(fnv1a32('foobar')).toBe(0xbf9cf968);
   });
 
-  test('UTF-8 encoding matches Buffer for ASCII, CJK, emoji and lone surrogates', () => {
-    for (const s of ['memory', 'café', '花生', '寿司が大好き', '😀 rocket 🚀', 'a\ud800b']) expect(fnv1a32(s)).toBe(referenceFnv1a(s));
+  test('the in-place UTF-8 encoding matches Buffer for ASCII, 2-, 3- and 4-byte characters and lone surrogates', () => {
+    for (const s of ['memory', 'café', 'ß', '花生', '寿司が大好き', '😀 rocket 🚀', '𠀋', 'a\ud800b', '\udc00', 'ok\ud83d']) {
+      expect(fnv1a32(s)).toBe(referenceFnv1a(s));
+    }
   });
 
   test('pinned term indices: the same term keeps its index across versions', () => {
     // Golden values: changing them changes the meaning of every stored local vector.
-    expect(['peanut', '花生', 'memory', '寿司'].map((t) => termIndex(t, 500_000))).toEqual([376944, 328138, 424270, 161934]);
+    const golden: Array<[string, number]> = [
+      ['peanut', 376944],
+      ['花生', 328138],
+      ['memory', 424270],
+      ['寿司', 161934],
+    ];
+    for (const [term, index] of golden) {
+      expect(termIndex(term, 500_000)).toBe(index);
+      expect(referenceFnv1a(term) % 500_000).toBe(index);
+    }
     expect(termIndex('a', 500_000)).toBe(0xe40c292c % 500_000);
+    expect(termIndex('a', 2 ** 32)).toBe(0xe40c292c);
   });
 });
 
-describe('local embedder: tokens and weights', () => {
-  test('segments Chinese and Japanese, folds case and width, drops stopwords, strips plural s', () => {
-    const terms = (t: string) => tokenize(t).map((x) => x.term);
-    expect(terms('The Peanuts and the PEANUT')).toEqual(['peanut', 'peanut']);
-    expect(terms('用户对花生过敏')).toEqual(expect.arrayContaining(['花生', '过敏']));
-    expect(terms('用户对花生过敏')).not.toContain('用户');
-    expect(terms('ＡＢＣ')).toEqual(['abc']);
-    expect(terms('寿司が大好き').length).toBeGreaterThan(1);
+describe('local embedder: tokens', () => {
+  test('English: case folding, stopwords, possessives, contractions, light stemming', () => {
+    expect(terms("The user's Peanuts and the PEANUT")).toEqual(['peanut', 'peanut']);
+    expect(terms('Don’t forget: I’m running, he planned, cities, boxes')).toEqual(['forget', 'run', 'plan', 'city', 'box']);
+    expect(['status', 'speed', 'spring', 'analysis', 'cats', 'flies'].map(stem)).toEqual(['status', 'speed', 'spring', 'analysis', 'cat', 'fly']);
   });
 
+  test('NFKC: full-width and compatibility characters fold to their plain forms', () => {
+    expect(terms('ＡＢＣ ﬁle ①')).toEqual(['abc', 'file', '1']);
+  });
+
+  test('Chinese: ICU words, plus their characters at lower weight; function words dropped', () => {
+    const t = terms('用户对花生过敏');
+    expect(t).toEqual(expect.arrayContaining(['花生', '过敏', `花/${CJK_CHAR_WEIGHT}`, `生/${CJK_CHAR_WEIGHT}`]));
+    expect(t).not.toContain('用户');
+    expect(t).not.toContain('对');
+    expect(terms('花生油')).toEqual(['花生油', '花/0.5', '生/0.5', '油/0.5']);
+    expect(terms('我们的花生')).toEqual(['花生', '花/0.5', '生/0.5']); // 我们 and 的 are stopwords
+  });
+
+  test('Japanese: segmented, particles dropped, kana not used as single-character terms', () => {
+    expect(terms('寿司が大好き')).toEqual(['寿司', '寿/0.5', '司/0.5', '大好き', '大/0.5', '好/0.5']);
+  });
+
+  test('scripts without spaces (Thai) are segmented; combining marks stay inside words (Devanagari)', () => {
+    expect(terms('ผมชอบกินข้าวผัด')).toEqual(['ผม', 'ชอบ', 'กิน', 'ข้าว', 'ผัด']);
+    expect(terms('हिन्दी भाषा')).toEqual(['हिन्दी', 'भाषा']);
+  });
+
+  test('mixed text: Latin words are tokenised the same with or without CJK around them', () => {
+    const latin = (text: string) => terms(text).filter((t) => /^[a-z0-9']+$/.test(t));
+    expect(latin('Bought an iPhone 15 for my mom’s birthday 给妈妈买了手机')).toEqual(latin('Bought an iPhone 15 for my mom’s birthday'));
+  });
+});
+
+describe('local embedder: vectors', () => {
   test('deterministic, within [0, 500000) by default, and a configurable index space', async () => {
     const e = new LocalSparseEmbedder();
-    const [a, b] = await e.embedDocuments(['Biscuit the golden retriever', 'Biscuit the golden retriever']);
+    const [a, b] = await e.embedDocuments(['Biscuit the golden retriever 金毛寻回犬', 'Biscuit the golden retriever 金毛寻回犬']);
     expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
     expect(Array.from(a.values)).toEqual(Array.from(b.values));
     expect(Math.max(...a.indices)).toBeLessThan(SPARSE_INDEX_LIMIT);
+    expect(e.maxIndex).toBe(499_999);
     const small = new LocalSparseEmbedder({ indexSpace: 1000 });
     expect(small.maxIndex).toBe(999);
-    expect(Math.max(...(await small.embedQuery('many different words in this sentence')).indices)).toBeLessThan(1000);
+    const q = await small.embedQuery('many different words in this sentence');
+    expect(q.indices.length).toBeGreaterThan(3);
+    expect(Math.max(...q.indices)).toBeLessThan(1000);
+    expect(() => new LocalSparseEmbedder({ indexSpace: 0 })).toThrow('indexSpace must be an integer from 1 to 2^32');
+  });
+
+  test('indices strictly ascending; colliding terms add up', () => {
+    const e = new LocalSparseEmbedder({ indexSpace: 1 }); // every term lands in bucket 0
+    const v = e.embed('alpha beta gamma', 'query');
+    expect(Array.from(v.indices)).toEqual([0]);
+    expect(v.values[0]).toBe(3);
+    const w = new LocalSparseEmbedder().embed('zebra apple mango kiwi 苹果', 'document');
+    for (let k = 1; k < w.indices.length; k++) expect(w.indices[k]).toBeGreaterThan(w.indices[k - 1]);
+  });
+
+  test('document weights follow the BM25 formula with the documented constants; query weights are term frequencies', () => {
+    const e = new LocalSparseEmbedder();
+    // "cello cello practice": len 3, tf(cello) = 2.
+    const norm = BM25_K1 * (1 - BM25_B + (BM25_B * 3) / AVERAGE_LENGTH);
+    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBe(Math.fround(quantize((2 * (BM25_K1 + 1)) / (2 + norm))));
+    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBeCloseTo(1.824, 6); // 4.4 / (2 + 1.2·(0.25 + 0.75·3/24)) = 1.82383 -> 4 digits
+    expect(weightOf(e.embed('cello cello practice', 'query'), 'cello')).toBe(2);
+    expect(weightOf(e.embed('花生油', 'query'), '花')).toBe(0.5);
+    expect(quantize(0.123456)).toBe(0.1235);
+    expect(quantize(1.23456)).toBe(1.235);
+    expect(quantize(0.000123456)).toBe(0.0001235);
   });
 
   test('BM25 saturation: repeating a term raises its weight less and less; longer documents weigh a term less', () => {
     const e = new LocalSparseEmbedder();
-    const w = (text: string) => {
-      const v = e.embed(text, 'document');
-      return v.values[Array.from(v.indices).indexOf(termIndex('cello', 500_000))];
-    };
+    const w = (text: string) => weightOf(e.embed(text, 'document'), 'cello')!;
     const one = w('cello');
     const two = w('cello cello');
     const three = w('cello cello cello');
@@ -65,24 +134,54 @@ describe('local embedder: tokens and weights', () => {
     expect(w('cello practice every evening with the teacher downtown')).toBeLessThan(one);
   });
 
+  test('empty and stopword-only texts give empty vectors', async () => {
+    const e = new LocalSparseEmbedder();
+    expect((await e.embedDocuments(['', '   ', 'the and of', '的了是'])).map((v) => v.indices.length)).toEqual([0, 0, 0, 0]);
+  });
+
+  test('an aborted signal stops the call', async () => {
+    const e = new LocalSparseEmbedder();
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(e.embedDocuments(['a text'], { signal: controller.signal })).rejects.toThrow('stop');
+    await expect(e.embedQuery('a text', { signal: controller.signal })).rejects.toThrow('stop');
+  });
+
   test('SPARSE_EMBEDDER_PROVIDER unset -> the local provider', () => {
     const e = createEmbedder(embedderConfigFromEnv({}));
     expect(e).toBeInstanceOf(LocalSparseEmbedder);
     expect(e.provider).toBe('local');
+    expect(e.maxBatchSize).toBe(256);
+  });
+});
+
+describe('local embedder: retrieval set (in memory)', () => {
+  test('the fixture is what it claims: ~30 mixed memories, ~20 paraphrased queries with existing ids', () => {
+    expect(memories.length).toBeGreaterThanOrEqual(28);
+    expect(queries.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(memories.map((m) => m.id)).size).toBe(memories.length);
+    for (const q of queries) expect(memories.some((m) => m.id === q.relevantId)).toBe(true);
+    expect(memories.filter((m) => /[\u4e00-\u9fff]/.test(m.text)).length).toBeGreaterThanOrEqual(10);
+    expect(queries.filter((q) => /[\u4e00-\u9fff]/.test(q.query)).length).toBeGreaterThanOrEqual(6);
+    // Paraphrased, not copied: no query is a substring of its memory.
+    for (const q of queries) expect(memories.find((m) => m.id === q.relevantId)!.text.toLowerCase()).not.toContain(q.query.toLowerCase());
   });
 
-  test('retrieval set: the relevant memory ranks first for most queries (in memory)', async () => {
+  test('the relevant memory ranks first (with a positive score) for most queries', async () => {
     const e = new LocalSparseEmbedder();
     const docs = await e.embedDocuments(memories.map((m) => m.text));
     let hits = 0;
+    const misses: string[] = [];
     for (const q of queries) {
       const qv = await e.embedQuery(q.query);
-      const best = memories.map((m, i) => ({ id: m.id, s: sparseDot(qv, docs[i]) })).sort((a, b) => b.s - a.s)[0];
-      if (best.id === q.relevantId) hits++;
+      const ranked = memories.map((m, i) => ({ id: m.id, score: sparseDot(qv, docs[i]) })).sort((a, b) => b.score - a.score);
+      if (ranked[0].score > 0 && ranked[0].id === q.relevantId) hits++;
+      else misses.push(`${q.query} -> ${ranked[0].score > 0 ? ranked[0].id : 'nothing'}`);
     }
     const rate = hits / queries.length;
     // eslint-disable-next-line no-console
-    console.log(`local embedder top-1 hit rate: ${hits}/${queries.length} = ${(rate * 100).toFixed(0)}%`);
-    expect(rate).toBeGreaterThanOrEqual(0.75);
+    console.log(`local embedder top-1 hit rate: ${hits}/${queries.length} = ${(rate * 100).toFixed(1)}%; misses: ${misses.join(' | ')}`);
+    // Measured 23/26 = 88.5% (docs/embedders.md); the bound leaves room for one more miss.
+    expect(rate).toBeGreaterThanOrEqual(0.84);
   });
 });

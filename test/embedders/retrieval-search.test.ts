@@ -26,6 +26,7 @@ describe('retrieval set through sparse search on the real server (local provider
     }
     // eslint-disable-next-line no-console
     console.log(`sparse search top-1 hit rate: ${hits}/${queries.length}; misses: ${misses.join(' | ')}`);
-    expect(hits / queries.length).toBeGreaterThanOrEqual(0.75);
+    // Same vectors as the in-memory test in local.test.ts (measured 23/26 there).
+    expect(hits / queries.length).toBeGreaterThanOrEqual(0.84);
   });
 });

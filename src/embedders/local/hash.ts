@@ -1,7 +1,7 @@
 /**
  * The term hash of the local embedder: 32-bit FNV-1a over the term's UTF-8 bytes, then modulo the index
- * space. Stable by definition (it is part of the stored data's meaning): never change it; a new scheme
- * would need a new provider name.
+ * space (specified in docs/embedders.md, pinned by tests). It is part of the stored vectors' meaning:
+ * never change it; a new scheme needs a new model name (LOCAL_MODEL) and a re-embedding.
  */
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

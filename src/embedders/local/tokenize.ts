@@ -1,75 +1,100 @@
+import { CJK_STOPWORDS, ENGLISH_STOPWORDS } from './stopwords';
+
 /**
- * Unicode-aware tokenisation for the local embedder: NFKC + lower case; runs of CJK characters (Han, kana,
- * Hangul) are split into words by Intl.Segmenter (ICU's dictionary segmentation), everything else into
- * words by WORD below (letters and digits, with inner apostrophes); then stopwords, a light English
- * suffix stripper, and, for CJK words, their single characters as extra (weaker) terms so partial matches
- * still count. This definition is part of the stored vectors' meaning: do not change it.
+ * Tokenisation of the local embedder (specified in docs/embedders.md; it is part of the meaning of the
+ * stored local vectors, so changing it means a new model name):
+ *
+ * 1. NFKC, then toLowerCase (full-width ＡＢＣ -> abc, ligatures and compatibility forms folded).
+ * 2. Text that contains a character of a script written without spaces (Han, kana, Hangul, Thai, Lao,
+ *    Khmer, Myanmar) is split into words by one shared Intl.Segmenter (granularity "word", ICU's
+ *    dictionary segmentation), keeping the segments whose isWordLike is true. Other text skips ICU: its
+ *    words are exactly what step 3 finds, so both paths agree on non-CJK words.
+ * 3. Non-ideographic words: maximal runs of letters, marks and digits (with inner apostrophes, ’ read as
+ *    '), a trailing possessive 's removed, English stopwords dropped, then a light English suffix
+ *    stripper (stem below). Weight 1.
+ * 4. Ideographic words (Han, kana, Hangul): the word (weight 1) unless it is a CJK stopword; for words of
+ *    2+ characters also each Han/Hangul character that is not a stopword (CJK_CHAR_WEIGHT), so that
+ *    partial and differently segmented matches still score. (Character bigrams were measured too and
+ *    did not change the retrieval results, so they are not added; see docs/embedders.md.)
  */
-const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
+export const CJK_CHAR_WEIGHT = 0.5;
 
-const EN_STOPWORDS = new Set(
-  ('a about above after again against all am an and any are as at be because been before being below between both but by ' +
-    'can could did do does doing down during each few for from further had has have having he her here hers herself him ' +
-    'himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other ' +
-    'our ours ourselves out over own same she should so some such than that the their theirs them themselves then there ' +
-    'these they this those through to too under until up very was we were what when where which while who whom why will ' +
-    'with would you your yours yourself yourselves also been being get got user users s t don didn doesn ll ve re m d')
-    .split(' '),
-);
-
-const ZH_STOPWORDS = new Set(
-  '的 了 是 在 和 与 及 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 有 也 就 都 而 之 与 或 一个 吗 呢 吧 啊 么 什么 怎么 为 对 把 被 让 给 着 过 要 会 能 很 还 又 并 等 以 于 其 该 此 从 到 上 下 中 用户'.split(' '),
-);
-
-const CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/;
-const CJK_RUNS = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+/g;
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu;
+/** Receives each term and its weight, in text order. */
+export type TermSink = (term: string, weight: number) => void;
 
 export interface Term {
   term: string;
-  /** 1 for whole words, less for CJK single characters. */
   weight: number;
 }
 
-export const CJK_CHAR_WEIGHT = 0.5;
+/** Created once: constructing a segmenter costs far more than using it. */
+const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
-function stem(word: string): string {
-  if (word.length <= 3 || !/^[a-z]+$/.test(word)) return word;
+const NEEDS_SEGMENTER = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u{20000}-\u{3134f}]/u;
+const IDEOGRAPHIC = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u{20000}-\u{3134f}]/u;
+/** Characters that become terms of their own: Han and Hangul syllables (not kana, which spell sounds). */
+const MEANINGFUL_CHAR = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u{20000}-\u{3134f}]$/u;
+const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’][\p{L}\p{M}\p{N}]+)*/gu;
+const ASCII_LOWER = /^[a-z]+$/;
+const VOWEL = /[aeiouy]/;
+
+function undouble(stem: string): string {
+  const n = stem.length;
+  const last = stem[n - 1];
+  return n > 2 && last === stem[n - 2] && !'aeiouylsz'.includes(last) ? stem.slice(0, -1) : stem;
+}
+
+/**
+ * Light English suffix stripping, applied to ASCII words of 4+ letters:
+ * -ies -> -y; -eed kept; -ing / -ed removed when what remains has a vowel (then a doubled final
+ * consonant other than l, s, z is undoubled: running -> run); -sses/-xes/-ches/-shes/-zes -> drop "es";
+ * -s removed unless the word ends in -ss, -us or -is.
+ */
+export function stem(word: string): string {
+  if (word.length <= 3 || !ASCII_LOWER.test(word)) return word;
   if (word.endsWith('ies') && word.length > 4) return word.slice(0, -3) + 'y';
-  if (word.endsWith('ing') && word.length > 5) return word.slice(0, -3);
-  if (word.endsWith('ed') && word.length > 4) return word.slice(0, -2);
-  if (word.endsWith('es') && /(ss|x|ch|sh)es$/.test(word)) return word.slice(0, -2);
-  if (word.endsWith('s') && !word.endsWith('ss')) return word.slice(0, -1);
+  if (word.endsWith('eed')) return word;
+  if (word.endsWith('ing') && word.length > 5 && VOWEL.test(word.slice(0, -3))) return undouble(word.slice(0, -3));
+  if (word.endsWith('ed') && word.length > 4 && VOWEL.test(word.slice(0, -2))) return undouble(word.slice(0, -2));
+  if (word.endsWith('es') && /(?:ss|x|ch|sh|z)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !/(?:ss|us|is)$/.test(word)) return word.slice(0, -1);
   return word;
 }
 
-function addWords(text: string, out: Term[]): void {
+function addWords(text: string, sink: TermSink): void {
   for (const m of text.matchAll(WORD)) {
-    const word = m[0];
-    if (!EN_STOPWORDS.has(word)) out.push({ term: stem(word), weight: 1 });
+    let word = m[0];
+    if (word.includes('’')) word = word.replace(/’/g, "'");
+    if (word.endsWith("'s")) word = word.slice(0, -2);
+    if (!ENGLISH_STOPWORDS.has(word)) sink(stem(word), 1);
   }
 }
 
-function addCjkRun(run: string, out: Term[]): void {
-  for (const seg of segmenter.segment(run)) {
-    if (!seg.isWordLike) continue;
-    const word = seg.segment;
-    if (!ZH_STOPWORDS.has(word)) out.push({ term: word, weight: 1 });
-    const chars = Array.from(word);
-    if (chars.length > 1) {
-      for (const ch of chars) if (CJK.test(ch) && !ZH_STOPWORDS.has(ch)) out.push({ term: ch, weight: CJK_CHAR_WEIGHT });
-    }
-  }
+function addIdeographic(word: string, sink: TermSink): void {
+  if (CJK_STOPWORDS.has(word)) return;
+  sink(word, 1);
+  const chars = Array.from(word);
+  if (chars.length < 2) return;
+  for (const ch of chars) if (MEANINGFUL_CHAR.test(ch) && !CJK_STOPWORDS.has(ch)) sink(ch, CJK_CHAR_WEIGHT);
 }
 
-export function tokenize(text: string, out: Term[] = []): Term[] {
+/** Feed every term of `text` to `sink` (the allocation-free form used by the embedder). */
+export function forEachTerm(text: string, sink: TermSink): void {
   const normalised = text.normalize('NFKC').toLowerCase();
-  let last = 0;
-  for (const m of normalised.matchAll(CJK_RUNS)) {
-    if (m.index! > last) addWords(normalised.slice(last, m.index), out);
-    addCjkRun(m[0], out);
-    last = m.index! + m[0].length;
+  if (!NEEDS_SEGMENTER.test(normalised)) {
+    addWords(normalised, sink);
+    return;
   }
-  if (last < normalised.length) addWords(normalised.slice(last), out);
+  for (const seg of segmenter.segment(normalised)) {
+    if (!seg.isWordLike) continue;
+    if (IDEOGRAPHIC.test(seg.segment)) addIdeographic(seg.segment, sink);
+    else addWords(seg.segment, sink);
+  }
+}
+
+/** The terms of `text` with their weights, in text order (for tests and inspection). */
+export function tokenize(text: string): Term[] {
+  const out: Term[] = [];
+  forEachTerm(text, (term, weight) => out.push({ term, weight }));
   return out;
 }
