@@ -1,14 +1,18 @@
-import { resolveConfig, type SparseVectorOptions } from '../config/config';
-import type { SparseEmbedder } from '../embedders/types';
+import { resolveConfig, type SparseVectorConfig, type SparseVectorOptions } from '../config/config';
+import type { EmbedderConfig, SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
 import type { BackfillOptions } from './options';
-import { runSeeder, type SeederResult } from './seeder';
+import { emptySummary, runSeeder, type SeederResult } from './seeder';
 
-export interface BackfillOnBootOptions extends SparseVectorOptions, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
-  /** An embedder instance to use instead of the configured one. */
+export interface BackfillOnBootOptions extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
+  /** A resolved configuration; without it, one is resolved from the other options and the environment. */
+  config?: SparseVectorConfig;
+  /** An embedder instance, or embedder settings merged over the environment's. */
+  embedder?: SparseEmbedder | Partial<EmbedderConfig>;
+  /** An embedder instance (same as passing one as `embedder`). */
   embedderInstance?: SparseEmbedder;
   logger?: Logger;
-  /** Return at once and backfill in the background. */
+  /** Return at once with { done, abort } and backfill in the background. */
   background?: boolean;
 }
 
@@ -19,30 +23,33 @@ export interface BackgroundBackfill {
   abort(): void;
 }
 
+function isEmbedder(x: unknown): x is SparseEmbedder {
+  return !!x && typeof (x as SparseEmbedder).embedDocuments === 'function';
+}
+
 /**
- * Application boot: run the backfill seeder (no output unless `progress` is set). With
- * `background: true` it returns a handle at once; otherwise it resolves when the run ends.
- * SPARSE_VECTOR_ENABLE=false makes it a no-op. Errors are values, never thrown.
+ * Application boot: run the backfill seeder (quiet unless `progress` is set). With `background: true` it
+ * returns { done, abort } at once; otherwise it resolves when the run ends. Safe when many instances boot
+ * at once (one runs, the others return skippedReason 'busy'); cheap once the seeder is done (a ledger
+ * read). SPARSE_VECTOR_ENABLE=false makes it a no-op. Errors are values (result.error), never thrown.
  */
 export function backfillOnBoot(options: BackfillOnBootOptions & { background: true }): BackgroundBackfill;
 export function backfillOnBoot(options?: BackfillOnBootOptions): Promise<SeederResult>;
 export function backfillOnBoot(options: BackfillOnBootOptions = {}): BackgroundBackfill | Promise<SeederResult> {
   const controller = new AbortController();
-  if (options.signal) options.signal.addEventListener('abort', () => controller.abort(), { once: true });
+  if (options.signal?.aborted) controller.abort();
+  else options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const done = (async (): Promise<SeederResult> => {
     try {
-      const config = resolveConfig(options);
-      if (!config.enabled) return { ...empty(), skippedReason: undefined };
-      const { embedderInstance, embedder: _embedderConfig, ...rest } = options;
-      return await runSeeder({ progress: 'none', ...rest, embedder: embedderInstance, config, signal: controller.signal });
+      const { embedderInstance, embedder, config: given, background: _background, ...rest } = options;
+      const instance = embedderInstance ?? (isEmbedder(embedder) ? embedder : undefined);
+      const config = given ?? resolveConfig({ ...rest, embedder: isEmbedder(embedder) ? undefined : embedder });
+      if (!config.enabled) return emptySummary(!!options.dryRun);
+      return await runSeeder({ progress: 'none', ...rest, embedder: instance, config, signal: controller.signal });
     } catch (err) {
-      return { ...empty(), ok: false, error: err as Error };
+      return { ...emptySummary(!!options.dryRun), ok: false, error: err as Error };
     }
   })();
   if (options.background) return { done, abort: () => controller.abort() };
   return done;
-}
-
-function empty(): SeederResult {
-  return { ok: true, dryRun: false, stopped: false, total: 0, migrated: 0, failed: 0, skipped: 0, failures: [], workers: [], elapsedMs: 0, recordsPerSecond: 0, remaining: 0 };
 }

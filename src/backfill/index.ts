@@ -1,7 +1,19 @@
-export { runBackfill, type BackfillSummary, type BackfillFailure } from './engine';
+/** The backfill: engine (runBackfill), tracked seeder (runSeeder), boot API (backfillOnBoot). See docs/backfill.md. */
+export { runBackfill, type BackfillSummary, type BackfillFailure, type DryRunReport } from './engine';
 export { runSeeder, assertSeederSucceeded, BACKFILL_SEEDER, type SeederResult } from './seeder';
 export { backfillOnBoot, type BackfillOnBootOptions, type BackgroundBackfill } from './boot';
-export { parseShard, backfillOptionsFromEnv, DEFAULTS as BACKFILL_DEFAULTS, type BackfillOptions, type Shard, type ProgressStyle } from './options';
+export {
+  parseShard,
+  backfillOptionsFromEnv,
+  checkBackfillNumbers,
+  DEFAULTS as BACKFILL_DEFAULTS,
+  LIMITS as BACKFILL_LIMITS,
+  PROGRESS_STYLES,
+  type BackfillOptions,
+  type Shard,
+  type ProgressStyle,
+} from './options';
 export type { BackfillProgress, WorkerStats } from './progress/model';
-export { SeedLedger, type SeedRecord } from './seed-ledger';
-export { countEligible } from './reader';
+export { createRenderer, type ProgressRenderer } from './progress/renderers';
+export { SeedLedger, type SeedRecord, type SeedStatus } from './seed-ledger';
+export { countEligible, eligibleWhere } from './reader';

@@ -1,5 +1,5 @@
 import type { SparseVectorConfig } from '../config/config';
-import { parseBoolean, parseInteger, parseNumber } from '../config/parse';
+import { parseBoolean, parseChoice, parseInteger, parseNumber } from '../config/parse';
 import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
 import type { Logger } from '../util/logger';
@@ -12,12 +12,13 @@ export interface Shard {
 }
 
 export type ProgressStyle = 'auto' | 'tty' | 'plain' | 'json' | 'none';
+export const PROGRESS_STYLES: readonly ProgressStyle[] = ['auto', 'tty', 'plain', 'json', 'none'];
 
 export interface BackfillOptions {
   config: SparseVectorConfig;
   /** Defaults to createEmbedder(config.embedder). */
   embedder?: SparseEmbedder;
-  /** Rows per batch (default 100). */
+  /** Rows per batch (default 100; with targetBatchMs, the largest batch). */
   batchSize?: number;
   /** Concurrent batches (default 1). */
   workers?: number;
@@ -30,30 +31,40 @@ export interface BackfillOptions {
   /** Stop after this many rows (default: all). */
   limit?: number;
   shard?: Shard;
-  /** Run even if the seeder ledger says the backfill is done. */
+  /** Run even if the seeder ledger says the backfill is done (runSeeder only). */
   rerun?: boolean;
   /** Stop taking new batches when aborted; in-flight batches finish. */
   signal?: AbortSignal;
   onProgress?: (progress: BackfillProgress) => void;
   logger?: Logger;
-  /** Also write the failed rows as JSON lines to this file. */
+  /** Also append the failed rows as JSON lines ({"id","reason"}) to this file. */
   failuresFile?: string;
   /** How to show progress (default: tty on a terminal, plain otherwise). */
   progress?: ProgressStyle;
   /** Where progress goes (default process.stdout). */
   out?: NodeJS.WritableStream;
-  /** Plain progress: seconds between lines (default 5). */
+  /** Plain progress: seconds between lines (default 5; json: at most 1). */
   progressIntervalSeconds?: number;
   /** Embedding attempts of a batch before it is split (default 3). */
   embedAttempts?: number;
-  /** Pause while SHOW GLOBAL STATUS Threads_running is above this (default: no throttle). */
+  /** Throttle: pause while SHOW GLOBAL STATUS Threads_running is above this (default: no throttle). */
   maxThreadsRunning?: number;
-  /** Adapt the batch size toward this batch duration in ms (default: fixed batch size). */
+  /** Throttle: adapt the batch size toward this batch duration in ms, up to batchSize (default: fixed size). */
   targetBatchMs?: number;
 }
 
-export const DEFAULTS = { batchSize: 100, workers: 1, delaySeconds: 0.1, dryRunLimit: 100, embedAttempts: 3 } as const;
-export const LIMITS = { batchSize: { min: 1, max: 10_000 }, workers: { min: 1, max: 64 }, delaySeconds: { min: 0, max: 3600 } } as const;
+export const DEFAULTS = { batchSize: 100, workers: 1, delaySeconds: 0.1, dryRunLimit: 100, embedAttempts: 3, progressIntervalSeconds: 5 } as const;
+export const LIMITS = {
+  batchSize: { min: 1, max: 10_000 },
+  workers: { min: 1, max: 64 },
+  delaySeconds: { min: 0, max: 3600 },
+  limit: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  dryRunLimit: { min: 1, max: 1_000_000 },
+  embedAttempts: { min: 1, max: 20 },
+  progressIntervalSeconds: { min: 0, max: 3600 },
+  maxThreadsRunning: { min: 1, max: 100_000 },
+  targetBatchMs: { min: 10, max: 3_600_000 },
+} as const;
 
 export function parseShard(text: string | undefined, name = '--shard'): Shard | undefined {
   if (text === undefined || text === '') return undefined;
@@ -68,23 +79,46 @@ export function parseShard(text: string | undefined, name = '--shard'): Shard | 
   return { index, count };
 }
 
-/** Validate numeric options (from flags, env or objects) with errors that name the option. */
-export function checkBackfillNumbers(o: { batchSize?: number; workers?: number; delaySeconds?: number; dryRunLimit?: number; limit?: number }): void {
-  parseInteger(o.batchSize, 'batch size', DEFAULTS.batchSize, LIMITS.batchSize);
+/** Validate the numeric options (from flags, env or objects) with errors that name the option. */
+export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
+  parseInteger(o.batchSize, 'batchSize', DEFAULTS.batchSize, LIMITS.batchSize);
   parseInteger(o.workers, 'workers', DEFAULTS.workers, LIMITS.workers);
-  parseNumber(o.delaySeconds, 'delay', DEFAULTS.delaySeconds, LIMITS.delaySeconds);
-  parseInteger(o.dryRunLimit, 'dry-run limit', DEFAULTS.dryRunLimit, { min: 1, max: 1_000_000 });
-  parseInteger(o.limit, 'limit', 1, { min: 1, max: Number.MAX_SAFE_INTEGER });
+  parseNumber(o.delaySeconds, 'delaySeconds', DEFAULTS.delaySeconds, LIMITS.delaySeconds);
+  parseInteger(o.dryRunLimit, 'dryRunLimit', DEFAULTS.dryRunLimit, LIMITS.dryRunLimit);
+  parseInteger(o.limit, 'limit', 1, LIMITS.limit);
+  parseInteger(o.embedAttempts, 'embedAttempts', DEFAULTS.embedAttempts, LIMITS.embedAttempts);
+  parseNumber(o.progressIntervalSeconds, 'progressIntervalSeconds', DEFAULTS.progressIntervalSeconds, LIMITS.progressIntervalSeconds);
+  parseInteger(o.maxThreadsRunning, 'maxThreadsRunning', 1, LIMITS.maxThreadsRunning);
+  parseInteger(o.targetBatchMs, 'targetBatchMs', 1000, LIMITS.targetBatchMs);
+  if (o.shard && (!Number.isInteger(o.shard.index) || !Number.isInteger(o.shard.count) || o.shard.index < 0 || o.shard.index >= o.shard.count)) {
+    throw new SvmError('CONFIG_INVALID', `shard ${JSON.stringify(o.shard)} is not a shard {index, count} with 0 <= index < count.`);
+  }
 }
 
-/** Seeder defaults from the environment (SPARSE_BACKFILL_*), used by `knex seed:run`. */
+/**
+ * Seeder options from the environment (SPARSE_BACKFILL_*): the defaults of `npx umzug seed` (its flags
+ * override them) and the options of `npx knex seed:run`. Unset variables are left out.
+ */
 export function backfillOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<BackfillOptions> {
-  return {
-    batchSize: parseInteger(env.SPARSE_BACKFILL_BATCH_SIZE, 'SPARSE_BACKFILL_BATCH_SIZE', DEFAULTS.batchSize, LIMITS.batchSize),
-    workers: parseInteger(env.SPARSE_BACKFILL_WORKERS, 'SPARSE_BACKFILL_WORKERS', DEFAULTS.workers, LIMITS.workers),
-    delaySeconds: parseNumber(env.SPARSE_BACKFILL_DELAY, 'SPARSE_BACKFILL_DELAY', DEFAULTS.delaySeconds, LIMITS.delaySeconds),
-    dryRun: parseBoolean(env.SPARSE_BACKFILL_DRY_RUN, 'SPARSE_BACKFILL_DRY_RUN', false),
-    rerun: parseBoolean(env.SPARSE_BACKFILL_RERUN, 'SPARSE_BACKFILL_RERUN', false),
-    shard: parseShard(env.SPARSE_BACKFILL_SHARD, 'SPARSE_BACKFILL_SHARD'),
-  };
+  const o: Partial<BackfillOptions> = {};
+  const int = (name: string, range: { min: number; max: number }) => (env[name] ? parseInteger(env[name], name, 0, range) : undefined);
+  const num = (name: string, range: { min: number; max: number }) => (env[name] ? parseNumber(env[name], name, 0, range) : undefined);
+  o.batchSize = int('SPARSE_BACKFILL_BATCH_SIZE', LIMITS.batchSize);
+  o.workers = int('SPARSE_BACKFILL_WORKERS', LIMITS.workers);
+  o.delaySeconds = num('SPARSE_BACKFILL_DELAY', LIMITS.delaySeconds);
+  o.dryRun = env.SPARSE_BACKFILL_DRY_RUN ? parseBoolean(env.SPARSE_BACKFILL_DRY_RUN, 'SPARSE_BACKFILL_DRY_RUN', false) : undefined;
+  o.rerun = env.SPARSE_BACKFILL_RERUN ? parseBoolean(env.SPARSE_BACKFILL_RERUN, 'SPARSE_BACKFILL_RERUN', false) : undefined;
+  o.shard = parseShard(env.SPARSE_BACKFILL_SHARD, 'SPARSE_BACKFILL_SHARD');
+  const limit = int('SPARSE_BACKFILL_LIMIT', LIMITS.limit);
+  if (limit !== undefined) {
+    if (o.dryRun) o.dryRunLimit = limit;
+    else o.limit = limit;
+  }
+  o.failuresFile = env.SPARSE_BACKFILL_FAILURES_FILE || undefined;
+  o.progress = env.SPARSE_BACKFILL_PROGRESS ? parseChoice(env.SPARSE_BACKFILL_PROGRESS, 'SPARSE_BACKFILL_PROGRESS', PROGRESS_STYLES, 'auto') : undefined;
+  o.progressIntervalSeconds = num('SPARSE_BACKFILL_PROGRESS_INTERVAL', LIMITS.progressIntervalSeconds);
+  o.maxThreadsRunning = int('SPARSE_BACKFILL_MAX_THREADS_RUNNING', LIMITS.maxThreadsRunning);
+  o.targetBatchMs = int('SPARSE_BACKFILL_TARGET_BATCH_MS', LIMITS.targetBatchMs);
+  for (const k of Object.keys(o) as Array<keyof BackfillOptions>) if (o[k] === undefined) delete o[k];
+  return o;
 }

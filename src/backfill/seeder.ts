@@ -5,8 +5,9 @@ import { acquireLock, lockName, type HeldLock } from '../db/lock';
 import { SvmError } from '../errors';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
-import { runBackfill, type BackfillSummary } from './engine';
-import type { BackfillOptions } from './options';
+import { checkBackfillTarget, runBackfill, type BackfillSummary } from './engine';
+import { createEmbedder } from '../embedders';
+import { checkBackfillNumbers, type BackfillOptions } from './options';
 import { countEligible } from './reader';
 import { SeedLedger } from './seed-ledger';
 
@@ -14,52 +15,82 @@ import { SeedLedger } from './seed-ledger';
 export const BACKFILL_SEEDER = '20250601000100_backfill_sparse_vector';
 
 export interface SeederResult extends BackfillSummary {
-  /** Why nothing ran: the ledger says done, or another run holds this shard's lock. */
+  /**
+   * Why nothing ran: the ledger says the backfill is done (and `rerun` was not set), or another run holds
+   * this table's (shard's) backfill lock.
+   */
   skippedReason?: 'already-done' | 'busy';
 }
 
 /**
- * The backfill as a tracked data seeder: a per-shard lock keeps two identical runs apart (a second one
- * returns at once with skippedReason 'busy'); the seeds ledger records each run and marks the seeder done
- * only when no eligible NULL row remains in the whole table. Once done, a run does nothing unless `rerun`
- * is set, which processes rows that became NULL later.
+ * The backfill as a tracked data seeder (`npx umzug seed`, `npx knex seed:run`, backfillOnBoot, the
+ * migrate-sparse-vector script).
+ *
+ * - A per-table (per-shard) advisory lock keeps two identical runs apart: a second one returns at once
+ *   with skippedReason 'busy' (several application instances may all call it at boot).
+ * - The seeds ledger (config.seedsTable) records each run: status 'running' while it runs, then 'done'
+ *   only when no eligible NULL row is left in the whole table, else 'incomplete'; runs, the last run's
+ *   migrated/failed figures, start and end times and error.
+ * - Once done, a run costs one ledger read and does nothing (no scan of the table), unless `rerun` is set:
+ *   then it processes the rows that became NULL since. A dry run always runs and never touches the ledger.
  */
 export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Promise<SeederResult> {
   const { config } = options;
+  checkBackfillNumbers(options); // bad options: refused before the database (and the ledger) is touched
   const connection = requireConnection(config);
-  const knex = options.knex ?? createKnex(connection, { pool: (options.workers ?? 1) + 2 });
+  const knex = options.knex ?? createKnex(connection, { pool: (options.workers ?? 1) + 3 });
   const ledger = new SeedLedger(config.seedsTable);
   const out = options.out ?? process.stdout;
-  const say = (line: string) => options.progress !== 'json' && options.progress !== 'none' && out.write(redact(line) + '\n');
+  const say = (line: string) => {
+    if (options.progress === 'json') out.write(JSON.stringify({ event: 'message', text: redact(line) }) + '\n');
+    else if (options.progress !== 'none') out.write(redact(line) + '\n');
+    options.logger?.debug(line);
+  };
+  // --json consumers always get a final 'done' event, also when nothing ran.
+  const skipped = (r: SeederResult): SeederResult => {
+    if (options.progress === 'json') out.write(JSON.stringify({ event: 'done', ...r }) + '\n');
+    return r;
+  };
   let lock: HeldLock | undefined;
   try {
     await checkConnection(knex, connection);
-    const shard = options.shard ? `:${options.shard.index}/${options.shard.count}` : '';
+    const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
     try {
       lock = await acquireLock(connection, lockName('seed', connection.database, config.table + shard), { timeoutSeconds: 0 });
     } catch (err) {
       if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
       say(`Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`);
-      return { ...emptySummary(!!options.dryRun), skippedReason: 'busy' };
+      return skipped({ ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
     }
+    // Everything that can be refused is refused before the ledger is created or changed.
+    const embedder = options.embedder ?? createEmbedder(config.embedder);
+    await checkBackfillTarget(knex, config);
     const record = await ledger.get(knex, BACKFILL_SEEDER);
     if (record?.status === 'done' && !options.rerun && !options.dryRun) {
-      const left = await countEligible(knex, targetOf(config)).catch(() => 0);
-      say(`Seeder ${BACKFILL_SEEDER} is already done${left ? `; ${left} rows became NULL since: run again with --rerun to embed them` : ': nothing to do'}.`);
-      return { ...emptySummary(false), remaining: left, skippedReason: 'already-done' };
+      say(
+        `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}): nothing to do. ` +
+          'To embed rows that became NULL since, run it with --rerun (rerun: true).',
+      );
+      return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
+    }
+    if (record?.status === 'running' && !shard && !options.dryRun) {
+      say('The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.');
     }
     if (!options.dryRun) await ledger.start(knex, BACKFILL_SEEDER);
     let summary: BackfillSummary;
     try {
-      summary = await runBackfill({ ...options, knex });
+      summary = await runBackfill({ ...options, embedder, knex });
     } catch (err) {
-      if (!options.dryRun) await ledger.finish(knex, BACKFILL_SEEDER, { status: 'incomplete', migrated: 0, failed: 0, error: redact((err as Error).message) }).catch(() => undefined);
+      // Nothing was written (setup failed): a 'done' seeder stays done.
+      const status = record?.status === 'done' ? 'done' : 'incomplete';
+      if (!options.dryRun) await ledger.finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) }).catch(() => undefined);
       throw err;
     }
     if (!options.dryRun) {
-      const leftInTable = options.shard ? await countEligible(knex, targetOf(config)) : summary.remaining;
+      // Done means done for the whole table, whichever shard finishes last.
+      const left = shard ? await countEligible(knex, targetOf(config)).catch(() => 1) : summary.remaining + summary.failed;
       await ledger.finish(knex, BACKFILL_SEEDER, {
-        status: leftInTable === 0 && !summary.error ? 'done' : 'incomplete',
+        status: left === 0 && !summary.error ? 'done' : 'incomplete',
         migrated: summary.migrated,
         failed: summary.failed,
         error: summary.error ? redact(summary.error.message) : undefined,
@@ -72,11 +103,11 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
   }
 }
 
-function emptySummary(dryRun: boolean): BackfillSummary {
-  return { ok: true, dryRun, stopped: false, total: 0, migrated: 0, failed: 0, skipped: 0, failures: [], workers: [], elapsedMs: 0, recordsPerSecond: 0, remaining: 0 };
+export function emptySummary(dryRun: boolean): BackfillSummary {
+  return { ok: true, dryRun, stopped: false, total: 0, migrated: 0, failed: 0, skipped: 0, changed: 0, failures: [], workers: [], elapsedMs: 0, recordsPerSecond: 0, remaining: 0 };
 }
 
-/** Throw when a seeder run did not complete (used where the caller needs an exception, e.g. knex seed:run). */
+/** Throw when a seeder run did not complete (for callers that need an exception, e.g. knex seed:run). */
 export function assertSeederSucceeded(r: SeederResult): void {
   if (r.error) throw r.error;
   if (r.failed) throw new SvmError('BACKFILL_FAILED', `${r.failed} rows could not be embedded; they stay NULL and the next run retries them.`);

@@ -6,21 +6,23 @@ export interface PendingWrite {
   id: string;
   /** MD5 of the text the vector was computed from, as read from the server. */
   hash: string;
-  /** The encoded vector (dialect.encode). */
+  /** The encoded vector (dialect.encode), bound as a parameter. */
   value: string;
 }
 
 /**
- * Write a batch in one statement: an UPDATE joined with the batch's (id, hash, value) rows. It only
- * touches rows that are still NULL and whose text still has the hash that was embedded, so a value the
- * application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
- * Returns the number of rows written.
+ * Write a batch in one statement: an UPDATE joined with the batch's (id, hash, value) rows.
+ *
+ *   UPDATE t JOIN (SELECT ? AS id, ? AS h, ? AS v UNION ALL SELECT ?, ?, ? ...) x ON t.id = x.id
+ *   SET t.sparse_embedding = x.v WHERE t.sparse_embedding IS NULL AND MD5(t.document) = x.h
+ *
+ * It only touches rows that are still NULL and whose text still has the hash that was embedded, so a value
+ * the application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
+ * Returns the number of rows written (the others changed during the run).
  */
-export async function writeBatch(knex: Knex, t: SparseTarget, items: readonly PendingWrite[], integerId = true): Promise<number> {
+export async function writeBatch(knex: Knex, t: SparseTarget, items: readonly PendingWrite[], idParam = 'CAST(? AS SIGNED)'): Promise<number> {
   if (!items.length) return 0;
-  // BIGINT ids travel as strings; CAST keeps the join exact (a string = BIGINT comparison goes through double).
-  const id = integerId ? 'CAST(? AS SIGNED)' : '?';
-  const rows = items.map((_, i) => (i === 0 ? `SELECT ${id} AS id, ? AS h, ? AS v` : `SELECT ${id}, ?, ?`)).join(' UNION ALL ');
+  const rows = items.map((_, i) => (i === 0 ? `SELECT ${idParam} AS id, ? AS h, ? AS v` : `SELECT ${idParam}, ?, ?`)).join(' UNION ALL ');
   const bindings = items.flatMap((w) => [w.id, w.hash, w.value]);
   const [result] = (await knex.raw(
     `UPDATE ${q(t.table)} AS m JOIN (${rows}) AS x ON m.${q(t.idColumn)} = x.id ` +

@@ -1,14 +1,19 @@
-import { CommandLineAction, type CommandLineFlagParameter, type CommandLineStringParameter, type CommandLineChoiceParameter } from '@rushstack/ts-command-line';
+import { CommandLineAction, type CommandLineChoiceParameter, type CommandLineFlagParameter, type CommandLineStringParameter } from '@rushstack/ts-command-line';
+import { BACKFILL_DEFAULTS, BACKFILL_LIMITS, backfillOptionsFromEnv, parseShard, PROGRESS_STYLES, runSeeder, type BackfillOptions, type ProgressStyle } from '../backfill';
 import type { SparseVectorConfig } from '../config/config';
 import { parseInteger, parseNumber } from '../config/parse';
-import { BACKFILL_DEFAULTS, parseShard, runSeeder, type ProgressStyle } from '../backfill';
-import { LIMITS } from '../backfill/options';
 import type { Logger } from '../util/logger';
-import { EXIT } from './errors';
+import { EXIT, formatError } from './errors';
+
+/** Exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT), as shells report an interrupted command. */
+export const EXIT_STOPPED = 130;
 
 /**
- * `npx umzug seed`: run the backfill seeder. SIGINT/SIGTERM stop taking new batches, let in-flight ones
- * finish and print the summary; a second signal exits at once (nothing is lost either way).
+ * `npx umzug seed`: run the backfill seeder. Flags override the SPARSE_BACKFILL_* variables, which override
+ * the defaults. Every value is checked before the database is touched. SIGINT/SIGTERM stop taking new
+ * batches, let in-flight ones finish and print the summary (exit 130); a second signal exits at once
+ * (nothing is lost either way: the rows still NULL are the state).
+ * Exit codes: 0 all rows done, 1 failed rows / run error / bad value / another run busy, 2 unknown flag, 130 stopped.
  */
 export class SeedAction extends CommandLineAction {
   exitCode: number = EXIT.ok;
@@ -19,6 +24,9 @@ export class SeedAction extends CommandLineAction {
   private shard!: CommandLineStringParameter;
   private failuresFile!: CommandLineStringParameter;
   private progress!: CommandLineChoiceParameter;
+  private progressInterval!: CommandLineStringParameter;
+  private maxThreadsRunning!: CommandLineStringParameter;
+  private targetBatchMs!: CommandLineStringParameter;
   private dryRun!: CommandLineFlagParameter;
   private rerun!: CommandLineFlagParameter;
   private json!: CommandLineFlagParameter;
@@ -31,43 +39,98 @@ export class SeedAction extends CommandLineAction {
       actionName: 'seed',
       summary: 'Backfills sparse_embedding for rows where it is NULL (the data seeder)',
       documentation:
-        'Embeds the text of every row whose sparse_embedding is NULL, in batches, with concurrent workers. ' +
-        'Resumable: run it again after a stop or a crash and it continues with the rows still NULL.',
+        'Embeds the text of every row whose sparse_embedding is NULL (empty texts are left NULL), in batches, with ' +
+        'concurrent workers, and records the run in the seeds ledger (SPARSE_SEEDS_TABLE, default sparse_vector_seeds). ' +
+        'Resumable: after a stop or a crash, run the same command again and it continues with the rows still NULL. ' +
+        'Defaults come from SPARSE_BACKFILL_* (see .env.example). ' +
+        'Exit codes: 0 done, 1 failed rows or error, 2 bad usage, 130 stopped by SIGINT/SIGTERM.',
     });
-    this.batchSize = this.defineStringParameter({ parameterLongName: '--batch-size', argumentName: 'N', description: `Rows per batch (default ${BACKFILL_DEFAULTS.batchSize}).` });
-    this.workers = this.defineStringParameter({ parameterLongName: '--workers', argumentName: 'N', description: `Concurrent batches (default ${BACKFILL_DEFAULTS.workers}).` });
-    this.delay = this.defineStringParameter({ parameterLongName: '--delay', argumentName: 'SECONDS', description: `Pause of each worker between its batches (default ${BACKFILL_DEFAULTS.delaySeconds}).` });
-    this.limit = this.defineStringParameter({ parameterLongName: '--limit', argumentName: 'N', description: 'Stop after N rows (dry run: rows to test, default 100).' });
-    this.shard = this.defineStringParameter({ parameterLongName: '--shard', argumentName: 'SHARD', description: 'i/n: process only shard i of n (run n processes with 0/n ... n-1/n).' });
-    this.failuresFile = this.defineStringParameter({ parameterLongName: '--failures-file', argumentName: 'FILE', description: 'Append failed rows as JSON lines to FILE.' });
-    this.progress = this.defineChoiceParameter({ parameterLongName: '--progress', alternatives: ['auto', 'tty', 'plain', 'json', 'none'], description: 'Progress display (default: tty on a terminal, plain otherwise).' });
-    this.dryRun = this.defineFlagParameter({ parameterLongName: '--dry-run', description: 'Read and embed the first rows (100, or --limit), write nothing.' });
-    this.rerun = this.defineFlagParameter({ parameterLongName: '--rerun', description: 'Run even if the ledger says done (rows that became NULL later).' });
-    this.json = this.defineFlagParameter({ parameterLongName: '--json', description: 'One JSON event per line on stdout.' });
+    this.batchSize = this.defineStringParameter({
+      parameterLongName: '--batch-size',
+      argumentName: 'N',
+      description: `Rows per batch, ${BACKFILL_LIMITS.batchSize.min}..${BACKFILL_LIMITS.batchSize.max} (default ${BACKFILL_DEFAULTS.batchSize}).`,
+    });
+    this.workers = this.defineStringParameter({
+      parameterLongName: '--workers',
+      argumentName: 'N',
+      description: `Concurrent batches, ${BACKFILL_LIMITS.workers.min}..${BACKFILL_LIMITS.workers.max} (default ${BACKFILL_DEFAULTS.workers}).`,
+    });
+    this.delay = this.defineStringParameter({
+      parameterLongName: '--delay',
+      argumentName: 'SECONDS',
+      description: `Pause of each worker between its batches, >= 0 (default ${BACKFILL_DEFAULTS.delaySeconds}).`,
+    });
+    this.limit = this.defineStringParameter({ parameterLongName: '--limit', argumentName: 'N', description: 'Stop after N rows (with --dry-run: rows to test, default 100).' });
+    this.shard = this.defineStringParameter({
+      parameterLongName: '--shard',
+      argumentName: 'SHARD',
+      description: 'I/N: process only shard I of N (rows with CRC32(id) MOD N = I); run N processes with 0/N ... N-1/N.',
+    });
+    this.failuresFile = this.defineStringParameter({ parameterLongName: '--failures-file', argumentName: 'FILE', description: 'Append failed rows as JSON lines {"id","reason"} to FILE.' });
+    this.progress = this.defineChoiceParameter({
+      parameterLongName: '--progress',
+      alternatives: [...PROGRESS_STYLES],
+      description: 'Progress display: tty (redrawn in place), plain (a line every few seconds), json, none (default auto: tty on a terminal, plain otherwise).',
+    });
+    this.progressInterval = this.defineStringParameter({
+      parameterLongName: '--progress-interval',
+      argumentName: 'SECONDS',
+      description: `Seconds between plain progress lines (default ${BACKFILL_DEFAULTS.progressIntervalSeconds}).`,
+    });
+    this.maxThreadsRunning = this.defineStringParameter({
+      parameterLongName: '--max-threads-running',
+      argumentName: 'N',
+      description: "Throttle: pause while the server's Threads_running is above N (counts this run's own queries too).",
+    });
+    this.targetBatchMs = this.defineStringParameter({
+      parameterLongName: '--target-batch-ms',
+      argumentName: 'MS',
+      description: 'Throttle: adapt the batch size (up to --batch-size) so that a batch takes about MS milliseconds.',
+    });
+    this.dryRun = this.defineFlagParameter({ parameterLongName: '--dry-run', description: 'Read and embed the first rows (100, or --limit), write nothing, report the rate.' });
+    this.rerun = this.defineFlagParameter({ parameterLongName: '--rerun', description: 'Run even if the ledger says done (embeds rows that became NULL since).' });
+    this.json = this.defineFlagParameter({ parameterLongName: '--json', description: 'One JSON event per line on stdout (start, progress, batch-failed, row-failed, done).' });
   }
 
-  protected override async onExecute(): Promise<void> {
-    const dryRun = this.dryRun.value;
-    const limit = this.limit.value === undefined ? undefined : parseInteger(this.limit.value, '--limit', 1, { min: 1, max: Number.MAX_SAFE_INTEGER });
-    const options = {
+  /** The run's options: flags over SPARSE_BACKFILL_* over defaults, all validated (throws CONFIG_INVALID). */
+  private options(): BackfillOptions {
+    const env = backfillOptionsFromEnv();
+    const int = (p: CommandLineStringParameter, range: { min: number; max: number }, fallback: number | undefined) =>
+      p.value === undefined ? fallback : parseInteger(p.value, p.longName, 0, range);
+    const num = (p: CommandLineStringParameter, range: { min: number; max: number }, fallback: number | undefined) =>
+      p.value === undefined ? fallback : parseNumber(p.value, p.longName, 0, range);
+    const dryRun = this.dryRun.value || !!env.dryRun;
+    const limit = int(this.limit, BACKFILL_LIMITS.limit, env.limit ?? env.dryRunLimit);
+    return {
+      ...env,
       config: this.config,
       logger: this.logger,
-      batchSize: parseInteger(this.batchSize.value, '--batch-size', BACKFILL_DEFAULTS.batchSize, LIMITS.batchSize),
-      workers: parseInteger(this.workers.value, '--workers', BACKFILL_DEFAULTS.workers, LIMITS.workers),
-      delaySeconds: parseNumber(this.delay.value, '--delay', BACKFILL_DEFAULTS.delaySeconds, LIMITS.delaySeconds),
-      shard: parseShard(this.shard.value),
+      batchSize: int(this.batchSize, BACKFILL_LIMITS.batchSize, env.batchSize),
+      workers: int(this.workers, BACKFILL_LIMITS.workers, env.workers),
+      delaySeconds: num(this.delay, BACKFILL_LIMITS.delaySeconds, env.delaySeconds),
+      shard: this.shard.value !== undefined ? parseShard(this.shard.value) : env.shard,
       dryRun,
       dryRunLimit: dryRun ? limit : undefined,
       limit: dryRun ? undefined : limit,
-      rerun: this.rerun.value,
-      failuresFile: this.failuresFile.value,
-      progress: (this.json.value ? 'json' : (this.progress.value ?? 'auto')) as ProgressStyle,
+      rerun: this.rerun.value || !!env.rerun,
+      failuresFile: this.failuresFile.value ?? env.failuresFile,
+      progress: this.json.value ? 'json' : ((this.progress.value as ProgressStyle | undefined) ?? env.progress ?? 'auto'),
+      progressIntervalSeconds: num(this.progressInterval, BACKFILL_LIMITS.progressIntervalSeconds, env.progressIntervalSeconds),
+      maxThreadsRunning: int(this.maxThreadsRunning, BACKFILL_LIMITS.maxThreadsRunning, env.maxThreadsRunning),
+      targetBatchMs: int(this.targetBatchMs, BACKFILL_LIMITS.targetBatchMs, env.targetBatchMs),
     };
+  }
+
+  protected override async onExecute(): Promise<void> {
+    const options = this.options();
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
-      if (signals > 1) process.exit(130);
+      if (signals > 1) {
+        process.stderr.write(`\n${sig} received again: exiting now. Rows not yet written stay NULL; run the same command again to continue.\n`);
+        process.exit(EXIT_STOPPED);
+      }
       process.stderr.write(`\n${sig} received: finishing the batches in flight, then stopping (send it again to exit at once)...\n`);
       controller.abort();
     };
@@ -75,7 +138,11 @@ export class SeedAction extends CommandLineAction {
     process.on('SIGTERM', onSignal);
     try {
       const result = await runSeeder({ ...options, signal: controller.signal });
-      this.exitCode = result.skippedReason === 'busy' ? EXIT.failed : result.ok ? EXIT.ok : result.stopped ? 130 : EXIT.failed;
+      if (result.error) process.stderr.write(formatError(result.error) + '\n');
+      if (result.skippedReason === 'busy') this.exitCode = EXIT.failed;
+      else if (result.ok) this.exitCode = EXIT.ok;
+      else if (result.stopped && !result.failed) this.exitCode = EXIT_STOPPED;
+      else this.exitCode = EXIT.failed;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

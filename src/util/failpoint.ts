@@ -7,7 +7,8 @@
 export async function failpoint(name: string): Promise<void> {
   const spec = process.env.SVM_FAILPOINT;
   if (!spec) return;
-  const [point, ms] = spec.split(':');
+  // Names contain ':' themselves (e.g. "backfill:before-write"); only a trailing ":<digits>" is a delay.
+  const [, point, ms] = /^(.*?)(?::(\d+))?$/.exec(spec)!;
   if (point !== name) return;
   process.stderr.write(`FAILPOINT ${name}\n`);
   await new Promise<void>((resolve) => {

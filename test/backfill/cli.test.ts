@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { collect, ROOT, run, umzug } from '../support/cli';
 import { checkTable, upgrade } from '../support/backfill';
@@ -23,37 +23,65 @@ describe('the seeder as a user runs it', () => {
 
   test('SIGKILL at random points, then re-run: all rows embedded with their own text, none overwritten', async () => {
     const before = await checkTable(db);
+    let killedMidRun = 0;
+    let previous = 0;
     for (let i = 0; i < 5; i++) {
-      const { child, done } = startSeed(['--workers', '2', '--batch-size', '20', '--delay', '0.01', '--rerun', '--progress', 'none'], env);
-      await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 500)));
+      // ~2.5 s for the whole table (100 batches, 2 workers, 50 ms pauses): kills land at different points.
+      const { child, done } = startSeed(['--workers', '2', '--batch-size', '20', '--delay', '0.05', '--rerun', '--progress', 'plain', '--progress-interval', '60'], env);
+      // Kill at a random moment of the work itself (after the header, i.e. after start-up and the COUNT).
+      await Promise.race([new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('Embedder:') && resolve())), done]);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1200)));
       child.kill('SIGKILL');
       const r = await done;
       if (r.signal !== 'SIGKILL') expect(r.code).toBe(0); // finished before the kill
       const mid = await checkTable(db);
-      expect(mid.wrong).toEqual([]);
+      expect(mid.wrong).toEqual([]); // every stored vector is its row's own, whatever the moment of the kill
+      expect(mid.embedded).toBeGreaterThanOrEqual(previous); // nothing lost or undone
+      if (r.signal === 'SIGKILL' && mid.nullEligible > 0 && mid.embedded > previous) killedMidRun++;
+      previous = mid.embedded;
     }
+    expect(killedMidRun).toBeGreaterThan(0);
+    // And once exactly at a write: the process stands at the failpoint with a batch embedded, not yet written.
+    await db.knex('memories').update({ sparse_embedding: null });
+    const at = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'seed', '--workers', '2', '--batch-size', '20', '--delay', '0', '--rerun', '--progress', 'none'], {
+      env: { ...env, SVM_FAILPOINT: 'backfill:before-write' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const atDone = collect(at, 60_000);
+    await Promise.race([new Promise<void>((resolve) => at.stderr!.on('data', (d) => String(d).includes('FAILPOINT backfill:before-write') && resolve())), atDone]);
+    at.kill('SIGKILL');
+    const atResult = await atDone;
+    expect({ signal: atResult.signal, code: atResult.code, out: atResult.stdout + atResult.stderr }).toEqual({ signal: 'SIGKILL', code: null, out: 'FAILPOINT backfill:before-write\n' });
+    expect((await checkTable(db)).wrong).toEqual([]);
+
     const last = await umzug(['seed', '--workers', '3', '--delay', '0', '--rerun', '--progress', 'plain'], env, 120_000);
     expect(last.code).toBe(0);
     const after = await checkTable(db);
     expect(after).toMatchObject({ wrong: [], nullEligible: 0, embedded: before.nullEligible });
   });
 
-  test('SIGINT: in-flight batches finish, the summary says how to resume, exit code 130', async () => {
+  test.each(['SIGINT', 'SIGTERM'] as const)('%s: in-flight batches finish, the summary says how to resume, exit code 130', async (sig) => {
     await db.knex('memories').update({ sparse_embedding: null });
     const { child, done } = startSeed(['--workers', '2', '--batch-size', '10', '--delay', '0.2', '--rerun', '--progress', 'plain'], env);
     await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('Embedder:') && resolve()));
     await new Promise((r) => setTimeout(r, 300));
-    child.kill('SIGINT');
+    child.kill(sig);
     const r = await done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain('SIGINT received: finishing the batches in flight, then stopping');
-    expect(r.stdout).toMatch(/Migrated: [\d,]+ \| Failed: 0 \| Changed during the run: 0 \| Still NULL: [\d,]+/);
+    expect(r.stderr).toContain(`${sig} received: finishing the batches in flight, then stopping`);
+    const summary = /Migrated: ([\d,]+) \| Failed: 0 \| Changed during the run: 0 \| Still NULL: ([\d,]+)/.exec(r.stdout);
+    expect(summary).not.toBeNull();
     expect(r.stdout).toContain('Stopped before the end: in-flight batches were finished, nothing was lost.');
     expect(r.stdout).toContain('To resume, run the same command again: rows still NULL are picked up.');
     const mid = await checkTable(db);
     expect(mid.wrong).toEqual([]);
+    // What the summary reports is exactly what is in the table: the batches in flight were written.
+    expect(mid.embedded).toBe(Number(summary![1].replace(/,/g, '')));
+    expect(mid.nullEligible).toBe(Number(summary![2].replace(/,/g, '')));
     expect(mid.nullEligible).toBeGreaterThan(0);
     expect(mid.embedded).toBeGreaterThan(0);
+    const [ledger] = await db.knex('sparse_vector_seeds').select('status');
+    expect(ledger.status).toBe('incomplete');
   });
 
   test('3 shards in parallel: each row embedded once, all rows done', async () => {
@@ -67,11 +95,64 @@ describe('the seeder as a user runs it', () => {
     });
     // Each shard wrote its own rows: counts add up to the table, nothing was skipped as already written.
     expect(done.reduce((a, d) => a + d.migrated, 0)).toBe(before.nullEligible);
-    expect(done.every((d) => d.skipped === 0 && d.migrated > 0)).toBe(true);
+    expect(done.every((d) => d.changed === 0 && d.migrated > 0)).toBe(true);
+    // CRC32 spreads the Snowflake ids evenly over the shards.
+    for (const d of done) expect(d.migrated / before.nullEligible).toBeGreaterThan(0.25);
+    for (const d of done) expect(d.migrated / before.nullEligible).toBeLessThan(0.42);
     const after = await checkTable(db);
     expect(after).toMatchObject({ wrong: [], nullEligible: 0 });
     const [seed] = await db.knex('sparse_vector_seeds').select('status');
     expect(seed.status).toBe('done');
+    // Done: a plain run (no --rerun) reads the ledger and stops, exit 0; --json still ends with a done event.
+    const again = await umzug(['seed', '--json'], env);
+    expect(again.code).toBe(0);
+    const last = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(last[0]).toMatchObject({ event: 'message', text: expect.stringContaining('is already done') });
+    expect(last[last.length - 1]).toMatchObject({ event: 'done', skippedReason: 'already-done', migrated: 0 });
+  });
+
+  test('progress through the CLI: tty (forced, and auto-detected on a pseudo-terminal), plain lines, JSON events', async () => {
+    await db.knex('memories').update({ sparse_embedding: null });
+    // Dry runs: the table is not touched.
+    const dry = ['seed', '--dry-run', '--limit', '300', '--batch-size', '20', '--workers', '3', '--delay', '0.01'];
+    const tty = await umzug([...dry, '--progress', 'tty'], env);
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toContain('[DRY RUN] Mode enabled - will only test with 300 records (nothing is written)');
+    expect(tty.stdout).toMatch(/Total: \[█{30}\] 100\.0% \| 300\/300/);
+    expect(tty.stdout).toMatch(/ {2}✓ Migrated: 300 \| ✗ Failed: 0/);
+    expect(tty.stdout).toMatch(/ {2}⏱ Elapsed: [\d.]+s \| Remaining: ~[\d.]+s \| 📊 [\d.]+ rec\/s/);
+    expect(tty.stdout).toContain('Workers (3):');
+    for (const i of [0, 1, 2]) expect(tty.stdout).toMatch(new RegExp(` {2}Worker ${i}: ✓ [\\d,]+ \\| ✗ 0`));
+    expect(tty.stdout).toMatch(/\x1b\[\d+A\r\x1b\[J/); // redrawn in place: cursor up, clear below
+    expect(tty.stdout).toContain('Nothing was written.');
+
+    if (spawnSync('script', ['--version']).status === 0) {
+      // A real pseudo-terminal: auto mode picks the terminal renderer by itself.
+      const cmd = [process.execPath, path.join(ROOT, 'bin', 'umzug.js'), ...dry].map((a) => `'${a}'`).join(' ');
+      const pty = await run('script', ['-qfec', cmd, '/dev/null'], { env });
+      expect(pty.code).toBe(0);
+      expect(pty.stdout).toMatch(/Total: \[█+\] 100\.0% \| 300\/300/);
+      expect(pty.stdout).toContain('\x1b[2K');
+    }
+
+    const plain = await umzug([...dry, '--progress', 'plain', '--progress-interval', '0'], env);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toContain('\x1b[');
+    const lines = plain.stdout.split('\n').filter((l) => l.startsWith('progress '));
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(l).toMatch(/^progress [\d.]+% [\d,]+\/300 migrated=[\d,]+ failed=0 [\d.]+ rec\/s elapsed [\d.]+s remaining ~[\d.?]+s? workers=\[\d+\/0 \d+\/0 \d+\/0\]$/);
+    expect(lines[lines.length - 1]).toMatch(/^progress 100\.0% 300\/300 migrated=300 /);
+
+    const json = await umzug([...dry, '--json'], env);
+    expect(json.code).toBe(0);
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l)); // every line is JSON
+    expect(events[0]).toMatchObject({ event: 'start', total: 300, batchSize: 20, workers: 3, dryRun: true, embedder: 'local' });
+    const progress = events.filter((e) => e.event === 'progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[progress.length - 1]).toMatchObject({ processed: 300, total: 300, done: true });
+    expect(progress[progress.length - 1].workers).toHaveLength(3);
+    expect(events[events.length - 1]).toMatchObject({ event: 'done', ok: true, dryRun: true, migrated: 300, failed: 0, wouldWrite: { rows: 300 } });
+    expect((await checkTable(db)).embedded).toBe(0);
   });
 
   test('npx knex seed:run runs the same seeder (options from SPARSE_BACKFILL_*)', async () => {

@@ -52,9 +52,11 @@ describe('backfill engine on a real server (portable mode)', () => {
     });
     expect(s.ok).toBe(true);
     expect(s.migrated).toBe(before.nullEligible);
+    // No row was taken twice (a second write of a row finds it no longer NULL and counts as changed).
+    expect(s).toMatchObject({ changed: 0, failed: 0, skipped: before.nullEmpty, remaining: 0, total: before.nullEligible });
     expect(s.workers).toHaveLength(4);
     expect(s.workers.reduce((a, w) => a + w.migrated, 0)).toBe(s.migrated);
-    expect(s.workers.filter((w) => w.migrated > 0).length).toBeGreaterThan(1);
+    expect(s.workers.filter((w) => w.migrated > 0).length).toBe(4); // round-robin over the worker slots
     expect(progressEvents[progressEvents.length - 1]).toBe(s.migrated);
     const after = await checkTable(db);
     expect(after).toMatchObject({ wrong: [], nullEligible: 0, nullEmpty: before.nullEmpty, embedded: before.nullEligible });
@@ -63,8 +65,12 @@ describe('backfill engine on a real server (portable mode)', () => {
     expect(ledger).toMatchObject({ status: 'done', migrated: before.nullEligible, failed: 0, runs: 1 });
     // Done: a plain run does nothing; --rerun processes rows that became NULL later.
     await db.knex('memories').whereIn('id', [sampleId(5), sampleId(6)]).update({ sparse_embedding: null });
-    const again = await runSeeder({ config: portableConfig(db), progress: 'none' });
-    expect(again).toMatchObject({ skippedReason: 'already-done', migrated: 0, remaining: 2 });
+    const againOut = captureStream();
+    const again = await runSeeder({ config: portableConfig(db), progress: 'plain', out: againOut });
+    expect(again).toMatchObject({ skippedReason: 'already-done', migrated: 0 });
+    expect(againOut.text).toContain('is already done (1 run, last finished ');
+    expect(againOut.text).toContain('nothing to do. To embed rows that became NULL since, run it with --rerun');
+    expect((await checkTable(db)).nullEligible).toBe(2);
     const rerun = await runSeeder({ config: portableConfig(db), progress: 'none', rerun: true, delaySeconds: 0 });
     expect(rerun).toMatchObject({ ok: true, migrated: 2, remaining: 0 });
     expect((await checkTable(db)).wrong).toEqual([]);
@@ -101,6 +107,17 @@ describe('failures are isolated to the rows that cause them', () => {
     expect(nulls).toEqual([...poisoned].sort());
     const ledger = await new SeedLedger('sparse_vector_seeds').get(db.knex, '20250601000100_backfill_sparse_vector');
     expect(ledger?.status).toBe('incomplete');
+
+    // --json: the failing batches are announced (batch-failed, then split) before the rows are isolated.
+    const json = captureStream();
+    const dry = await runBackfill({ config: portableConfig(db), embedder: failingFor('POISON'), dryRun: true, dryRunLimit: 400, batchSize: 50, delaySeconds: 0, progress: 'json', out: json, embedAttempts: 1 });
+    expect(dry).toMatchObject({ dryRun: true, failed: 4, migrated: 0, total: 4 }); // only the 4 bad rows are still NULL
+    const events = json.text.trim().split('\n').map((l) => JSON.parse(l));
+    const batchFailed = events.filter((e) => e.event === 'batch-failed');
+    expect(batchFailed.length).toBeGreaterThanOrEqual(3);
+    expect(batchFailed[0]).toMatchObject({ stage: 'embed', rows: 4, next: 'split', reason: 'refused a text containing POISON' });
+    expect(events.filter((e) => e.event === 'row-failed').map((e) => e.id).sort()).toEqual([...poisoned].sort());
+    expect(events[events.length - 1]).toMatchObject({ event: 'done', failed: 4, ok: false });
 
     const retry = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'none' });
     expect(retry).toMatchObject({ ok: true, migrated: 4, failed: 0, remaining: 0 });
@@ -144,6 +161,9 @@ describe('an application writing during the run is never overwritten', () => {
     })();
     const [summary] = await Promise.all([run, writer]);
     expect(summary.error).toBeUndefined();
+    // The total stays honest while rows change: at the end it is what was done plus what is left.
+    expect(summary.total).toBe(summary.migrated + summary.failed + summary.remaining);
+    expect(summary.total).toBeGreaterThanOrEqual(600 - appSet.size);
     for (const id of appSet) {
       if (changed.has(id)) continue;
       const row = await db.knex('memories').where({ id }).first();

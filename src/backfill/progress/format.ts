@@ -25,9 +25,10 @@ export function bar(p: BackfillProgress, width = 30): string {
 export function progressBlock(p: BackfillProgress): string[] {
   const lines = [
     `Total: [${bar(p)}] ${percent(p).toFixed(1).padStart(5)}% | ${n(p.processed)}/${n(p.total)}`,
-    `  ✓ Migrated: ${n(p.migrated)} | ✗ Failed: ${n(p.failed)}${p.skipped ? ` | ↷ Changed meanwhile: ${n(p.skipped)}` : ''}`,
+    `  ✓ Migrated: ${n(p.migrated)} | ✗ Failed: ${n(p.failed)}${p.changed ? ` | ↷ Changed meanwhile: ${n(p.changed)}` : ''}`,
     `  ⏱ Elapsed: ${duration(p.elapsedMs)} | Remaining: ~${duration(p.remainingMs)} | 📊 ${p.recordsPerSecond.toFixed(1)} rec/s`,
   ];
+  if (p.paused) lines.push('  ⏸ Paused: the server is busy (Threads_running above the limit)');
   if (p.workers.length > 1) {
     lines.push('', `Workers (${p.workers.length}):`);
     p.workers.forEach((w, i) => lines.push(`  Worker ${i}: ✓ ${n(w.migrated)} | ✗ ${n(w.failed)}`));
@@ -40,6 +41,6 @@ export function progressLine(p: BackfillProgress): string {
   const workers = p.workers.length > 1 ? ` workers=[${p.workers.map((w) => `${w.migrated}/${w.failed}`).join(' ')}]` : '';
   return (
     `progress ${percent(p).toFixed(1)}% ${n(p.processed)}/${n(p.total)} migrated=${n(p.migrated)} failed=${n(p.failed)}` +
-    `${p.skipped ? ` changed=${n(p.skipped)}` : ''} ${p.recordsPerSecond.toFixed(1)} rec/s elapsed ${duration(p.elapsedMs)} remaining ~${duration(p.remainingMs)}${workers}`
+    `${p.changed ? ` changed=${n(p.changed)}` : ''} ${p.recordsPerSecond.toFixed(1)} rec/s elapsed ${duration(p.elapsedMs)} remaining ~${duration(p.remainingMs)}${workers}${p.paused ? ' paused (server busy)' : ''}`
   );
 }

@@ -5,6 +5,8 @@ import type { BackfillProgress } from './model';
 
 /** Receives progress snapshots and events and shows them. */
 export interface ProgressRenderer {
+  /** Which renderer this is ('none' shows nothing: the engine then logs what the display would show). */
+  readonly kind: 'tty' | 'plain' | 'json' | 'none';
   update(p: BackfillProgress): void;
   event(name: string, data: Record<string, unknown>): void;
   /** Plain text lines (headers, summary). */
@@ -14,6 +16,7 @@ export interface ProgressRenderer {
 
 /** Redrawn in place on a terminal, at most every `intervalMs`. */
 class TtyRenderer implements ProgressRenderer {
+  readonly kind = 'tty';
   private drawn = 0;
   private last = 0;
   constructor(
@@ -27,7 +30,8 @@ class TtyRenderer implements ProgressRenderer {
   private draw(p: BackfillProgress): void {
     this.last = Date.now();
     const lines = progressBlock(p);
-    const up = this.drawn ? `\x1b[${this.drawn}A` : '';
+    // Cursor up over the previous block, clear from there down (the block may have shrunk), redraw.
+    const up = this.drawn ? `\x1b[${this.drawn}A\r\x1b[J` : '';
     this.out.write(up + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
     this.drawn = lines.length;
   }
@@ -44,6 +48,7 @@ class TtyRenderer implements ProgressRenderer {
 
 /** For logs and CI: one line every `intervalMs`, and one at the end. */
 class PlainRenderer implements ProgressRenderer {
+  readonly kind = 'plain';
   private last = Date.now();
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -65,6 +70,7 @@ class PlainRenderer implements ProgressRenderer {
 
 /** One JSON object per line: {"event":"progress",...}. */
 class JsonRenderer implements ProgressRenderer {
+  readonly kind = 'json';
   private last = 0;
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -88,6 +94,7 @@ class JsonRenderer implements ProgressRenderer {
 }
 
 class NoRenderer implements ProgressRenderer {
+  readonly kind = 'none';
   update(): void {}
   event(): void {}
   line(): void {}

@@ -1,0 +1,75 @@
+/**
+ * Which database errors a backfill retries, which ones end the run, and which ones belong to the data of
+ * particular rows (those are isolated by splitting the write, see engine.ts).
+ */
+
+/** Errors that go away on their own: a lost or killed connection, a deadlock, a lock wait timeout. */
+const TRANSIENT = new Set([
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED',
+  'ER_CLIENT_INTERACTION_TIMEOUT',
+]);
+
+/** Errors of the server or the connection, never of one row's data: they end the run (after retries). */
+const NOT_ROW_ERRORS = new Set([
+  ...TRANSIENT,
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ER_CON_COUNT_ERROR',
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_NO_SUCH_TABLE',
+  'ER_BAD_FIELD_ERROR',
+  'ER_OPTION_PREVENTS_STATEMENT',
+  'ER_READ_ONLY_MODE',
+  'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION',
+  'ER_OUT_OF_RESOURCES',
+  'ER_OUTOFMEMORY',
+  'ER_RECORD_FILE_FULL',
+  'ER_DISK_FULL',
+]);
+
+const errorCode = (err: unknown): string => String((err as { code?: unknown } | undefined)?.code ?? '');
+
+export function isTransientDbError(err: unknown): boolean {
+  return TRANSIENT.has(errorCode(err)) || (err as Error | undefined)?.name === 'KnexTimeoutError';
+}
+
+/**
+ * A server error about the statement's values (e.g. a vector the column type rejects): worth splitting
+ * the batch to find the rows. Anything else (connection, permissions, missing table, non-server errors)
+ * is the run's error.
+ */
+export function isRowDataError(err: unknown): boolean {
+  const code = errorCode(err);
+  const errno = (err as { errno?: unknown } | undefined)?.errno;
+  return typeof errno === 'number' && code.startsWith('ER_') && !NOT_ROW_ERRORS.has(code);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Run `fn`, retrying transient database errors (`attempts` tries in all, growing pauses). */
+export async function withDbRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !isTransientDbError(err)) throw err;
+      await sleep(baseMs * attempt);
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import os from 'node:os';
+import path from 'node:path';
+import { backfillOnBoot, runBackfill, runSeeder } from '../../src/backfill';
+import { SeedLedger } from '../../src/backfill/seed-ledger';
+import { LocalSparseEmbedder } from '../../src/embedders/local';
+import { createSparseMigrator } from '../../src/migrator/umzug';
+import { sampleId } from '../../src/sample/sample-memories';
+import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
+import { silentLogger } from '../../src/util/logger';
+import type { BackfillProgress } from '../../src/backfill';
+import { captureStream, checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
+import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
+
+const SEEDER = '20250601000100_backfill_sparse_vector';
+
+describe('ids and columns: BIGINT UNSIGNED ids near 2^64, a configured text column', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('unsigned');
+  });
+  afterAll(async () => db.drop());
+
+  test('keyset paging is exact above 2^53 (consecutive ids a double cannot tell apart); textColumn is honoured', async () => {
+    await db.knex.raw('CREATE TABLE notes (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, content LONGTEXT NULL, document LONGTEXT NULL)');
+    const base = 18446744073709551000n; // near 2^64 - 1
+    const rows = Array.from({ length: 240 }, (_, i) => ({
+      id: (i < 120 ? base + BigInt(i) : 9007199254740993n + BigInt(i)).toString(), // 2^53 + 1 + i
+      content: `note ${i} about ${['tea', 'boats', 'lighthouses', 'rain'][i % 4]} and the number ${i * 7}`,
+      document: i % 2 ? 'the wrong column' : null,
+    }));
+    await db.knex('notes').insert(rows);
+    const config = portableConfig(db, { table: 'notes', textColumn: 'content' });
+    const m = createSparseMigrator({ config, logger: silentLogger });
+    await m.umzug.up();
+    await m.close();
+
+    const s = await runBackfill({ config, workers: 3, batchSize: 7, delaySeconds: 0, progress: 'none' });
+    expect(s).toMatchObject({ ok: true, migrated: 240, failed: 0, changed: 0, remaining: 0, total: 240 });
+    const stored: Array<{ id: string; content: string; sparse_embedding: unknown }> = await db.knex('notes').select('id', 'content', 'sparse_embedding');
+    const local = new LocalSparseEmbedder();
+    const expected = await local.embedDocuments(stored.map((r) => r.content));
+    stored.forEach((r, i) => {
+      expect(r.sparse_embedding).not.toBeNull();
+      expect(sparseEquals(parsePortableJson(r.sparse_embedding), expected[i])).toBe(true);
+    });
+    expect(new Set(stored.map((r) => String(r.id))).size).toBe(240);
+  });
+});
+
+describe('rows the server rejects at write time are isolated by splitting the write', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('rejects');
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 300, emptyRate: 0 });
+    await upgrade(db);
+    // A trigger stands in for any server-side rejection of a value (a constraint, a type check, ...).
+    await db.knex.raw(
+      'CREATE TRIGGER reject_marked BEFORE UPDATE ON memories FOR EACH ROW BEGIN ' +
+        "IF NEW.sparse_embedding IS NOT NULL AND NEW.document LIKE '%REJECTME%' THEN " +
+        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'row rejected by the server'; END IF; END",
+    );
+  });
+  afterAll(async () => db.drop());
+
+  test('exactly the rejected rows fail (with the server message), batch-failed events name the write stage', async () => {
+    const bad = [sampleId(3), sampleId(140), sampleId(141), sampleId(299)];
+    for (const id of bad) await db.knex('memories').where({ id }).update({ document: db.knex.raw("CONCAT(document, ' REJECTME')") });
+    const out = captureStream();
+    const s = await runBackfill({ config: portableConfig(db), workers: 2, batchSize: 60, delaySeconds: 0, progress: 'json', out });
+    expect(s).toMatchObject({ ok: false, failed: 4, migrated: 296, changed: 0 });
+    expect(s.error).toBeUndefined();
+    expect(s.failures.map((f) => f.id).sort()).toEqual([...bad].sort());
+    for (const f of s.failures) expect(f.reason).toContain('row rejected by the server');
+    const events = out.text.trim().split('\n').map((l) => JSON.parse(l));
+    const splits = events.filter((e) => e.event === 'batch-failed');
+    expect(splits.length).toBeGreaterThan(0);
+    expect(splits.every((e) => e.stage === 'write' && e.next === 'split' && e.reason.includes('row rejected'))).toBe(true);
+    expect(events.filter((e) => e.event === 'row-failed').map((e) => e.id).sort()).toEqual([...bad].sort());
+    const check = await checkTable(db);
+    expect(check).toMatchObject({ wrong: [], nullEligible: 4 });
+  });
+});
+
+describe('options, limits, dry-run report, stop and the boot API', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('options');
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 500, emptyRate: 0 });
+    await upgrade(db);
+  });
+  afterAll(async () => db.drop());
+
+  test('an unusable failures file is refused before anything is read or written', async () => {
+    const file = path.join(os.tmpdir(), 'no-such-dir-svm', 'sub', 'failures.jsonl');
+    await expect(runBackfill({ config: portableConfig(db), failuresFile: file, progress: 'none' })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('Cannot open the failures file'),
+    });
+    await expect(runBackfill({ config: portableConfig(db), batchSize: 0, progress: 'none' })).rejects.toThrow('batchSize=0 is not an integer between 1 and 10000.');
+    await expect(runBackfill({ config: portableConfig(db), shard: { index: 3, count: 3 }, progress: 'none' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((await checkTable(db)).embedded).toBe(0);
+  });
+
+  test('dry run: reports what it would write (sample, sizes, rate, estimate) and writes nothing', async () => {
+    const out = captureStream();
+    const s = await runBackfill({ config: portableConfig(db), dryRun: true, dryRunLimit: 40, batchSize: 15, delaySeconds: 0, progress: 'plain', out });
+    expect(s).toMatchObject({ dryRun: true, migrated: 40, total: 40, remaining: 500 });
+    expect(s.wouldWrite?.rows).toBe(40);
+    expect(s.wouldWrite?.sample).toHaveLength(3);
+    expect(s.wouldWrite!.averageTerms).toBeGreaterThan(1);
+    expect(out.text).toContain('[DRY RUN] Mode enabled - will only test with 40 records (nothing is written)');
+    expect(out.text).toMatch(/\[DRY RUN\] Would write 40 vectors to memories\.sparse_embedding \(on average [\d.]+ terms, [\d,]+ bytes each\), for example:\n {2}id \d+: \d+ terms \[\[/);
+    expect(out.text).toMatch(/\[DRY RUN\] At this rate the 500 rows to migrate would take about /);
+    expect(out.text).not.toContain('To resume');
+    expect((await checkTable(db)).embedded).toBe(0);
+  });
+
+  test('limit: exactly N rows, then the summary says how to continue', async () => {
+    const out = captureStream();
+    const s = await runBackfill({ config: portableConfig(db), limit: 120, batchSize: 50, workers: 2, delaySeconds: 0, progress: 'plain', out });
+    expect(s).toMatchObject({ ok: true, migrated: 120, total: 120, remaining: 380 });
+    expect(out.text).toContain('Migrated: 120 | Failed: 0 | Changed during the run: 0 | Still NULL: 380');
+    expect(out.text).toContain('To resume, run the same command again: rows still NULL are picked up.');
+    expect((await checkTable(db)).embedded).toBe(120);
+  });
+
+  test('abort: no new batch after the signal, in-flight ones finish; totals add up; the next run completes', async () => {
+    const controller = new AbortController();
+    const seen: BackfillProgress[] = [];
+    const s = await runBackfill({
+      config: portableConfig(db),
+      embedder: slowed(30),
+      batchSize: 10,
+      workers: 2,
+      delaySeconds: 0,
+      progress: 'none',
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.processed >= 40) controller.abort();
+      },
+    });
+    expect(s).toMatchObject({ ok: false, stopped: true, failed: 0 });
+    // Only batches already taken when the signal came were finished: per worker one being written and one
+    // being embedded (read-ahead batches not yet started are dropped).
+    expect(s.migrated).toBeGreaterThanOrEqual(40);
+    expect(s.migrated).toBeLessThanOrEqual(40 + 2 * 2 * 10);
+    expect(s.total).toBe(s.migrated + s.failed + s.remaining);
+    expect(s.remaining).toBe(380 - s.migrated);
+    expect((await checkTable(db)).wrong).toEqual([]);
+  });
+
+  test('backfillOnBoot: background handle, abort(), then a full run records done; once done a boot run is a no-op', async () => {
+    const ledger = new SeedLedger('sparse_vector_seeds');
+    const t0 = Date.now();
+    const handle = backfillOnBoot({ databaseUrl: db.url, storage: 'json', background: true, embedder: slowed(40), batchSize: 10, delaySeconds: 0 });
+    expect(Date.now() - t0).toBeLessThan(50); // returned at once
+    await new Promise((r) => setTimeout(r, 400));
+    handle.abort();
+    const first = await handle.done;
+    expect(first).toMatchObject({ stopped: true, ok: false, failed: 0 });
+    expect(first.error).toBeUndefined();
+    expect(first.remaining).toBeGreaterThan(0);
+    expect((await ledger.get(db.knex, SEEDER))?.status).toBe('incomplete');
+
+    const second = await backfillOnBoot({ config: portableConfig(db), workers: 3, delaySeconds: 0 });
+    expect(second).toMatchObject({ ok: true, remaining: 0, migrated: first.remaining });
+    expect(await ledger.get(db.knex, SEEDER)).toMatchObject({ status: 'done', runs: 2 });
+    const third = await backfillOnBoot({ config: portableConfig(db) });
+    expect(third).toMatchObject({ ok: true, skippedReason: 'already-done', migrated: 0 });
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+
+    const broken = await backfillOnBoot({ databaseUrl: db.url, storage: 'json', batchSize: -1 });
+    expect(broken.ok).toBe(false);
+    expect(broken.error?.message).toContain('is not an integer between 1 and 10000');
+  });
+});
+
+describe('two identical seeder runs at once', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('busy');
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 200, emptyRate: 0 });
+    await upgrade(db);
+  });
+  afterAll(async () => db.drop());
+
+  test('the second returns at once as busy; another shard is not blocked; the table ends right', async () => {
+    const first = runSeeder({ config: portableConfig(db), embedder: slowed(30), batchSize: 10, delaySeconds: 0, progress: 'none' });
+    await new Promise((r) => setTimeout(r, 300));
+    const out = captureStream();
+    const t0 = Date.now();
+    const second = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'plain', out });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(second).toMatchObject({ skippedReason: 'busy', migrated: 0 });
+    expect(out.text).toContain("Another backfill run is already working on table 'memories'; nothing to do here.");
+    const shard = await runSeeder({ config: portableConfig(db), shard: { index: 1, count: 2 }, delaySeconds: 0, progress: 'none' });
+    expect(shard.skippedReason).toBeUndefined();
+    const a = await first;
+    expect(a.ok).toBe(true);
+    expect(a.migrated + shard.migrated).toBe(200); // the guard keeps them from writing a row twice
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+  });
+});
