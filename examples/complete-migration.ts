@@ -3,11 +3,12 @@
  * list the scripts, show their details, upgrade the schema, test the backfill with a dry run,
  * run it, and verify with a search (DEBUG logging shows the sparse query).
  *
- *   node dist/examples/complete-migration.js [--create-sample] [--yes]
+ *   node dist/examples/complete-migration.js [--create-sample] [--yes] [--query "text"]
  *
  * Uses DATABASE_URL / OCEANBASE_* (from .env or the environment); with neither set it starts the
  * project's local MariaDB. On MariaDB/MySQL, portable mode (SPARSE_VECTOR_STORAGE=json) is used unless
- * you set SPARSE_VECTOR_STORAGE yourself. --yes runs the formal migration without asking.
+ * you set SPARSE_VECTOR_STORAGE yourself. --yes runs the formal migration without asking; --query replaces
+ * the guide's verification query "test query".
  */
 import readline from 'node:readline';
 import { resolveConfig } from '../src/config/config';
@@ -18,7 +19,7 @@ import { formatError } from '../src/cli/errors';
 import { startLocalServer } from '../src/local-server';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { tableExists } from '../src/schema/inspect';
-import { formatScriptInfo, formatScriptList, runScript } from '../src/scripts/manager';
+import { ScriptManager, wasReported } from '../src/scripts/manager';
 import { sparseSearch } from '../src/search/sparse-search';
 import { createConsoleLogger } from '../src/util/logger';
 
@@ -35,12 +36,12 @@ async function main(): Promise<number> {
   if (!process.env.DATABASE_URL && !process.env.OCEANBASE_HOST) process.env.DATABASE_URL = startLocalServer();
   // 1. List available scripts
   banner('Step 1: List Available Scripts');
-  console.log(formatScriptList().join('\n'));
+  ScriptManager.listScripts();
 
   // 2. View script details
   banner('Step 2: View Script Details');
-  console.log(formatScriptInfo('upgrade-sparse-vector').join('\n'));
-  console.log(formatScriptInfo('migrate-sparse-vector').join('\n'));
+  ScriptManager.info('upgrade-sparse-vector');
+  ScriptManager.info('migrate-sparse-vector');
 
   // 3. Load configuration (portable mode on MariaDB/MySQL unless chosen explicitly)
   let config = resolveConfig();
@@ -59,33 +60,36 @@ async function main(): Promise<number> {
   } finally {
     await probe.destroy();
   }
-  const out = process.stdout;
 
   // 4. Run the upgrade script
   banner('Step 3: Run Schema Upgrade Script');
-  await runScript('upgrade-sparse-vector', {}, { config, out });
+  await ScriptManager.run('upgrade-sparse-vector', {}, { config });
 
   // 5-6. Test the migration (dry run)
   banner('Step 4: Test Migration (dry-run)');
-  await runScript('migrate-sparse-vector', { dry_run: true }, { config, out });
+  await ScriptManager.run('migrate-sparse-vector', { dry_run: true }, { config });
 
   // 7. Formal migration
   banner('Step 5: Run Data Migration Script (Optional)');
   const go = process.argv.includes('--yes') || /^y/i.test(await ask('Execute formal migration? (y/N): '));
-  if (go) await runScript('migrate-sparse-vector', { batch_size: 100, workers: 3 }, { config, out });
+  if (go) await ScriptManager.run('migrate-sparse-vector', { batch_size: 100, workers: 3 }, { config });
   else console.log('Skipped (pass --yes, or answer y on a terminal).');
 
   // 8. Verify search, with DEBUG logging
   banner('Step 6: Verify Search');
-  const results = await sparseSearch({ config, query: 'test query', limit: 10, logger: createConsoleLogger({ level: 'debug' }) });
-  console.log(`Search returned ${results.length} results`);
+  const q = process.argv.indexOf('--query');
+  const query = q > 0 && process.argv[q + 1] ? process.argv[q + 1] : 'test query';
+  const results = await sparseSearch({ config, query, limit: 10, logger: createConsoleLogger({ level: 'debug' }) });
+  console.log(`\n✓ Search returned ${results.length} results`);
+  console.log('  Sparse vector search is active (check DEBUG logs to confirm)');
   return 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(formatError(err));
+    // ScriptManager.run has already printed a failed script's error under its "✗ Script ..." line.
+    if (!wasReported(err)) console.error(formatError(err));
     process.exit(1);
   },
 );

@@ -18,3 +18,6 @@ export { createKnexfileConfig, SparseMigrationSource } from './migrator/knexfile
 export { KnexLedgerStorage } from './migrator/ledger';
 export { createConsoleLogger, silentLogger, type Logger } from './util/logger';
 export { createMemoriesTable, insertSampleMemories } from './sample/sample-memories';
+export { ScriptManager, listScripts, scriptInfo, runScript, wasReported, type ScriptInfo, type RunScriptOptions } from './scripts/manager';
+export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
+export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';

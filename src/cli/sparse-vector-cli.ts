@@ -2,7 +2,8 @@ import readline from 'node:readline';
 import { resolveConfig } from '../config/config';
 import { loadDotenv } from '../config/load-env';
 import { SvmError, isSvmError } from '../errors';
-import { findScript, formatScriptInfo, formatScriptList, runScript } from '../scripts/manager';
+import { MAX_SEARCH_LIMIT } from '../dialect/common';
+import { findScript, formatScriptInfo, formatScriptList, listScripts, parseScriptParams, runScript, wasReported } from '../scripts/manager';
 import { sparseSearch } from '../search/sparse-search';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
@@ -23,23 +24,52 @@ Commands:
   search <query> [--limit N] [--json]
                                sparse search: top-k rows with scores
 
+Script parameters are written --batch-size or --batch_size; \`info <script>\` lists them.
 Configuration comes from .env / the environment (DATABASE_URL or OCEANBASE_*, see .env.example).
-LOG_LEVEL=debug shows the SQL and the sparse search query.`;
+LOG_LEVEL=debug (or SVM_DEBUG=1) shows the SQL and the sparse search query.
+Exit codes: 0 ok, 1 failed (verify: schema not upgraded), 2 usage error.`;
 
-/** --key value, --key=value, --flag; everything else is positional. */
-export function parseArgs(args: string[]): { positional: string[]; flags: Record<string, string | boolean> } {
+const BOOLEAN_WORDS = /^(true|false|1|0|yes|no|on|off)$/i;
+
+/** Flags that never take a value unless it is a boolean word: --json, --help, and every bool script parameter. */
+function booleanFlags(): Set<string> {
+  const names = new Set(['json', 'help']);
+  for (const s of listScripts()) {
+    for (const p of s.parameters) if (p.type === 'bool') names.add(p.name).add(p.name.replace(/_/g, '-'));
+  }
+  return names;
+}
+
+/**
+ * --key value, --key=value, --flag; everything else is positional. A boolean flag (see booleanFlags) takes
+ * the next argument only when it is a boolean word, so `search --json teapot` keeps "teapot" as the query.
+ */
+export function parseArgs(args: string[], booleans: Set<string> = booleanFlags()): { positional: string[]; flags: Record<string, string | boolean> } {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith('--')) {
+    if (a === '-h') {
+      flags.help = true;
+      continue;
+    }
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--') || a === '--') {
       positional.push(a);
       continue;
     }
     const eq = a.indexOf('=');
-    if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
-    else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags[a.slice(2)] = args[++i];
-    else flags[a.slice(2)] = true;
+    if (eq > 0) {
+      flags[a.slice(2, eq)] = a.slice(eq + 1);
+      continue;
+    }
+    const name = a.slice(2);
+    const next = args[i + 1];
+    const takesValue = next !== undefined && !next.startsWith('--') && (!booleans.has(name) || BOOLEAN_WORDS.test(next));
+    flags[name] = takesValue ? args[++i] : true;
   }
   return { positional, flags };
 }
@@ -50,6 +80,22 @@ function usageError(message: string): SvmError {
 
 function onlyFlags(flags: Record<string, unknown>, allowed: string[]): void {
   for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw usageError(`Unknown option --${k}. Accepted: ${allowed.map((a) => `--${a}`).join(', ') || 'none'}.`);
+}
+
+function limitFlag(value: string | boolean | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SEARCH_LIMIT) {
+    throw usageError(`--limit ${JSON.stringify(value)} is not a whole number from 1 to ${MAX_SEARCH_LIMIT}.`);
+  }
+  return n;
+}
+
+function stringFlag(flags: Record<string, string | boolean>, name: string): string | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw usageError(`--${name} needs a value.`);
+  return v;
 }
 
 function confirmOnTerminal(): ((q: string) => Promise<boolean>) | undefined {
@@ -69,9 +115,13 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
   const { positional, flags } = parseArgs(argv);
   const [command, ...rest] = positional;
   try {
-    if (!command || command === 'help' || flags.help) {
+    if (command === 'help' || flags.help) {
       out.write(USAGE + '\n');
-      return command || flags.help ? EXIT.ok : EXIT.usage;
+      return EXIT.ok;
+    }
+    if (!command) {
+      process.stderr.write(USAGE + '\n');
+      return EXIT.usage;
     }
     if (command === 'list') {
       onlyFlags(flags, []);
@@ -87,14 +137,25 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
     loadDotenv();
     if (command === 'run') {
       if (!rest[0]) throw usageError('run needs a script name.');
-      findScript(rest[0]);
+      const script = findScript(rest[0]);
+      if (rest.length > 1) {
+        // `--dry-run perhaps`: a bool parameter left the word alone; say what the parameter accepts.
+        const before = argv[argv.indexOf(rest[1]) - 1] ?? '';
+        const boolParam = script.parameters.find((p) => p.type === 'bool' && before.replace(/^--/, '').replace(/-/g, '_') === p.name);
+        if (boolParam && before.startsWith('--')) {
+          const { [before.slice(2)]: _flag, ...others } = flags;
+          parseScriptParams(script, { ...others, [boolParam.name]: rest[1] });
+        }
+        throw usageError(`Unexpected argument '${rest[1]}': script parameters are options, e.g. --batch-size 100.`);
+      }
+      parseScriptParams(script, flags);
       const config = resolveConfig();
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await runScript(rest[0], flags, { config, out, confirm: confirmOnTerminal(), signal: controller.signal });
+        await runScript(rest[0], flags, { config, out, err: process.stderr, confirm: confirmOnTerminal(), signal: controller.signal });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -107,8 +168,8 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       const json = flags.json === true;
       const report = await verifySparseVector({
         config,
-        query: typeof flags.query === 'string' ? flags.query : undefined,
-        limit: flags.limit === undefined ? undefined : Number(flags.limit),
+        query: stringFlag(flags, 'query'),
+        limit: limitFlag(flags.limit, 10),
         logger: createConsoleLogger({ out: json ? process.stderr : out }),
       });
       out.write(json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report).join('\n') + '\n');
@@ -118,9 +179,10 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       onlyFlags(flags, ['limit', 'json']);
       const query = rest.join(' ');
       if (!query) throw usageError('search needs a query.');
+      const limit = limitFlag(flags.limit, 10);
       const config = resolveConfig();
       const json = flags.json === true;
-      const hits = await sparseSearch({ config, query, limit: flags.limit === undefined ? 10 : Number(flags.limit), logger: createConsoleLogger({ out: json ? process.stderr : out }) });
+      const hits = await sparseSearch({ config, query, limit, logger: createConsoleLogger({ out: json ? process.stderr : out }) });
       if (json) out.write(JSON.stringify(hits, null, 2) + '\n');
       else {
         out.write(`✓ Search returned ${hits.length} results\n`);
@@ -130,7 +192,7 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
     }
     throw usageError(`Unknown command '${command}'.`);
   } catch (err) {
-    process.stderr.write(formatError(err) + '\n');
+    if (!wasReported(err)) process.stderr.write(formatError(err) + '\n');
     if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER')) return EXIT.usage;
     return EXIT.failed;
   }

@@ -1,4 +1,7 @@
+import { resolveConfig, type SparseVectorConfig } from '../config/config';
+import { formatError } from '../cli/errors';
 import { SvmError } from '../errors';
+import { unwrapMigrationError } from '../migrator/boot';
 import { createConsoleLogger } from '../util/logger';
 import { CATEGORY_TITLES, type ScriptCategory, type ScriptContext, type ScriptDefinition, type ScriptParameter, type ScriptParams } from './registry';
 import { SCRIPTS } from './scripts';
@@ -12,6 +15,38 @@ export function findScript(name: string): ScriptDefinition {
     throw new SvmError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, { hint: `Available scripts: ${SCRIPTS.map((x) => x.name).join(', ')}.` });
   }
   return s;
+}
+
+/** What `list` and `info` show about a script, as data. */
+export interface ScriptInfo {
+  name: string;
+  category: ScriptCategory;
+  categoryTitle: string;
+  description: string;
+  /** Destructive scripts ask for confirmation (or need yes: true / --yes). */
+  destructive: boolean;
+  parameters: ScriptParameter[];
+}
+
+function toInfo(s: ScriptDefinition): ScriptInfo {
+  return {
+    name: s.name,
+    category: s.category,
+    categoryTitle: CATEGORY_TITLES[s.category],
+    description: s.description,
+    destructive: s.category === 'downgrade',
+    parameters: s.parameters.map((p) => ({ ...p, range: p.range && { ...p.range } })),
+  };
+}
+
+/** Every script, in the order `list` shows them. */
+export function listScripts(): ScriptInfo[] {
+  return SCRIPTS.map(toInfo);
+}
+
+/** One script's category, description and parameters; SvmError SCRIPT_UNKNOWN lists the available ones. */
+export function scriptInfo(name: string): ScriptInfo {
+  return toInfo(findScript(name));
 }
 
 /** `list`: scripts grouped by category, as powermem's ScriptManager prints them. */
@@ -91,25 +126,63 @@ function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): strin
   }
 }
 
-export interface RunScriptOptions extends Omit<ScriptContext, 'logger'> {
+export interface RunScriptOptions extends Partial<Omit<ScriptContext, 'logger' | 'config' | 'out'>> {
+  /** Defaults to resolveConfig() (.env / the environment). */
+  config?: SparseVectorConfig;
+  /** Where the script's lines go (default process.stdout). */
+  out?: NodeJS.WritableStream;
+  /** Where the error of a failed run is printed (default: `out` when one is given, else process.stderr). */
+  err?: NodeJS.WritableStream;
   logger?: ScriptContext['logger'];
 }
 
-/** Run a script with the guide's framing lines; failures end with "✗ Script '…' execution failed" and rethrow. */
-export async function runScript(name: string, params: Record<string, unknown>, options: RunScriptOptions): Promise<unknown> {
+const reported = new WeakSet<object>();
+
+/** Whether runScript already printed this error after its "✗ Script ... execution failed" line. */
+export function wasReported(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && reported.has(err);
+}
+
+/**
+ * Run a script with the guide's framing lines: "Preparing to execute script: <name>", "Description: ...",
+ * the script's own lines, then "✓ Script '<name>' executed successfully!", or "✗ Script '<name>' execution
+ * failed" and the error, after which the error is rethrown. Parameters are validated first (unknown or
+ * ill-typed: SvmError SCRIPT_PARAMETER naming the accepted ones, and nothing is printed or run).
+ * Parameter keys may be snake_case (batch_size, as in the guide) or kebab-case.
+ */
+export async function runScript(name: string, params: Record<string, unknown> = {}, options: RunScriptOptions = {}): Promise<unknown> {
   const s = findScript(name);
   const parsed = parseScriptParams(s, params);
-  const out = options.out;
+  const out = options.out ?? process.stdout;
+  const config = options.config ?? resolveConfig();
   const logger = options.logger ?? createConsoleLogger({ out });
   out.write(`Preparing to execute script: ${s.name}\nDescription: ${s.description}\n`);
   try {
-    const result = await s.run(parsed, { ...options, logger });
+    const result = await s.run(parsed, { config, out, logger, confirm: options.confirm, signal: options.signal, embedder: options.embedder });
     out.write(`\n✓ Script '${s.name}' executed successfully!\n`);
     return result;
-  } catch (err) {
+  } catch (caught) {
+    // Umzug wraps a migration's error in MigrationError: callers get the SvmError inside.
+    const err = unwrapMigrationError(caught);
     out.write(`\n✗ Script '${s.name}' execution failed\n`);
+    (options.err ?? options.out ?? process.stderr).write(formatError(err) + '\n');
+    reported.add(err);
     throw err;
   }
 }
+
+/** The guide's `ScriptManager.list_scripts()`, `.info(name)` and `.run(name, ...)`, printing to `out`. */
+export const ScriptManager = {
+  listScripts(out: NodeJS.WritableStream = process.stdout): ScriptInfo[] {
+    out.write(formatScriptList().join('\n') + '\n');
+    return listScripts();
+  },
+  info(name: string, out: NodeJS.WritableStream = process.stdout): ScriptInfo {
+    const info = scriptInfo(name);
+    out.write(formatScriptInfo(name).join('\n') + '\n');
+    return info;
+  },
+  run: runScript,
+};
 
 export { SCRIPTS };

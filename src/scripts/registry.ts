@@ -1,4 +1,5 @@
 import type { SparseVectorConfig } from '../config/config';
+import type { SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
 
 export type ScriptCategory = 'upgrade' | 'downgrade' | 'migration' | 'maintenance';
@@ -30,6 +31,8 @@ export interface ScriptContext {
   /** Asks a yes/no question on a terminal; undefined when there is none. */
   confirm?: (question: string) => Promise<boolean>;
   signal?: AbortSignal;
+  /** Embedder for migrate-sparse-vector (default: createEmbedder(config.embedder)). */
+  embedder?: SparseEmbedder;
 }
 
 export type ScriptParams = Record<string, string | number | boolean | undefined>;

@@ -1,12 +1,8 @@
-import { runSeeder, assertSeederSucceeded, parseShard } from '../backfill';
-import { countEligible } from '../backfill/reader';
-import { createKnex } from '../db/knex';
-import { requireConnection } from '../config/config';
+import { runSeeder, assertSeederSucceeded, parseShard, BACKFILL_SEEDER } from '../backfill';
 import { SvmError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
 import { createSparseMigrator } from '../migrator/umzug';
-import { tableExists, columnInfo } from '../schema/inspect';
-import { targetOf } from '../schema/sparse-schema';
+import { columnInfo, indexExists, tableExists } from '../schema/inspect';
 import type { ScriptDefinition } from './registry';
 
 const upgrade: ScriptDefinition = {
@@ -45,6 +41,7 @@ const migrate: ScriptDefinition = {
     const limit = p.limit as number | undefined;
     const result = await runSeeder({
       config: ctx.config,
+      embedder: ctx.embedder,
       logger: ctx.logger,
       out: ctx.out,
       batchSize: p.batch_size as number,
@@ -69,34 +66,58 @@ const downgrade: ScriptDefinition = {
   category: 'downgrade',
   description: 'Remove sparse vector support from OceanBase table (Warning: will delete all sparse vector data)',
   parameters: [{ name: 'yes', type: 'bool', default: false, required: false, description: 'Confirm the deletion without asking (required when not on a terminal)' }],
+  /**
+   * Reverts the migrations through the migrator (same ledger and lock as `npx umzug down --to 0`), after
+   * saying how many vectors that deletes and getting a confirmation: a yes on the terminal, or yes: true
+   * (--yes). Without either nothing is changed.
+   */
   async run(p, ctx) {
-    const { config } = ctx;
-    const knex = createKnex(requireConnection(config), { pool: 1 });
-    let vectors = 0;
+    const { config, logger } = ctx;
+    const m = createSparseMigrator({ config, logger });
     try {
-      if ((await tableExists(knex, config.table)) && (await columnInfo(knex, config.table, config.sparseColumn))) {
+      const knex = await m.knex();
+      const applied = (await m.umzug.executed()).map((x) => x.name);
+      const hasTable = await tableExists(knex, config.table);
+      const hasColumn = hasTable && !!(await columnInfo(knex, config.table, config.sparseColumn));
+      if (!applied.length) {
+        if (hasColumn) {
+          throw new SvmError(
+            'MIGRATION_NOT_FOUND',
+            `Table '${config.table}' has a ${config.sparseColumn} column, but the migrations ledger '${config.migrationsTable}' does not record the ` +
+              'sparse vector upgrade (it was added by another tool, e.g. powermem\'s upgrade script). Nothing was changed.',
+            { hint: 'Record it first with `npx sparse-vector run upgrade-sparse-vector` (idempotent: the schema is left as it is), then run the downgrade again.' },
+          );
+        }
+        logger.info(`Sparse vector support is not installed on table '${config.table}' (no migration applied): nothing to downgrade`);
+        return { reverted: [], deletedVectors: 0 };
+      }
+      let vectors = 0;
+      if (hasColumn) {
         const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(config.table)} WHERE ${q(config.sparseColumn)} IS NOT NULL`)) as [Array<{ n: unknown }>];
         vectors = Number(rows[0].n);
-        const left = await countEligible(knex, targetOf(config));
-        ctx.logger.info(`This will permanently delete ${vectors} sparse vectors from table '${config.table}' (${left} rows have none yet) and drop ${config.sparseIndex} and ${config.sparseColumn}.`);
       }
-    } finally {
-      await knex.destroy();
-    }
-    if (p.yes !== true) {
-      if (!ctx.confirm) {
-        throw new SvmError('CONFIRMATION_REQUIRED', `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`, {
-          hint: 'Run again with --yes to confirm.',
-        });
+      const hasIndex = hasTable && (await indexExists(knex, config.table, config.sparseIndex));
+      logger.info(
+        `This will permanently delete ${vectors} sparse vectors from table '${config.table}' ` +
+          `(it drops the ${config.sparseColumn} column${hasIndex ? ` and the ${config.sparseIndex} index` : ''}; reverts: ${applied.join(', ')}).`,
+      );
+      if (p.yes !== true) {
+        if (!ctx.confirm) {
+          throw new SvmError('CONFIRMATION_REQUIRED', `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`, {
+            hint: 'Run again with --yes to confirm.',
+          });
+        }
+        if (!(await ctx.confirm('Confirm to continue? (yes/no) '))) {
+          throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.');
+        }
       }
-      if (!(await ctx.confirm('Confirm to continue? (yes/no) '))) {
-        throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.');
-      }
-    }
-    const m = createSparseMigrator({ config, logger: ctx.logger });
-    try {
       const reverted = await m.umzug.down({ to: 0 });
-      if (!reverted.length) ctx.logger.info('The sparse vector migration is not applied: nothing to downgrade');
+      // The vectors the seeder wrote are gone: a "done" record would make the next backfill (after a new
+      // upgrade) skip the whole table.
+      if (reverted.length && (await knex.schema.hasTable(config.seedsTable))) {
+        const n = await knex(config.seedsTable).where({ name: BACKFILL_SEEDER, status: 'done' }).update({ status: 'incomplete' });
+        if (Number(n) > 0) logger.info(`Marked the backfill seeder ${BACKFILL_SEEDER} as incomplete in '${config.seedsTable}' (its vectors were deleted)`);
+      }
       return { reverted: reverted.map((x) => x.name), deletedVectors: reverted.length ? vectors : 0 };
     } finally {
       await m.close();

@@ -3,11 +3,13 @@ import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { checkConnection, createKnex } from '../db/knex';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
+import { SvmError } from '../errors';
 import { toOceanBaseLiteral } from '../sparse/sparse-vector';
-import { openSchemaContext } from '../schema/sparse-schema';
-import { silentLogger, type Logger } from '../util/logger';
+import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
+import { createConsoleLogger, type Logger } from '../util/logger';
 
 export interface SearchHit {
+  /** The row's primary key, as a string (Snowflake ids exceed 2^53). */
   id: string;
   text: string;
   /** Inner product of the query and the row's vector (larger is better). */
@@ -19,20 +21,29 @@ export interface SparseSearchOptions {
   query: string;
   /** Top-k (1..16384, default 10). */
   limit?: number;
+  /** Use the application's knex instance (it is not destroyed). */
   knex?: Knex;
+  /** Defaults to createEmbedder(config.embedder). */
   embedder?: SparseEmbedder;
-  /** logger.debug shows the sparse query and the result count, like powermem's DEBUG lines. */
+  /**
+   * logger.debug shows the sparse query and the result count, like powermem's DEBUG lines. The default
+   * logger writes them to stdout when LOG_LEVEL=debug or SVM_DEBUG=1, and nothing otherwise.
+   */
   logger?: Logger;
 }
 
+const ER_BAD_FIELD_ERROR = 1054;
+const ER_NO_SUCH_TABLE = 1146;
+
 /**
- * Sparse search: embed the query (query mode) and return the top-k rows by inner product. Native servers
- * use the sparse index (`ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k`); portable mode computes
- * the exact inner product in SQL. Rows without an embedding do not take part.
+ * Sparse search: embed the query (query mode) and return the top-k rows by inner product, best first.
+ * Native servers use the sparse index (`ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k`); portable
+ * mode computes the exact inner product in SQL (JSON_TABLE), without fetching the table into Node. Rows
+ * without an embedding do not take part.
  */
 export async function sparseSearch(options: SparseSearchOptions): Promise<SearchHit[]> {
   const { config } = options;
-  const log = options.logger ?? silentLogger;
+  const log = options.logger ?? createConsoleLogger();
   const embedder = options.embedder ?? createEmbedder(config.embedder);
   const connection = requireConnection(config);
   const knex = options.knex ?? createKnex(connection, { pool: 1 });
@@ -42,8 +53,21 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
     const vector = await embedder.embedQuery(options.query);
     const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10);
     log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(vector)}`);
+    if (vector.indices.length === 0) {
+      // No term of the query has a weight (empty, or only stop words): every inner product would be 0.
+      log.debug('_sparse_search results, len : 0');
+      return [];
+    }
     log.debug(`SQL: ${statement.sql}`);
-    const [rows] = (await knex.raw(statement.sql, statement.bindings)) as [Array<{ id: string | number; text: string | null; score: unknown }>];
+    let rows: Array<{ id: string | number; text: string | Buffer | null; score: unknown }>;
+    try {
+      [rows] = (await knex.raw(statement.sql, statement.bindings)) as [typeof rows];
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === ER_BAD_FIELD_ERROR || errno === ER_NO_SUCH_TABLE) throw await notUpgraded(ctx, err);
+      throw err;
+    }
+    // NULL scores (rows without a vector) can only appear when a server answers without the index.
     const hits = rows
       .filter((r) => r.score !== null && r.score !== undefined)
       .map((r) => ({ id: String(r.id), text: r.text === null ? '' : String(r.text), score: statement.similarity(r.score) }));
@@ -52,4 +76,19 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
   } finally {
     if (!options.knex) await knex.destroy();
   }
+}
+
+async function notUpgraded(ctx: SparseSchemaContext, cause: unknown): Promise<Error> {
+  const state = await readSchemaState(ctx).catch(() => undefined);
+  const { table, sparseColumn } = ctx.target;
+  if (state && !state.tableExists) {
+    return new SvmError('TABLE_MISSING', `Table '${table}' does not exist.`, { hint: 'Set OCEANBASE_COLLECTION to the memories table.', cause });
+  }
+  if (state && !state.column) {
+    return new SvmError('SCHEMA_NOT_UPGRADED', `Table '${table}' has no ${sparseColumn} column: sparse search needs the schema upgrade first.`, {
+      hint: 'Run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`), then backfill with `npx sparse-vector run migrate-sparse-vector`.',
+      cause,
+    });
+  }
+  return cause instanceof Error ? cause : new Error(String(cause));
 }

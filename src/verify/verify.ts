@@ -10,6 +10,7 @@ import { KnexLedgerStorage } from '../migrator/ledger';
 import { listScriptFiles, MIGRATIONS_DIR } from '../migrator/migration-files';
 import { openSchemaContext, readSchemaState, type SchemaState } from '../schema/sparse-schema';
 import { sparseSearch, type SearchHit } from '../search/sparse-search';
+import type { SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
 
 export interface VerifyReport {
@@ -26,8 +27,25 @@ export interface VerifyReport {
   upgraded: boolean;
 }
 
-/** Ledger, schema, row counts and a sample search: what `npx sparse-vector verify` prints. */
-export async function verifySparseVector(options: { config: SparseVectorConfig; query?: string; limit?: number; knex?: Knex; logger?: Logger }): Promise<VerifyReport> {
+export interface VerifyOptions {
+  config: SparseVectorConfig;
+  /** Sample query (default "test query"). */
+  query?: string;
+  /** Results of the sample query (default 10, at most 16384). */
+  limit?: number;
+  /** Use the application's knex instance (it is not destroyed). */
+  knex?: Knex;
+  /** Embedder for the sample query (default createEmbedder(config.embedder)). */
+  embedder?: SparseEmbedder;
+  /** Receives the search's DEBUG lines. */
+  logger?: Logger;
+}
+
+/**
+ * Ledger, schema, row counts and a sample search: what `npx sparse-vector verify` prints. Reads only;
+ * `upgraded` is false (and the CLI exits 1) while the column or, on native servers, the index is missing.
+ */
+export async function verifySparseVector(options: VerifyOptions): Promise<VerifyReport> {
   const { config } = options;
   const connection = requireConnection(config);
   const knex = options.knex ?? createKnex(connection, { pool: 2 });
@@ -65,7 +83,7 @@ export async function verifySparseVector(options: { config: SparseVectorConfig; 
         failedLastRun: seeder?.failed ?? 0,
       };
     }
-    if (state.upgraded) report.results = await sparseSearch({ config, query, limit: options.limit ?? 5, knex, logger: options.logger });
+    if (state.upgraded) report.results = await sparseSearch({ config, query, limit: options.limit ?? 10, knex, embedder: options.embedder, logger: options.logger });
     return report;
   } finally {
     if (!options.knex) await knex.destroy();
@@ -88,9 +106,19 @@ export function formatVerifyReport(r: VerifyReport): string[] {
     );
   }
   lines.push(`Backfill:    ${r.seeder ? `${r.seeder.status} (runs: ${r.seeder.runs}, last: ${r.seeder.last_finished_at ?? 'running'})` : 'never run'}`);
+  if (r.upgraded && r.rows && r.rows.stillNull > 0) {
+    // Rows with text but no vector do not take part in sparse search.
+    lines.push(
+      r.seeder?.status === 'done'
+        ? `             ${r.rows.stillNull} rows with text have no vector although the backfill is recorded as done: run \`npx sparse-vector run migrate-sparse-vector --rerun\``
+        : `             ${r.rows.stillNull} rows with text have no vector yet: run \`npx sparse-vector run migrate-sparse-vector\``,
+    );
+  }
   if (r.upgraded) {
     lines.push(``, `Search "${r.query}": ${r.results.length} results`);
     r.results.forEach((h, i) => lines.push(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${snippet(h.text)}`));
+  } else if (!r.schema.tableExists) {
+    lines.push('', `Table '${r.table}' does not exist: create it first, or set OCEANBASE_COLLECTION to the memories table.`);
   } else {
     lines.push('', 'The schema is not upgraded: run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`).');
   }

@@ -13,10 +13,18 @@ describe('examples run against the local server', () => {
   });
   afterAll(async () => db.drop());
 
+  test('complete-migration fails with a non-zero exit code when the table is missing (no --create-sample)', async () => {
+    const r = await example('complete-migration', ['--yes'], db.env());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✗ Script 'upgrade-sparse-vector' execution failed");
+    expect(r.stderr).toContain("Error [TABLE_MISSING]: Table 'memories' does not exist");
+    expect(r.stdout).not.toContain('Step 4: Test Migration (dry-run)');
+  });
+
   test('complete-migration: list, info, upgrade, dry run, migrate, verify search', async () => {
     const env = db.env();
     delete env.SPARSE_VECTOR_STORAGE;
-    const r = await example('complete-migration', ['--create-sample', '--yes'], env);
+    const r = await example('complete-migration', ['--create-sample', '--yes', '--query', 'green tea in the morning'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const step of ['Step 1: List Available Scripts', 'Step 3: Run Schema Upgrade Script', 'Step 4: Test Migration (dry-run)', 'Step 6: Verify Search']) {
@@ -25,7 +33,7 @@ describe('examples run against the local server', () => {
     expect(r.stdout).toContain('mariadb detected: using portable mode (SPARSE_VECTOR_STORAGE=json).');
     expect(r.stdout).toContain("✓ Script 'migrate-sparse-vector' executed successfully!");
     expect(r.stdout).toContain('DEBUG: Executing sparse vector search query with sparse_vector:');
-    expect(r.stdout).toMatch(/Search returned \d+ results/);
+    expect(r.stdout).toMatch(/DEBUG: _sparse_search results, len : 10\n\n✓ Search returned 10 results\n {2}Sparse vector search is active/);
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });
 

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveConfig } from '../../src/config/config';
-import { runScript, formatScriptList, parseScriptParams, findScript } from '../../src/scripts/manager';
+import { parseArgs } from '../../src/cli/sparse-vector-cli';
+import { LocalSparseEmbedder } from '../../src/embedders/local';
+import { runScript, formatScriptList, parseScriptParams, findScript, listScripts, scriptInfo, ScriptManager, wasReported } from '../../src/scripts/manager';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
 import { captureStream, checkTable } from '../support/backfill';
@@ -34,11 +37,69 @@ describe('script manager: list / info / errors', () => {
     [['run', 'migrate-sparse-vector', '--batch', '5'], "Error [SCRIPT_PARAMETER]: Unknown parameter 'batch' for script 'migrate-sparse-vector'.\n  Accepted: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --failures-file (string)."],
     [['run', 'migrate-sparse-vector', '--workers', 'three'], "Error [SCRIPT_PARAMETER]: Parameter 'workers' of script 'migrate-sparse-vector' must be a whole number (got \"three\")."],
     [['run', 'migrate-sparse-vector', '--batch-size', '0'], "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\")."],
+    [['run', 'migrate-sparse-vector', '--batch_size', '0'], "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\")."],
+    [['run', 'migrate-sparse-vector', '--dry-run', 'maybe'], "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"maybe\")."],
+    [['run', 'migrate-sparse-vector', 'extra'], "Error [SCRIPT_PARAMETER]: Unexpected argument 'extra': script parameters are options, e.g. --batch-size 100."],
+    [['run', 'upgrade-sparse-vector', '--workers', '3'], "Error [SCRIPT_PARAMETER]: Unknown parameter 'workers' for script 'upgrade-sparse-vector'.\n  Accepted: none."],
+    [['run', 'no-such-script'], "Error [SCRIPT_UNKNOWN]: Unknown script 'no-such-script'."],
+    [['run'], 'Error [SCRIPT_PARAMETER]: run needs a script name.'],
+    [['info'], 'Error [SCRIPT_PARAMETER]: info needs a script name.'],
+    [['list', '--all'], 'Error [SCRIPT_PARAMETER]: Unknown option --all. Accepted: none.'],
     [['frobnicate'], "Error [SCRIPT_PARAMETER]: Unknown command 'frobnicate'."],
+    [[], 'Usage: npx sparse-vector <command>'],
   ])('%j -> exit 2 with a clear error', async (args, message) => {
     const r = await cli(args as string[], { ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/db' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+
+  test('an ill-typed parameter names the accepted parameters and their types', async () => {
+    const r = await cli(['run', 'migrate-sparse-vector', '--delay', 'soon'], process.env);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'Expected float from 0 to 3600. Accepted parameters: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --failures-file (string).',
+    );
+  });
+
+  test('help prints the usage and exits 0', async () => {
+    const r = await cli(['--help'], process.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('run <script> [--param value]');
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 failed (verify: schema not upgraded), 2 usage error.');
+  });
+
+  test('argument parsing: --k v, --k=v, boolean flags do not take a following word unless it is a boolean', () => {
+    expect(parseArgs(['run', 'migrate-sparse-vector', '--batch_size', '50', '--dry-run', '--workers=3'])).toEqual({
+      positional: ['run', 'migrate-sparse-vector'],
+      flags: { batch_size: '50', 'dry-run': true, workers: '3' },
+    });
+    expect(parseArgs(['search', '--json', 'tea', 'time'])).toEqual({ positional: ['search', 'tea', 'time'], flags: { json: true } });
+    expect(parseArgs(['run', 'x', '--dry-run', 'false', '--yes'])).toEqual({ positional: ['run', 'x'], flags: { 'dry-run': 'false', yes: true } });
+    expect(parseArgs(['search', '--limit', '3', '--', '--weird query'])).toEqual({ positional: ['search', '--weird query'], flags: { limit: '3' } });
+  });
+
+  test('programmatic API: listScripts / scriptInfo as data, ScriptManager prints like the guide', () => {
+    expect(listScripts().map((s) => [s.name, s.category, s.destructive])).toEqual([
+      ['upgrade-sparse-vector', 'upgrade', false],
+      ['migrate-sparse-vector', 'migration', false],
+      ['downgrade-sparse-vector', 'downgrade', true],
+    ]);
+    const info = scriptInfo('migrate-sparse-vector');
+    expect(info.categoryTitle).toBe('Migration Scripts - Data migration or format conversion');
+    expect(info.parameters.slice(0, 4).map((p) => [p.name, p.type, p.default, p.required])).toEqual([
+      ['batch_size', 'int', 100, false],
+      ['workers', 'int', 1, false],
+      ['delay', 'float', 0.1, false],
+      ['dry_run', 'bool', false, false],
+    ]);
+    expect(() => scriptInfo('nope')).toThrow("Unknown script 'nope'.");
+    const out = captureStream();
+    ScriptManager.listScripts(out);
+    expect(out.text.split('\n').slice(0, 3)).toEqual(['='.repeat(70), 'sparse-vector-migration Available Scripts', '='.repeat(70)]);
+    const infoOut = captureStream();
+    ScriptManager.info('upgrade-sparse-vector', infoOut);
+    expect(infoOut.text).toContain('Script: upgrade-sparse-vector\n' + '='.repeat(70) + '\nCategory: upgrade\n');
   });
 
   test('programmatic parameters accept the guide\'s snake_case keys and typed values', () => {
@@ -77,7 +138,7 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     expect(up.stdout).toContain("Adding sparse_embedding column to table 'memories'");
     expect(up.stdout).toContain("✓ Script 'upgrade-sparse-vector' executed successfully!");
 
-    const dry = await cli(['run', 'migrate-sparse-vector', '--dry-run'], env);
+    const dry = await cli(['run', 'migrate-sparse-vector', '--dry-run', '--batch_size', '50'], env);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('[DRY RUN] Mode enabled - will only test with 100 records');
     expect((await checkTable(db)).embedded).toBe(0);
@@ -103,6 +164,19 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     expect(verify.stdout).toMatch(/ {2}1\. \[[\d.]+\] id 1900000000000000001: Grandma Rosalind keeps her porcelain teapot collection in t…/);
   });
 
+  (existsSync('/usr/bin/script') ? test : test.skip)('on a terminal, downgrade asks "Confirm to continue? (yes/no)"; "no" changes nothing', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal as stdin/stdout; our "no" is typed into it.
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin', 'sparse-vector.js'))} run downgrade-sparse-vector`;
+    const r = await run('/usr/bin/script', ['-qec', command, '/dev/null'], { env, input: 'no\n', timeoutMs: 60_000 });
+    const text = r.stdout.replace(/\r/g, '');
+    expect(text).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
+    expect(text).toContain('Confirm to continue? (yes/no)');
+    expect(text).toContain("✗ Script 'downgrade-sparse-vector' execution failed\nError [CONFIRMATION_REQUIRED]: Downgrade cancelled: nothing was changed.");
+    expect(r.code).toBe(1);
+    expect((await checkTable(db)).embedded).toBeGreaterThan(0);
+    expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual(['20250601000000_add_sparse_vector']);
+  });
+
   test('downgrade refuses without --yes when not on a terminal; with --yes the table is as before the upgrade', async () => {
     const refused = await cli(['run', 'downgrade-sparse-vector'], env);
     expect(refused.code).toBe(1);
@@ -117,6 +191,52 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     const [rows] = await db.knex.raw('SHOW CREATE TABLE memories');
     expect(rows[0]['Create Table']).toBe(before);
     expect(await db.knex("sparse_vector_migrations").select("name")).toEqual([]);
+  });
+
+  test('with nothing installed, downgrade has nothing to do; a column the ledger does not know is left alone', async () => {
+    const none = await cli(['run', 'downgrade-sparse-vector'], env);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toContain("Sparse vector support is not installed on table 'memories' (no migration applied): nothing to downgrade");
+
+    // As left by powermem's own upgrade script: a column, no ledger entry.
+    await createMemoriesTable(db.knex, 'legacy');
+    await db.knex.raw('ALTER TABLE legacy ADD COLUMN sparse_embedding JSON NULL');
+    const [before] = await db.knex.raw('SHOW CREATE TABLE legacy');
+    const r = await cli(['run', 'downgrade-sparse-vector', '--yes'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations' does not record");
+    expect(r.stderr).toContain('Record it first with `npx sparse-vector run upgrade-sparse-vector`');
+    const [after] = await db.knex.raw('SHOW CREATE TABLE legacy');
+    expect(after[0]['Create Table']).toBe(before[0]['Create Table']);
+    await db.knex.schema.dropTable('legacy');
+  });
+
+  test('upgrade again after a downgrade: the backfill embeds every row again (the downgrade reset the seeder ledger)', async () => {
+    const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
+    const out = captureStream();
+    await runScript('upgrade-sparse-vector', {}, { config, out });
+    await runScript('migrate-sparse-vector', { delay: 0, 'batch-size': 200 }, { config, out, embedder: new LocalSparseEmbedder() });
+    expect(out.text).not.toContain('already done');
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+    expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
+    const yes = captureStream();
+    await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes });
+    expect(yes.text).toContain("Marked the backfill seeder 20250601000100_backfill_sparse_vector as incomplete in 'sparse_vector_seeds'");
+  });
+
+  test('a failing script: the guide\'s failure line and the error, then the error is thrown', async () => {
+    const config = resolveConfig({ databaseUrl: db.url, storage: 'json', table: 'missing_table' }, {});
+    const out = captureStream();
+    let error: unknown;
+    try {
+      await runScript('upgrade-sparse-vector', {}, { config, out });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'TABLE_MISSING' });
+    expect(wasReported(error)).toBe(true);
+    expect(out.text).toContain("\n✗ Script 'upgrade-sparse-vector' execution failed\nError [TABLE_MISSING]: Table 'missing_table' does not exist");
+    expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([]);
   });
 
   test('programmatic runScript frames the output like the guide', async () => {
