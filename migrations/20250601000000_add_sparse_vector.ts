@@ -7,7 +7,7 @@
  * Umzug/knex write the ledger only after `up` returns, so a crash in between re-runs this migration.
  */
 import type { Knex } from 'knex';
-import { migrationConfig, migrationLogger } from '../src/migrator/context';
+import { assertMigrationLock, migrationConfig, migrationLogger } from '../src/migrator/context';
 import { downgradeSparseSchema, openSchemaContext, upgradeSparseSchema } from '../src/schema/sparse-schema';
 
 /** DDL cannot run inside a transaction on these servers. */
@@ -16,9 +16,11 @@ export const config = { transaction: false };
 export async function up(knex: Knex): Promise<void> {
   const ctx = await openSchemaContext(knex, migrationConfig(knex));
   await upgradeSparseSchema(ctx, migrationLogger(knex));
+  await assertMigrationLock(knex); // the tool writes the ledger next: only while the lock is still ours
 }
 
 export async function down(knex: Knex): Promise<void> {
   const ctx = await openSchemaContext(knex, migrationConfig(knex));
   await downgradeSparseSchema(ctx, migrationLogger(knex));
+  await assertMigrationLock(knex);
 }

@@ -13,6 +13,12 @@ export interface HeldLock {
   readonly name: string;
   /** The server connection id holding the lock (for diagnostics and tests). */
   readonly connectionId: number;
+  /**
+   * Throws LOCK_LOST when the lock's connection is gone (the server killed it, the network dropped it):
+   * the server freed the lock then, so another run may hold it now. Call it before writing what only the
+   * holder may write (the ledger).
+   */
+  assertHeld(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -34,8 +40,11 @@ export async function acquireLock(
   } catch (err) {
     throw connectionError(err, c) ?? err;
   }
-  // A lost lock connection must not crash the process with an unhandled 'error' event.
-  conn.on('error', () => {});
+  // A lost lock connection must not crash the process with an unhandled 'error' event; it is remembered,
+  // and assertHeld() reports it.
+  let lost: string | undefined;
+  conn.on('error', (err: Error) => void (lost ??= err.message));
+  conn.on('end', () => void (lost ??= 'its connection was closed (by the server or the network)'));
   try {
     const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [Array<{ free: number; holder: number | null }>, unknown];
     if (free && free.free === 0) options.onWait?.(free.holder);
@@ -45,6 +54,20 @@ export async function acquireLock(
       return {
         name,
         connectionId: Number(row.id),
+        assertHeld: async () => {
+          if (!lost && !released) {
+            try {
+              const [[mine]] = (await conn.query('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [name])) as [Array<{ mine: number | null }>, unknown];
+              if (mine?.mine === 1) return;
+              lost = 'the server no longer lists it as ours';
+            } catch (err) {
+              lost ??= (err as Error).message;
+            }
+          }
+          throw new SvmError('LOCK_LOST', `Lost the lock "${name}": ${lost ?? 'it was released'}. Stopped before writing the ledger.`, {
+            hint: 'Nothing is lost (every step is idempotent): run the same command again.',
+          });
+        },
         release: async () => {
           if (released) return;
           released = true;

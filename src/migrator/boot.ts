@@ -16,7 +16,7 @@ export interface MigrateToLatestResult {
   ok: boolean;
   /** Migrations applied by this run, in order. */
   applied: string[];
-  /** Migrations that were already applied before this run. */
+  /** Migrations found applied (by an earlier run, or by another instance while this one waited for the lock). */
   alreadyApplied: string[];
   /** Set when the run did nothing on purpose (SPARSE_VECTOR_ENABLE=false). */
   skipped?: string;
@@ -51,9 +51,10 @@ export async function migrateToLatest(options: MigrateToLatestOptions = {}): Pro
     const config = resolveConfig(options);
     if (!config.enabled) return result({ skipped: 'SPARSE_VECTOR_ENABLE is false' });
     migrator = createSparseMigrator({ config, logger, knex: options.knex });
-    const before = (await migrator.umzug.executed()).map((m) => m.name);
     const applied = (await migrator.umzug.up()).map((m) => m.name);
-    return result({ applied, alreadyApplied: before });
+    // Read after the run: a run that waited for the lock finds what another instance applied meanwhile.
+    const executed = (await migrator.umzug.executed()).map((m) => m.name);
+    return result({ applied, alreadyApplied: executed.filter((name) => !applied.includes(name)) });
   } catch (err) {
     return result({ error: unwrapMigrationError(err) });
   } finally {

@@ -11,10 +11,20 @@ import { createConsoleLogger, type Logger } from '../util/logger';
 export interface SparseUserParams {
   sparseVector?: SparseVectorConfig;
   logger?: Logger;
+  /** Throws when the run's advisory lock was lost (see HeldLock.assertHeld); absent when no lock is held. */
+  assertLockHeld?: () => Promise<void>;
 }
 
-export function userParamsFor(config: SparseVectorConfig, logger?: Logger): SparseUserParams {
-  return { sparseVector: config, logger };
+export function userParamsFor(config: SparseVectorConfig, logger?: Logger, assertLockHeld?: () => Promise<void>): SparseUserParams {
+  return { sparseVector: config, logger, assertLockHeld };
+}
+
+/**
+ * Called by a migration after its DDL, just before the tool writes the ledger: a run whose lock connection
+ * died must not record anything, since another run may hold the lock by now.
+ */
+export async function assertMigrationLock(knex: Knex): Promise<void> {
+  await ((knex.userParams ?? {}) as SparseUserParams).assertLockHeld?.();
 }
 
 export function migrationConfig(knex: Knex): SparseVectorConfig {

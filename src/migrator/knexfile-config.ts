@@ -56,11 +56,13 @@ export async function createKnexfileConfig(options: KnexfileOptions = {}): Promi
   const connection = requireConnection(config);
   const logger = options.logger ?? createConsoleLogger();
   const command = options.command ?? knexCommandFromArgv();
+  let assertLockHeld: (() => Promise<void>) | undefined;
   if (command && LOCKED.has(command)) {
-    await acquireLock(connection, lockName('migrate', connection.database, config.table), {
+    const lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
       timeoutSeconds: config.lockTimeoutSeconds,
       onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
     });
+    assertLockHeld = () => lock.assertHeld();
     const k = createKnex(connection, { pool: 1 });
     try {
       if (await new KnexLedgerStorage(config.migrationsTable).clearStaleKnexLock(k)) {
@@ -74,7 +76,7 @@ export async function createKnexfileConfig(options: KnexfileOptions = {}): Promi
     client: 'mysql2',
     connection: mysql2Options(connection),
     pool: { min: 0, max: 4 },
-    userParams: { ...userParamsFor(config, logger) },
+    userParams: { ...userParamsFor(config, logger, assertLockHeld) },
     migrations: {
       tableName: config.migrationsTable,
       migrationSource: new SparseMigrationSource(),

@@ -10,6 +10,7 @@ import { failpoint } from '../util/failpoint';
  */
 export class KnexLedgerStorage implements UmzugStorage<Knex> {
   private runBatch: number | undefined;
+  private guard: () => Promise<void> = async () => undefined;
 
   constructor(readonly tableName: string) {}
 
@@ -17,9 +18,13 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
     return `${this.tableName}_lock`;
   }
 
-  /** Start a new batch: every migration logged until the next call shares one batch number, as in knex. */
-  startRun(): void {
+  /**
+   * Start a new batch: every migration logged until the next call shares one batch number, as in knex.
+   * `guard` runs before every ledger write (it throws when the run's lock was lost).
+   */
+  startRun(guard?: () => Promise<void>): void {
     this.runBatch = undefined;
+    this.guard = guard ?? (async () => undefined);
   }
 
   /** Create the ledger tables exactly as knex would (safe to call again). */
@@ -55,11 +60,13 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
       this.runBatch = Number(row?.b ?? 0) + 1;
     }
     await failpoint('ledger:before-insert');
+    await this.guard();
     await knex(this.tableName).insert({ name, batch: this.runBatch, migration_time: new Date() });
   }
 
   async unlogMigration({ name, context: knex }: { name: string; context: Knex }): Promise<void> {
     if (!(await knex.schema.hasTable(this.tableName))) return;
+    await this.guard();
     await knex(this.tableName).where({ name }).delete();
   }
 

@@ -48,11 +48,13 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   let knexPromise: Promise<Knex> | undefined;
   let lock: HeldLock | undefined;
 
+  const assertLockHeld = async (): Promise<void> => lock?.assertHeld();
   const getKnex = (): Promise<Knex> => {
     knexPromise ??= (async () => {
       const connection = requireConnection(config);
-      const k = options.knex ?? createKnex(connection, { userParams: { ...userParamsFor(config, logger) } });
-      if (options.knex) Object.assign(k.userParams, userParamsFor(config, logger));
+      const params = userParamsFor(config, logger, assertLockHeld);
+      const k = options.knex ?? createKnex(connection, { userParams: { ...params } });
+      if (options.knex) Object.assign(k.userParams, params);
       await checkConnection(k, connection);
       return k;
     })();
@@ -86,7 +88,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       timeoutSeconds: config.lockTimeoutSeconds,
       onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
     });
-    storage.startRun();
+    storage.startRun(assertLockHeld);
     if (await storage.clearStaleKnexLock(context)) logger.info(`Cleared a stale knex migration lock left by a crashed run`);
   });
   umzug.on('afterCommand', async () => {
