@@ -7,14 +7,19 @@
 #   bash scripts/db.sh url      # print the URL only
 #   bash scripts/db.sh reset    # stop and delete .db/
 #
-# The instance lives in <project>/.db (ignored by git), listens on 127.0.0.1:${SVM_DB_PORT:-33306}
-# and on its own socket, and reads no system option file (--no-defaults), so a MariaDB/MySQL
+# The instance lives in <project>/.db (ignored by git), listens on 127.0.0.1:33306 (or the next free
+# port, remembered in .db/port; SVM_DB_PORT fixes it) and on its own socket, and reads no system option file (--no-defaults), so a MariaDB/MySQL
 # already running on the standard port 3306 is neither used nor disturbed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DB_DIR="${SVM_DB_DIR:-$ROOT/.db}"
-PORT="${SVM_DB_PORT:-33306}"
+PORT_FILE="$DB_DIR/port"
+# The port: SVM_DB_PORT if set; else the one this instance last used (.db/port); else 33306. Without
+# SVM_DB_PORT, a port taken by another program is skipped for the next free one (see start).
+if [ -n "${SVM_DB_PORT:-}" ]; then PORT="$SVM_DB_PORT"; PORT_FIXED=1
+elif [ -f "$PORT_FILE" ]; then PORT="$(cat "$PORT_FILE")"; PORT_FIXED=0
+else PORT=33306; PORT_FIXED=0; fi
 DATA="$DB_DIR/data"
 SOCK="$DB_DIR/mariadb.sock"
 PIDFILE="$DB_DIR/mariadb.pid"
@@ -22,7 +27,7 @@ LOG="$DB_DIR/mariadb.log"
 DB_USER="svm"
 DB_PASS="svm-local"
 DB_NAME="svm_demo"
-URL="mysql://$DB_USER:$DB_PASS@127.0.0.1:$PORT/$DB_NAME"
+url() { echo "mysql://$DB_USER:$DB_PASS@127.0.0.1:$PORT/$DB_NAME"; }
 
 say() { echo "[db] $*" >&2; }
 
@@ -75,10 +80,19 @@ start() {
   mariadbd="$(find_bin mariadbd mysqld)"
   install_db="$(find_bin mariadb-install-db mysql_install_db)"
   if port_taken; then
-    say "port $PORT on 127.0.0.1 is taken by another program; choose another with SVM_DB_PORT=NNNNN"
-    exit 1
+    if [ "$PORT_FIXED" = 1 ]; then
+      say "port $PORT on 127.0.0.1 (SVM_DB_PORT) is taken by another program; choose another with SVM_DB_PORT=NNNNN"
+      exit 1
+    fi
+    local first="$PORT"
+    while port_taken; do
+      PORT=$((PORT + 1))
+      if [ "$PORT" -gt $((first + 50)) ]; then say "no free port from $first to $PORT on 127.0.0.1; set SVM_DB_PORT=NNNNN"; exit 1; fi
+    done
+    say "port $first on 127.0.0.1 is taken by another program; using $PORT"
   fi
   mkdir -p "$DB_DIR"
+  echo "$PORT" >"$PORT_FILE"
   local user_opt=()
   [ "$(id -u)" = "0" ] && user_opt=(--user=root)
   if [ ! -d "$DATA/mysql" ]; then
@@ -124,7 +138,7 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   status) if is_running; then say "running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; else say "not running"; exit 3; fi ;;
-  url) echo "$URL" ;;
+  url) url ;;
   reset) stop; rm -rf "$DB_DIR"; say "removed $DB_DIR" ;;
   *) echo "usage: $0 start|stop|status|url|reset" >&2; exit 2 ;;
 esac
