@@ -21,3 +21,44 @@ export { createMemoriesTable, insertSampleMemories } from './sample/sample-memor
 export { ScriptManager, listScripts, scriptInfo, runScript, wasReported, type ScriptInfo, type RunScriptOptions } from './scripts/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';
+export {
+  createEmbedder,
+  embedderConfigFromEnv,
+  embedderConfigFromObject,
+  EMBEDDER_PROVIDERS,
+  LocalSparseEmbedder,
+  QwenSparseEmbedder,
+  TeiSparseEmbedder,
+  type EmbedderConfig,
+  type EmbedderProvider,
+  type EmbedderProviderDefinition,
+  type EmbedMode,
+  type SparseEmbedder,
+} from './embedders';
+export {
+  createSparseVector,
+  checkIndexLimit,
+  toOceanBaseLiteral,
+  parseOceanBaseLiteral,
+  toPortableJson,
+  parsePortableJson,
+  sparseDot,
+  SPARSE_INDEX_LIMIT,
+  type SparseVector,
+  type SparseVectorInput,
+} from './sparse/sparse-vector';
+export {
+  runBackfill,
+  runSeeder,
+  backfillOnBoot,
+  parseShard,
+  BACKFILL_DEFAULTS,
+  type BackfillOptions,
+  type BackfillSummary,
+  type BackfillFailure,
+  type BackfillProgress,
+  type BackfillOnBootOptions,
+  type BackgroundBackfill,
+  type SeederResult,
+  type Shard,
+} from './backfill';

@@ -1,4 +1,5 @@
 import { SvmError } from '../errors';
+import { loadDotenv } from './load-env';
 import { validateIdentifier } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
@@ -82,10 +83,12 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
 }
 
 /**
- * Resolve a configuration object. Values it leaves out come from `env` (process.env by default),
- * so `resolveConfig({ table: 'notes' })` still finds DATABASE_URL in .env.
+ * Resolve a configuration object. Values it leaves out come from `env`; by default that is process.env
+ * after loading `.env` from the working directory (variables already set win), so
+ * `resolveConfig({ table: 'notes' })` still finds DATABASE_URL in .env.
  */
 export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
+  if (env === process.env) loadDotenv();
   const base = configFromEnv(env);
   const vs = (options.vector_store?.config ?? {}) as Record<string, unknown>;
   let connection = base.connection;

@@ -14,7 +14,7 @@ export interface ServerInfo {
 }
 
 const SEEKDB = /seekdb[^0-9]*v?(\d+(?:\.\d+)*)/i;
-const OCEANBASE = /oceanbase[^0-9]*?v(\d+(?:\.\d+)*)/i;
+const OCEANBASE = /oceanbase[^0-9]*?v?(\d+(?:\.\d+)*)/i;
 const MARIADB = /^(\d+(?:\.\d+)*)-?.*mariadb/i;
 const LEADING = /^(\d+(?:\.\d+)*)/;
 

@@ -7,7 +7,15 @@ import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOption
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
 export const DASHSCOPE_MAINLAND = 'https://dashscope.aliyuncs.com';
 export const DASHSCOPE_EMBEDDING_PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
-export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1024, minDims: 64, maxDims: 2048, batchSize: 10 } as const;
+export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1024, batchSize: 10 } as const;
+/**
+ * The `dimension` values each DashScope model accepts (Model Studio, "text embedding synchronous API").
+ * A model not listed here is passed through unchecked.
+ */
+export const QWEN_MODEL_DIMENSIONS: Readonly<Record<string, readonly number[]>> = {
+  'text-embedding-v4': [2048, 1536, 1024, 768, 512, 256, 128, 64],
+  'text-embedding-v3': [1024, 768, 512, 256, 128, 64],
+};
 
 /**
  * DashScope's native embedding endpoint for any accepted base: a host (with or without trailing
@@ -134,10 +142,12 @@ export const qwenProvider: EmbedderProviderDefinition<'qwen'> = {
           : `Set ${check.nameOf('apiKey')} (or the SPARSE_EMBEDDER_API_KEY / DASHSCOPE_API_KEY environment variable), or use the local provider.`,
       );
     }
-    if (config.dims !== undefined && (config.dims < QWEN_DEFAULTS.minDims || config.dims > QWEN_DEFAULTS.maxDims)) {
+    const model = config.model ?? QWEN_DEFAULTS.model;
+    const allowed = QWEN_MODEL_DIMENSIONS[model];
+    if (config.dims !== undefined && allowed && !allowed.includes(config.dims)) {
       check.fail(
-        `${check.nameOf('dims')}=${config.dims} is out of range for DashScope text-embedding-v4.`,
-        `Use a dimension from ${QWEN_DEFAULTS.minDims} to ${QWEN_DEFAULTS.maxDims} (default ${QWEN_DEFAULTS.dims}).`,
+        `${check.nameOf('dims')}=${config.dims} is not a dimension DashScope ${model} offers.`,
+        `Use one of ${allowed.join(', ')} (default ${QWEN_DEFAULTS.dims}).`,
       );
     }
   },

@@ -105,6 +105,19 @@ export function formatFloat32(x: number): string {
   const f = Math.fround(x);
   if (f === 0) return '0';
   if (!Number.isFinite(f)) throw invalid(`Sparse vector weight ${x} is not a finite float32.`);
+  // Embedders repeat a small set of weights (the local one: 4 significant digits), so most calls are hits.
+  const known = formatted.get(f);
+  if (known !== undefined) return known;
+  const text = shortestFloat32(f);
+  if (formatted.size >= FORMAT_CACHE_LIMIT) formatted.clear();
+  formatted.set(f, text);
+  return text;
+}
+
+const FORMAT_CACHE_LIMIT = 65_536;
+const formatted = new Map<number, string>();
+
+function shortestFloat32(f: number): string {
   let lo = 1;
   let hi = 9;
   while (lo < hi) {

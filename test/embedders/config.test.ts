@@ -77,10 +77,10 @@ describe('embedderConfigFromEnv', () => {
   test.each([
     [{ SPARSE_EMBEDDER_PROVIDER: 'openai' }, 'Unknown sparse embedder provider "openai".', 'Set SPARSE_EMBEDDER_PROVIDER to one of: local, qwen, tei.'],
     [{ SPARSE_EMBEDDER_PROVIDER: 'qwen' }, 'The qwen sparse embedder needs an API key.', 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY, or use SPARSE_EMBEDDER_PROVIDER=local (no key needed).'],
-    [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '4096' }, 'SPARSE_EMBEDDER_DIMS=4096 is out of range for DashScope text-embedding-v4.', 'Use a dimension from 64 to 2048 (default 1024).'],
-    [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '32' }, 'SPARSE_EMBEDDER_DIMS=32 is out of range for DashScope text-embedding-v4.', 'Use a dimension from 64 to 2048 (default 1024).'],
-    [{ SPARSE_EMBEDDER_DIMS: 'lots' }, 'SPARSE_EMBEDDER_DIMS="lots" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) 64 to 2048, default 1024.'],
-    [{ SPARSE_EMBEDDER_DIMS: '1024.5' }, 'SPARSE_EMBEDDER_DIMS="1024.5" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) 64 to 2048, default 1024.'],
+    [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '4096' }, 'SPARSE_EMBEDDER_DIMS=4096 is not a dimension DashScope text-embedding-v4 offers.', 'Use one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
+    [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '1000' }, 'SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.', 'Use one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
+    [{ SPARSE_EMBEDDER_DIMS: 'lots' }, 'SPARSE_EMBEDDER_DIMS="lots" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
+    [{ SPARSE_EMBEDDER_DIMS: '1024.5' }, 'SPARSE_EMBEDDER_DIMS="1024.5" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
     [{ SPARSE_EMBEDDER_PROVIDER: 'tei' }, 'The tei sparse embedder needs the URL of a text-embeddings-inference server.', 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.'],
     [{ SPARSE_EMBEDDER_BASE_URL: 'dashscope.aliyuncs.com' }, 'SPARSE_EMBEDDER_BASE_URL="dashscope.aliyuncs.com" is not an http(s) URL.', 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).'],
     [{ SPARSE_EMBEDDING_BASE_URL: 'ftp://x' }, 'SPARSE_EMBEDDING_BASE_URL="ftp://x" is not an http(s) URL.', 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).'],
@@ -135,7 +135,7 @@ describe('embedderConfigFromObject', () => {
 
   test('messages name the keys as written in the object', () => {
     expect(configError(() => embedderConfigFromObject({ sparse_embedder: { provider: 'qwen', config: { api_key: KEY, embedding_dims: 4096 } } })).message).toBe(
-      'sparse_embedder.config.embedding_dims=4096 is out of range for DashScope text-embedding-v4.',
+      'sparse_embedder.config.embedding_dims=4096 is not a dimension DashScope text-embedding-v4 offers.',
     );
     expect(configError(() => embedderConfigFromObject({ sparse_embedder: { provider: 'qwen', config: {} } })).hint).toBe(
       'Set sparse_embedder.config.api_key (or the SPARSE_EMBEDDER_API_KEY / DASHSCOPE_API_KEY environment variable), or use the local provider.',

@@ -328,7 +328,10 @@ describe('createEmbedder with HTTP providers', () => {
     expect(createEmbedder({ provider: 'qwen', apiKey: KEY })).toBeInstanceOf(QwenSparseEmbedder);
     expect(createEmbedder({ provider: 'tei', baseUrl: 'http://127.0.0.1:1' })).toBeInstanceOf(TeiSparseEmbedder);
     expect(() => createEmbedder({ provider: 'qwen' })).toThrow('The qwen sparse embedder needs an API key.');
-    expect(() => createEmbedder({ provider: 'qwen', apiKey: KEY, dims: 4096 })).toThrow('dims=4096 is out of range for DashScope text-embedding-v4.');
+    expect(() => createEmbedder({ provider: 'qwen', apiKey: KEY, dims: 4096 })).toThrow('dims=4096 is not a dimension DashScope text-embedding-v4 offers.');
+    expect(() => createEmbedder({ provider: 'qwen', apiKey: KEY, dims: 1000 })).toThrow('dims=1000 is not a dimension DashScope text-embedding-v4 offers.');
+    expect(() => createEmbedder({ provider: 'qwen', apiKey: KEY, model: 'text-embedding-v3', dims: 2048 })).toThrow('dims=2048 is not a dimension DashScope text-embedding-v3 offers.');
+    expect(createEmbedder({ provider: 'qwen', apiKey: KEY, dims: 768 }).model).toBe('text-embedding-v4');
     expect(() => createEmbedder({ provider: 'tei' })).toThrow('The tei sparse embedder needs the URL of a text-embeddings-inference server.');
     expect(() => createEmbedder({ provider: 'nope' as 'local' })).toThrow('Unknown sparse embedder provider "nope".');
   });

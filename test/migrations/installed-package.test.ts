@@ -40,4 +40,38 @@ describe('npx umzug in an application that installs the package', () => {
     const [cols] = await db.knex.raw("SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'sparse_embedding'");
     expect(cols).toHaveLength(1);
   });
+
+  test('the programmatic API from the package root: boot migrations, the seeder, sparse search', async () => {
+    await db.knex('notes').insert([
+      { id: 1, document: 'The user keeps bees on the roof of the garage' },
+      { id: 2, document: 'The user prefers green tea in the morning' },
+      { id: 3, document: '' },
+    ]);
+    const script = `
+      const svm = require('sparse-vector-migration');
+      (async () => {
+        const boot = await svm.migrateToLatest();
+        if (!boot.ok) throw boot.error;
+        const config = svm.resolveConfig();
+        const seeded = await svm.runSeeder({ config, delaySeconds: 0, progress: 'none' });
+        const hits = await svm.sparseSearch({ config, query: 'bees on the roof', limit: 5 });
+        const vector = svm.createSparseVector({ 7: 0.5, 3: 1 });
+        console.log(JSON.stringify({ alreadyApplied: boot.alreadyApplied, migrated: seeded.migrated, ok: seeded.ok, skipped: seeded.skipped,
+          first: hits[0] && hits[0].id, hits: hits.length, literal: svm.toOceanBaseLiteral(vector), providers: svm.EMBEDDER_PROVIDERS }));
+      })().catch((e) => { console.error(String(e)); process.exit(1); });`;
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const r = await run(process.execPath, ['-e', script], { cwd: app, env });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({
+      alreadyApplied: ['20250601000000_add_sparse_vector'],
+      migrated: 2,
+      ok: true,
+      skipped: 1,
+      first: '1',
+      hits: 1, // the tea memory shares no term with the query
+      literal: '{3:1,7:0.5}',
+      providers: ['local', 'qwen', 'tei'],
+    });
+  });
 });

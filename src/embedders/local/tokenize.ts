@@ -36,6 +36,7 @@ const IDEOGRAPHIC = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00
 const MEANINGFUL_CHAR = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u{20000}-\u{3134f}]$/u;
 const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’][\p{L}\p{M}\p{N}]+)*/gu;
 const ASCII_LOWER = /^[a-z]+$/;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const VOWEL = /[aeiouy]/;
 
 function undouble(stem: string): string {
@@ -80,7 +81,8 @@ function addIdeographic(word: string, sink: TermSink): void {
 
 /** Feed every term of `text` to `sink` (the allocation-free form used by the embedder). */
 export function forEachTerm(text: string, sink: TermSink): void {
-  const normalised = text.normalize('NFKC').toLowerCase();
+  // NFKC leaves ASCII as it is: skip it for the (common) pure-ASCII text.
+  const normalised = (ASCII_ONLY.test(text) ? text : text.normalize('NFKC')).toLowerCase();
   if (!NEEDS_SEGMENTER.test(normalised)) {
     addWords(normalised, sink);
     return;
