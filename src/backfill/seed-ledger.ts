@@ -50,9 +50,23 @@ export class SeedLedger {
     );
   }
 
-  async finish(knex: Knex, name: string, r: { status: SeedStatus; migrated: number; failed: number; error?: string }): Promise<void> {
+  /**
+   * Record the end of a run. `status` is either given, or `{ doneUnless }`: 'done' when no row matches that
+   * condition at the moment of this write, else 'incomplete'. Evaluated in the UPDATE itself, so of several
+   * shards finishing at about the same time, the last to write sees every other shard's rows written and
+   * none can overwrite a later 'done' with a stale 'incomplete'.
+   */
+  async finish(
+    knex: Knex,
+    name: string,
+    r: { status: SeedStatus | { doneUnless: { table: string; where: string; bindings: readonly unknown[] } }; migrated: number; failed: number; error?: string },
+  ): Promise<void> {
+    const status =
+      typeof r.status === 'string'
+        ? r.status
+        : knex.raw(`IF(EXISTS(SELECT 1 FROM ${q(r.status.doneUnless.table)} WHERE ${r.status.doneUnless.where}), 'incomplete', 'done')`, [...r.status.doneUnless.bindings] as Knex.RawBinding[]);
     await knex(this.tableName)
       .where({ name })
-      .update({ status: r.status, migrated: r.migrated, failed: r.failed, last_finished_at: knex.raw('NOW()'), last_error: r.error ?? null });
+      .update({ status, migrated: r.migrated, failed: r.failed, last_finished_at: knex.raw('NOW()'), last_error: r.error ?? null });
   }
 }

@@ -8,7 +8,7 @@ import { redact } from '../util/redact';
 import { checkBackfillTarget, runBackfill, type BackfillSummary } from './engine';
 import { createEmbedder } from '../embedders';
 import { checkBackfillNumbers, type BackfillOptions } from './options';
-import { countEligible } from './reader';
+import { eligibleWhere } from './reader';
 import { SeedLedger } from './seed-ledger';
 
 /** The backfill's name in the seeds ledger (the file in seeders/, without extension). */
@@ -87,10 +87,10 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
       throw err;
     }
     if (!options.dryRun) {
-      // Done means done for the whole table, whichever shard finishes last.
-      const left = shard ? await countEligible(knex, targetOf(config)).catch(() => 1) : summary.remaining + summary.failed;
+      // Done means done for the whole table (every shard), judged at the moment of the ledger write.
+      const all = eligibleWhere(targetOf(config));
       await ledger.finish(knex, BACKFILL_SEEDER, {
-        status: left === 0 && !summary.error ? 'done' : 'incomplete',
+        status: summary.error ? 'incomplete' : { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } },
         migrated: summary.migrated,
         failed: summary.failed,
         error: summary.error ? redact(summary.error.message) : undefined,

@@ -3,7 +3,7 @@ import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { checkConnection, createKnex } from '../db/knex';
 import { describeServer, detectServer } from '../db/server-info';
 import { SeedLedger, type SeedRecord } from '../backfill/seed-ledger';
-import { countEligible } from '../backfill/reader';
+import { countEligible, hasText } from '../backfill/reader';
 import { BACKFILL_SEEDER } from '../backfill/seeder';
 import { quoteIdentifier as q } from '../identifiers';
 import { KnexLedgerStorage } from '../migrator/ledger';
@@ -73,7 +73,7 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
       const t = ctx.target;
       const [rows] = (await knex.raw(
         `SELECT COUNT(*) AS total, ${state.column ? `SUM(${q(t.sparseColumn)} IS NOT NULL)` : '0'} AS embedded, ` +
-          `SUM(${q(t.textColumn)} IS NULL OR TRIM(${q(t.textColumn)}) = '') AS empty FROM ${q(t.table)}`,
+          `SUM(NOT ${hasText(q(t.textColumn))}) AS empty FROM ${q(t.table)}`,
       )) as [Array<{ total: unknown; embedded: unknown; empty: unknown }>];
       report.rows = {
         total: Number(rows[0].total),

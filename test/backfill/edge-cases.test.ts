@@ -205,3 +205,55 @@ describe('two identical seeder runs at once', () => {
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });
 });
+
+describe('the write guard and the seeds ledger, statement by statement on the server', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('guard');
+    await createMemoriesTable(db.knex);
+    await db.knex('memories').insert([
+      { id: 1, document: 'first text' },
+      { id: 2, document: 'second text' },
+      { id: 3, document: 'third text' },
+    ]);
+    await upgrade(db);
+  });
+  afterAll(async () => db.drop());
+
+  test('writeBatch writes only rows still NULL whose text still has the hash that was embedded', async () => {
+    const { writeBatch } = await import('../../src/backfill/writer');
+    const { targetOf } = await import('../../src/schema/sparse-schema');
+    const [hashes] = await db.knex.raw('SELECT id, MD5(document) AS h FROM memories ORDER BY id');
+    const h = new Map<string, string>(hashes.map((r: { id: string; h: string }) => [String(r.id), r.h]));
+    // Between read and write: the application gives row 2 a vector of its own and changes row 3's text.
+    await db.knex('memories').where({ id: 2 }).update({ sparse_embedding: '[[5,1]]' });
+    await db.knex('memories').where({ id: 3 }).update({ document: 'third text, edited' });
+    const written = await writeBatch(db.knex, targetOf(portableConfig(db)), [
+      { id: '1', hash: h.get('1')!, value: '[[1,0.5]]' },
+      { id: '2', hash: h.get('2')!, value: '[[2,0.5]]' },
+      { id: '3', hash: h.get('3')!, value: '[[3,0.5]]' },
+    ]);
+    expect(written).toBe(1);
+    const rows = await db.knex('memories').select('id', 'sparse_embedding').orderBy('id');
+    const stored = (v: unknown) => (v === null ? null : JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v));
+    expect(rows.map((r: { id: string; sparse_embedding: unknown }) => [String(r.id), stored(r.sparse_embedding)])).toEqual([
+      ['1', '[[1,0.5]]'],
+      ['2', '[[5,1]]'], // the application's value, untouched
+      ['3', null], // the embedding of the old text was not stored; the next run embeds the new one
+    ]);
+  });
+
+  test("the seeds ledger says 'done' only if no eligible NULL row exists when it is written (late shards cannot undo it)", async () => {
+    const ledger = new SeedLedger('sparse_vector_seeds');
+    const { eligibleWhere } = await import('../../src/backfill/reader');
+    const { targetOf } = await import('../../src/schema/sparse-schema');
+    const all = eligibleWhere(targetOf(portableConfig(db)));
+    const finish = () => ledger.finish(db.knex, SEEDER, { status: { doneUnless: { table: 'memories', where: all.sql, bindings: all.bindings } }, migrated: 1, failed: 0 });
+    await ledger.start(db.knex, SEEDER);
+    await finish(); // row 3 is still NULL
+    expect((await ledger.get(db.knex, SEEDER))?.status).toBe('incomplete');
+    await db.knex('memories').where({ id: 3 }).update({ sparse_embedding: '[[3,1]]' });
+    await finish();
+    expect((await ledger.get(db.knex, SEEDER))?.status).toBe('done');
+  });
+});
