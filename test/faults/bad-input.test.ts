@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT, run, type CliResult } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
@@ -97,6 +99,37 @@ describe('bad input: exact error, non-zero exit, database unchanged, no secret p
     const all = r.stdout + r.stderr;
     for (const secret of [API_KEY, url.password, 'not-the-password-77']) expect(all).not.toContain(secret);
     if (c.setup) await db.knex.raw('ALTER TABLE memories DROP COLUMN sparse_embedding');
+  });
+});
+
+describe('bad values in a .env file (not the environment): the same errors, nothing changed', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase('dotenv');
+    await createMemoriesTable(db.knex);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'svm-dotenv-'));
+  });
+  afterAll(async () => {
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['SPARSE_VECTOR_ENABLE=maybe', ['up'], 'Error [CONFIG_INVALID]: SPARSE_VECTOR_ENABLE="maybe" is not a boolean.'],
+    ['SPARSE_BACKFILL_WORKERS=lots', ['seed'], 'Error [CONFIG_INVALID]: SPARSE_BACKFILL_WORKERS="lots" is not an integer between 1 and 64.'],
+    ['OCEANBASE_COLLECTION=mem`ories', ['up'], 'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.'],
+    ['SPARSE_EMBEDDER_PROVIDER=qwen\nSPARSE_EMBEDDER_DIMS=1000\nDASHSCOPE_API_KEY=sk-DOTENV-1234567', ['seed'], 'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.'],
+  ])('%s', async (line, args, error) => {
+    fs.writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\n${line.replace(/\\n/g, '\n')}\n`);
+    const [before] = await db.knex.raw('SHOW TABLES');
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (/^(DATABASE_URL|OCEANBASE_|SPARSE_|DASHSCOPE_)/.test(k)) delete env[k];
+    const r = await run(process.execPath, [umzugBin, ...args], { cwd: dir, env });
+    expect(r.stderr.split('\n')[0]).toBe(error);
+    expect(r.code).toBe(1);
+    expect((await db.knex.raw('SHOW TABLES'))[0]).toEqual(before);
+    expect(r.stdout + r.stderr).not.toContain('sk-DOTENV-1234567');
   });
 });
 

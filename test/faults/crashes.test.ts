@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { runBackfill } from '../../src/backfill';
+import { runSeeder } from '../../src/backfill';
 import { checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
 import { collect, ROOT, run, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
@@ -103,19 +103,28 @@ describe('lost connection: the server kills our connections mid-run', () => {
     expect(await schemaAndLedger(db)).toEqual({ column: true, ledger: [MIGRATION] });
   });
 
-  test('mid-backfill: the run retries or ends with a clear error; a re-run completes with every row right', async () => {
+  test('mid-backfill (the tracked seeder): the run retries or ends with a clear error, its lock is freed, a re-run completes with every row right', async () => {
     await upgrade(db);
-    const running = runBackfill({ config: portableConfig(db), embedder: slowed(30), workers: 3, batchSize: 25, delaySeconds: 0, progress: 'none' });
+    const running = runSeeder({ config: portableConfig(db), embedder: slowed(30), workers: 3, batchSize: 25, delaySeconds: 0, progress: 'none' });
     await new Promise((r) => setTimeout(r, 400));
     const [[me]] = await db.knex.raw('SELECT CONNECTION_ID() AS id');
     const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [db.name, me.id]);
-    expect(list.length).toBeGreaterThan(0);
-    for (const row of list) await db.knex.raw(`KILL CONNECTION ${Number(row.id)}`).catch(() => undefined);
-    const first = await running.catch((e: Error) => ({ error: e, migrated: 0 }));
-    if ('error' in first && first.error) expect(first.error.message).toMatch(/connection|closed|killed|lost/i);
-    const mid = await checkTable(db);
-    expect(mid.wrong).toEqual([]);
-    const second = await runBackfill({ config: portableConfig(db), delaySeconds: 0, progress: 'none' });
+    const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`svm:seed:${db.name}.memories`]);
+    expect(holder.id).not.toBeNull(); // the seeder holds its lock while it runs
+    const ids = new Set<number>([...list.map((r: { id: number }) => Number(r.id)), Number(holder.id)]);
+    expect(ids.size).toBeGreaterThan(1);
+    for (const id of ids) await db.knex.raw(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
+    const first = await running.then(
+      (summary) => ({ summary, error: summary.error }),
+      (error: Error) => ({ summary: undefined, error }),
+    );
+    // Either the retries carried the run through (every row done), or it ended with a clear connection error.
+    if (first.error) expect(first.error.message).toMatch(/connection|closed|killed|lost/i);
+    else expect(first.summary).toMatchObject({ ok: true, remaining: 0 });
+    const [[free]] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:seed:${db.name}.memories`]);
+    expect(free.free).toBe(1);
+    expect((await checkTable(db)).wrong).toEqual([]);
+    const second = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'none', rerun: true });
     expect(second.ok).toBe(true);
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });

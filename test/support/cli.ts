@@ -16,12 +16,34 @@ export function run(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
 ): Promise<CliResult> {
+  const env = options.env ?? process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    collect(child, options.timeoutMs ?? 60_000).then(resolve, reject);
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    collect(child, options.timeoutMs ?? 60_000).then((r) => {
+      const leaked = secretsOf(env).find((secret) => r.stdout.includes(secret) || r.stderr.includes(secret));
+      if (leaked) reject(new Error(`${command} ${args.join(' ')} printed a secret from its environment (${leaked.slice(0, 2)}…)`));
+      else resolve(r);
+    }, reject);
     if (options.input !== undefined) child.stdin!.end(options.input);
     else child.stdin!.end();
   });
+}
+
+/**
+ * The secrets a command was given: the database password (DATABASE_URL, OCEANBASE_PASSWORD) and API keys.
+ * Every command run through `run` is checked: none of them may appear in its output.
+ */
+export function secretsOf(env: NodeJS.ProcessEnv): string[] {
+  const secrets = [env.OCEANBASE_PASSWORD, env.SPARSE_EMBEDDER_API_KEY, env.DASHSCOPE_API_KEY];
+  for (const name of ['DATABASE_URL', 'SVM_TEST_DATABASE_URL', 'OCEANBASE_TEST_URL']) {
+    try {
+      if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]!).password));
+    } catch {
+      // not a URL: nothing to look for
+    }
+  }
+  // Very short values (e.g. "p") would match ordinary text; the redaction tests cover those on their own.
+  return secrets.filter((s): s is string => !!s && s.length >= 4);
 }
 
 export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliResult> {
