@@ -1,13 +1,17 @@
 /**
  * One backfill run in its own process, so the benchmark can measure its peak RSS and kill it.
- * Arguments: a JSON object of BackfillOptions (minus config) plus databaseUrl/embedder settings.
+ * Arguments, on stdin (not the command line, where ps would show the database password): a JSON object of
+ * BackfillOptions (minus config) plus databaseUrl/embedder settings.
  * Prints one JSON line with the summary and the process's peak RSS.
  */
 import { runBackfill } from '../src/backfill';
 import { resolveConfig } from '../src/config/config';
+import { redact } from '../src/util/redact';
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}');
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const args = JSON.parse(input || '{}');
   const config = resolveConfig({ databaseUrl: args.databaseUrl, storage: 'json', table: args.table ?? 'memories', embedder: args.embedder }, {});
   const started = Date.now();
   const s = await runBackfill({ config, workers: args.workers, batchSize: args.batchSize, delaySeconds: args.delaySeconds ?? 0, progress: 'none' });
@@ -18,7 +22,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err) => {
-    process.stderr.write(String(err?.stack ?? err) + '\n');
+    process.stderr.write(redact(String(err?.stack ?? err)) + '\n');
     process.exit(1);
   },
 );

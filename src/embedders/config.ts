@@ -30,6 +30,7 @@ const ENV_NAMES: Record<Field, readonly string[]> = {
   backoffBaseMs: ['SPARSE_EMBEDDER_BACKOFF_BASE_MS'],
   batchSize: ['SPARSE_EMBEDDER_BATCH_SIZE'],
   indexSpace: ['SPARSE_EMBEDDER_INDEX_SPACE'],
+  threads: ['SPARSE_EMBEDDER_THREADS'],
 };
 
 /** Keys of powermem's `sparse_embedder.config` (first match wins), and camelCase keys. */
@@ -43,6 +44,7 @@ const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
   backoffBaseMs: ['backoff_base_ms', 'backoffBaseMs'],
   batchSize: ['batch_size', 'batchSize'],
   indexSpace: ['index_space', 'indexSpace'],
+  threads: ['threads'],
 };
 
 const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
@@ -115,6 +117,11 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
     const n = integer(raw[field], INTEGER_RANGES[field]!);
     if (n !== undefined) config[field] = n;
   }
+  const threads = raw.threads === undefined ? undefined : typeof raw.threads.value === 'number' ? String(raw.threads.value) : text(raw.threads.value);
+  if (threads !== undefined) {
+    if (threads.toLowerCase() === 'auto') config.threads = 'auto';
+    else config.threads = integer(raw.threads, { min: 0, max: 64, hint: "Use 'auto' (one per spare core, at most 4; the default), 0 (embed in the main thread) or a number of threads up to 64." })!;
+  }
   definition.validate?.(config, { nameOf, source, fail });
   return config;
 }
@@ -124,7 +131,8 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
  * (else DASHSCOPE_API_KEY), SPARSE_EMBEDDER_MODEL, SPARSE_EMBEDDER_DIMS (else SPARSE_EMBEDDER_EMBEDDING_DIMS),
  * SPARSE_EMBEDDER_BASE_URL (else powermem's SPARSE_EMBEDDING_BASE_URL, else for qwen DASHSCOPE_BASE_URL),
  * SPARSE_EMBEDDER_TIMEOUT_MS, SPARSE_EMBEDDER_MAX_RETRIES,
- * SPARSE_EMBEDDER_BACKOFF_BASE_MS, SPARSE_EMBEDDER_BATCH_SIZE, SPARSE_EMBEDDER_INDEX_SPACE.
+ * SPARSE_EMBEDDER_BACKOFF_BASE_MS, SPARSE_EMBEDDER_BATCH_SIZE, SPARSE_EMBEDDER_INDEX_SPACE,
+ * SPARSE_EMBEDDER_THREADS.
  * Empty values count as unset. Throws SvmError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
  */
 export function embedderConfigFromEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): EmbedderConfig {

@@ -1,5 +1,6 @@
 import { SPARSE_INDEX_LIMIT, type SparseVector } from '../sparse/sparse-vector';
 import { termIndex } from './local/hash';
+import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
 
@@ -11,6 +12,8 @@ export const AVERAGE_LENGTH = 24;
 export const DEFAULT_INDEX_SPACE = SPARSE_INDEX_LIMIT;
 export const LOCAL_BATCH_SIZE = 256;
 export const LOCAL_MODEL = 'bm25-fnv1a-v1';
+/** Batches smaller than this are embedded in process: handing them to a thread costs more than it saves. */
+export const MIN_THREADED_BATCH = 16;
 
 /**
  * `local`: the default sparse embedder. In-process, no key, no network, deterministic.
@@ -28,14 +31,45 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   readonly maxIndex: number;
   readonly indexSpace: number;
 
-  constructor(config: Pick<EmbedderConfig, 'indexSpace'> = {}) {
+  /** Worker threads that embed document batches (0: everything in process). */
+  readonly threads: number;
+  private pool: LocalEmbedderPool | undefined;
+
+  constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
     if (!Number.isInteger(space) || space < 1 || space > 2 ** 32) throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
     this.indexSpace = space;
     this.maxIndex = space - 1;
+    const threads = (config.threads ?? 'auto') === 'auto' ? autoThreads() : (config.threads as number);
+    // The pool needs the compiled worker script; from untranspiled sources (ts-jest) it embeds in process.
+    this.threads = threads > 0 && poolAvailable() ? threads : 0;
   }
 
+  /**
+   * Embed in document mode. With threads, batches of MIN_THREADED_BATCH texts or more are embedded on a
+   * worker thread (same code, same vectors); if the threads are gone, in process.
+   */
   async embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
+    options.signal?.throwIfAborted();
+    if (this.threads > 0 && texts.length >= MIN_THREADED_BATCH) {
+      this.pool ??= new LocalEmbedderPool(this.threads, this.indexSpace);
+      try {
+        return await this.pool.embed(texts, 'document');
+      } catch {
+        // A thread died (or none is left): embed here instead.
+      }
+    }
+    return this.embedInProcess(texts, options);
+  }
+
+  /** Ends the worker threads (optional: idle threads never keep the process alive). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  private embedInProcess(texts: readonly string[], options: EmbedOptions): SparseVector[] {
     const out = new Array<SparseVector>(texts.length);
     for (let i = 0; i < texts.length; i++) {
       if (i % LOCAL_BATCH_SIZE === 0) options.signal?.throwIfAborted();

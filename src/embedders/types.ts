@@ -47,6 +47,8 @@ export interface EmbedderConfig {
   batchSize?: number;
   /** local: number of hash buckets, indices are in [0, indexSpace) (default 500000). */
   indexSpace?: number;
+  /** local: worker threads for document batches; 'auto' = one per spare core, at most 4 (the default); 0 = none. */
+  threads?: number | 'auto';
 }
 
 /** Handed to a provider's validate(): names settings the way the user wrote them, and reports problems. */

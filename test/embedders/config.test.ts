@@ -69,6 +69,13 @@ describe('embedderConfigFromEnv', () => {
     });
   });
 
+  test('SPARSE_EMBEDDER_THREADS: auto, a number, or 0', () => {
+    expect(embedderConfigFromEnv({ SPARSE_EMBEDDER_THREADS: 'AUTO' }).threads).toBe('auto');
+    expect(embedderConfigFromEnv({ SPARSE_EMBEDDER_THREADS: '2' }).threads).toBe(2);
+    expect(embedderConfigFromEnv({ SPARSE_EMBEDDER_THREADS: '0' }).threads).toBe(0);
+    expect(embedderConfigFromEnv({}).threads).toBeUndefined();
+  });
+
   test('API keys are registered as secrets', () => {
     embedderConfigFromEnv({ SPARSE_EMBEDDER_PROVIDER: 'qwen', DASHSCOPE_API_KEY: 'sk-registered-by-config-42' });
     expect(redact('key=sk-registered-by-config-42!')).toBe('key=****!');
@@ -80,6 +87,7 @@ describe('embedderConfigFromEnv', () => {
     [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '4096' }, 'SPARSE_EMBEDDER_DIMS=4096 is not a dimension DashScope text-embedding-v4 offers.', 'Use one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
     [{ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_DIMS: '1000' }, 'SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.', 'Use one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
     [{ SPARSE_EMBEDDER_DIMS: 'lots' }, 'SPARSE_EMBEDDER_DIMS="lots" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
+    [{ SPARSE_EMBEDDER_THREADS: 'many' }, 'SPARSE_EMBEDDER_THREADS="many" is not an integer from 0 to 64.', "Use 'auto' (one per spare core, at most 4; the default), 0 (embed in the main thread) or a number of threads up to 64."],
     [{ SPARSE_EMBEDDER_DIMS: '1024.5' }, 'SPARSE_EMBEDDER_DIMS="1024.5" is not an integer from 1 to 1000000.', 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).'],
     [{ SPARSE_EMBEDDER_PROVIDER: 'tei' }, 'The tei sparse embedder needs the URL of a text-embeddings-inference server.', 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.'],
     [{ SPARSE_EMBEDDER_BASE_URL: 'dashscope.aliyuncs.com' }, 'SPARSE_EMBEDDER_BASE_URL="dashscope.aliyuncs.com" is not an http(s) URL.', 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).'],

@@ -185,3 +185,40 @@ describe('local embedder: retrieval set (in memory)', () => {
     expect(rate).toBeGreaterThanOrEqual(0.84);
   });
 });
+
+describe('local embedder: worker threads (compiled code, in a child process)', () => {
+  test('threads give the same vectors as the main thread, fall back when a thread dies, and never keep the process alive', async () => {
+    const { run, ROOT } = await import('../support/cli');
+    const script = `
+      const path = require('node:path');
+      const dist = (p) => path.join(${JSON.stringify(ROOT)}, 'dist', 'src', p);
+      const { LocalSparseEmbedder, MIN_THREADED_BATCH } = require(dist('embedders/local.js'));
+      const { sampleMemoryText, seededRandom } = require(dist('sample/sample-memories.js'));
+      const { sparseEquals } = require(dist('sparse/sparse-vector.js'));
+      (async () => {
+        const rand = seededRandom(7);
+        const texts = Array.from({ length: 600 }, () => sampleMemoryText(rand));
+        const threaded = new LocalSparseEmbedder({ threads: 2 });
+        const inline = new LocalSparseEmbedder({ threads: 0 });
+        const batches = [texts.slice(0, 300), texts.slice(300), texts.slice(0, MIN_THREADED_BATCH - 1)];
+        const a = (await Promise.all(batches.map((b) => threaded.embedDocuments(b)))).flat();
+        const b = (await Promise.all(batches.map((b) => inline.embedDocuments(b)))).flat();
+        const same = a.length === b.length && a.every((v, i) => sparseEquals(v, b[i]));
+        // Both threads die: the next batch is embedded in the main thread, with the same result.
+        await Promise.all(threaded['pool'].slots.map((s) => s.worker.terminate()));
+        await new Promise((r) => setTimeout(r, 50));
+        const after = await threaded.embedDocuments(texts.slice(0, 100));
+        const fallback = after.every((v, i) => sparseEquals(v, b[i]));
+        console.log(JSON.stringify({ threads: threaded.threads, inlineThreads: inline.threads, n: a.length, same, fallback }));
+        // No close(): idle threads must not keep the process alive.
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const r = await run(process.execPath, ['-e', script], { timeoutMs: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ threads: 2, inlineThreads: 0, n: 615, same: true, fallback: true });
+  });
+
+  test("'auto' uses threads only with 4 or more cores", async () => {
+    const { autoThreads } = await import('../../src/embedders/local/thread-pool');
+    expect([1, 2, 3, 4, 8, 64].map((c) => autoThreads(c))).toEqual([0, 0, 0, 3, 4, 4]);
+  });
+});
