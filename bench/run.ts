@@ -15,6 +15,7 @@ import { autoThreads } from '../src/embedders/local/thread-pool';
 import { migrateToLatest } from '../src/migrator/boot';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { startLocalServer } from '../src/local-server';
+import { scratchDatabase } from '../src/testing/scratch-database';
 import { startFakeEmbeddingServer } from '../src/testing/fake-embedding-server';
 import { toPortableJson } from '../src/sparse/sparse-vector';
 import { silentLogger } from '../src/util/logger';
@@ -49,31 +50,33 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, Number(process.hrtime.bigint() - t) / 1e9];
 }
 
-function child(args: Record<string, unknown>, onStart?: (kill: () => void) => void): Promise<{ migrated: number; seconds: number; maxRssMb: number } | undefined> {
+/**
+ * Run one backfill in a child process. With `killAt`, the child reports its progress (rows written) on
+ * stdout and is killed with SIGKILL once it has written that many rows (no polling of the table).
+ */
+function child(args: Record<string, unknown>, killAt?: number): Promise<{ migrated: number; seconds: number; maxRssMb: number } | undefined> {
   return new Promise((resolve, reject) => {
     // Arguments go through stdin: a command line (with the database URL and its password) is visible in ps.
     const p = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-    p.stdin.end(JSON.stringify(args));
+    p.stdin.end(JSON.stringify({ ...args, reportProgress: killAt !== undefined }));
     let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    onStart?.(() => p.kill('SIGKILL'));
+    let checked = 0;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (killAt === undefined) return;
+      const end = out.lastIndexOf('\n');
+      for (const line of out.slice(checked, end).split('\n')) {
+        const m = /^\{"written":(\d+)\}$/.exec(line.trim());
+        if (m && Number(m[1]) >= killAt) p.kill('SIGKILL');
+      }
+      checked = end + 1;
+    });
     p.on('close', (code, signal) => {
       if (signal === 'SIGKILL') return resolve(undefined);
       if (code !== 0) return reject(new Error(`backfill child exited with ${code}`));
       resolve(JSON.parse(out.trim().split('\n').pop()!));
     });
   });
-}
-
-async function databaseFor(baseUrl: string, name: string): Promise<{ url: string; knex: Knex }> {
-  const base = parseDatabaseUrl(baseUrl);
-  const admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined } });
-  await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await admin.destroy();
-  const u = new URL(baseUrl);
-  u.pathname = '/' + name;
-  return { url: u.toString(), knex: knexFactory({ client: 'mysql2', connection: mysql2Options({ ...base, database: name }), pool: { min: 0, max: 4 } }) };
 }
 
 async function countEmbedded(knex: Knex): Promise<number> {
@@ -84,7 +87,7 @@ async function countEmbedded(knex: Knex): Promise<number> {
 async function benchSize(baseUrl: string, n: number): Promise<void> {
   const label = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
   say(`\n== ${label} rows`);
-  const { url, knex } = await databaseFor(baseUrl, `svm_bench_${label.toLowerCase()}`);
+  const { url, knex } = await scratchDatabase(baseUrl, `svm_bench_${label.toLowerCase()}`);
   try {
     await createMemoriesTable(knex);
     const [, genS] = await timed(() => insertSampleMemories(knex, { count: n, chunk: 2000 }));
@@ -148,14 +151,7 @@ async function benchSize(baseUrl: string, n: number): Promise<void> {
 
     // Resume: kill at ~50%, then time the re-run.
     await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-    await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }, (kill) => {
-      const poll = setInterval(async () => {
-        if ((await countEmbedded(knex)) >= eligible / 2) {
-          clearInterval(poll);
-          kill();
-        }
-      }, 100);
-    });
+    await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }, eligible / 2);
     const atKill = await countEmbedded(knex);
     const rerun = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }))!;
     const resumeRatio = rerun.seconds / full.seconds;
@@ -173,7 +169,7 @@ async function benchRemote(baseUrl: string): Promise<void> {
   try {
     for (const workers of [1, 2, 4, 8]) {
       const n = 1000 * workers;
-      const { url, knex } = await databaseFor(baseUrl, 'svm_bench_remote');
+      const { url, knex } = await scratchDatabase(baseUrl, 'svm_bench_remote');
       try {
         await createMemoriesTable(knex);
         await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });

@@ -16,11 +16,11 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { parseDatabaseUrl } from '../src/config/connection-config';
-import { mysql2Options } from '../src/db/knex';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { startLocalServer } from '../src/local-server';
+import { scratchDatabase } from '../src/testing/scratch-database';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { parsePortableJson, sparseEquals } from '../src/sparse/sparse-vector';
 
@@ -57,17 +57,6 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): P
   });
 }
 
-async function databaseFor(baseUrl: string, name: string): Promise<{ url: string; knex: Knex }> {
-  const base = parseDatabaseUrl(baseUrl);
-  const admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined } });
-  await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await admin.destroy();
-  const u = new URL(baseUrl);
-  u.pathname = '/' + name;
-  return { url: u.toString(), knex: knexFactory({ client: 'mysql2', connection: mysql2Options({ ...base, database: name }), pool: { min: 0, max: 2 } }) };
-}
-
 async function check(knex: Knex, database: string, appRows: Set<string>, embedder: LocalSparseEmbedder): Promise<{ problems: string[]; nullEligible: number; column: boolean }> {
   const problems: string[] = [];
   const [cols] = await knex.raw("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'");
@@ -98,7 +87,7 @@ async function main(): Promise<number> {
   const kills = flag('kills', 100);
   const rows = flag('rows', 5000);
   const baseUrl = process.env.SVM_SOAK_DATABASE_URL ?? startLocalServer();
-  const { url, knex } = await databaseFor(baseUrl, 'svm_soak');
+  const { url, knex } = await scratchDatabase(baseUrl, 'svm_soak', 2);
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, SPARSE_VECTOR_STORAGE: 'json' };
   const embedder = new LocalSparseEmbedder();
   const appRows = new Set<string>();

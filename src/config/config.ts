@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SvmError } from '../errors';
 import { loadDotenv } from './load-env';
 import { validateIdentifier } from '../identifiers';
@@ -59,6 +60,19 @@ export interface SparseVectorOptions {
 
 const INDEX_PARAMS = /^\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*(,\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*)*$/;
 
+/**
+ * The default ledger table of a memories table: each table has its own ledgers, so that a second collection
+ * in the same database is upgraded and backfilled on its own. powermem's default table `memories` keeps the
+ * plain names (sparse_vector_migrations, sparse_vector_seeds); another table gets its name appended
+ * (sparse_vector_migrations_notes), or a hash of it when that would not leave room for knex's `_lock` table
+ * within MySQL's 64 characters.
+ */
+export function ledgerTableFor(base: 'sparse_vector_migrations' | 'sparse_vector_seeds', table: string): string {
+  if (table === 'memories') return base;
+  const name = `${base}_${table}`;
+  return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
+}
+
 /** Read configuration from environment variables (process.env after dotenv, or a given map). */
 export function configFromEnv(env: Env = process.env): SparseVectorConfig {
   let connection: ConnectionConfig | undefined;
@@ -75,8 +89,8 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
     enabled: parseBoolean(env[enabledSource], enabledSource, true),
     storage: parseChoice(env.SPARSE_VECTOR_STORAGE, 'SPARSE_VECTOR_STORAGE', ['native', 'json'] as const, 'native'),
     indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
-    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || 'sparse_vector_migrations', 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
-    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || 'sparse_vector_seeds', 'seeds table', 'SPARSE_SEEDS_TABLE'),
+    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', env.OCEANBASE_COLLECTION || 'memories'), 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
+    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', env.OCEANBASE_COLLECTION || 'memories'), 'seeds table', 'SPARSE_SEEDS_TABLE'),
     lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
     embedder: embedderConfigFromEnv(env),
   });
@@ -129,8 +143,12 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
     enabled: options.enabled ?? (typeof vs.include_sparse === 'boolean' ? vs.include_sparse : base.enabled),
     storage: options.storage !== undefined ? parseChoice(options.storage, 'storage', ['native', 'json'] as const, 'native') : base.storage,
     indexParams: options.indexParams ?? base.indexParams,
-    migrationsTable: validateIdentifier(options.migrationsTable ?? base.migrationsTable, 'migrations table', 'migrationsTable'),
-    seedsTable: validateIdentifier(options.seedsTable ?? base.seedsTable, 'seeds table', 'seedsTable'),
+    migrationsTable: validateIdentifier(
+      options.migrationsTable ?? (env.SPARSE_MIGRATIONS_TABLE ? base.migrationsTable : ledgerTableFor('sparse_vector_migrations', table)),
+      'migrations table',
+      'migrationsTable',
+    ),
+    seedsTable: validateIdentifier(options.seedsTable ?? (env.SPARSE_SEEDS_TABLE ? base.seedsTable : ledgerTableFor('sparse_vector_seeds', table)), 'seeds table', 'seedsTable'),
     lockTimeoutSeconds: parseInteger(options.lockTimeoutSeconds ?? base.lockTimeoutSeconds, 'lockTimeoutSeconds', 120, { min: 0, max: 86400 }),
     embedder,
   });

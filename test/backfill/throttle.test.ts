@@ -1,24 +1,7 @@
 import { runBackfill, type BackfillProgress } from '../../src/backfill';
 import { createKnex } from '../../src/db/knex';
-import { LocalSparseEmbedder } from '../../src/embedders/local';
-import type { SparseEmbedder } from '../../src/embedders/types';
-import { captureStream, checkTable, portableConfig, upgrade } from '../support/backfill';
+import { captureStream, checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
-
-/** An embedder whose time grows with the batch: `msPerText` per text. */
-function perTextLatency(msPerText: number, inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
-  return {
-    provider: inner.provider,
-    model: inner.model,
-    maxBatchSize: inner.maxBatchSize,
-    maxIndex: inner.maxIndex,
-    async embedDocuments(texts) {
-      await new Promise((r) => setTimeout(r, msPerText * texts.length));
-      return inner.embedDocuments(texts);
-    },
-    embedQuery: (t) => inner.embedQuery(t),
-  };
-}
 
 describe('throttle', () => {
   let db: TestDatabase;
@@ -79,7 +62,7 @@ describe('throttle', () => {
     const sizes: number[] = [];
     const s = await runBackfill({
       config: portableConfig(db),
-      embedder: perTextLatency(2), // 200 rows = 400 ms
+      embedder: slowed((texts) => 2 * texts.length), // 200 rows = 400 ms
       batchSize: 200,
       targetBatchMs: 100,
       workers: 1,

@@ -64,4 +64,40 @@ describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, A
       await m.close();
     }
   });
+
+  test('half-done states on the real server: column without index -> up adds only the index; index dropped -> down drops only the column', async () => {
+    const config = resolveConfig({ databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations' }, {});
+    const ctx = await openSchemaContext(knex, config);
+    await knex.raw(ctx.dialect.addColumnSql(ctx.target)); // a crash after ADD COLUMN
+    expect(await readSchemaState(ctx)).toMatchObject({ indexExists: false, column: { expectedType: true } });
+    const m = createSparseMigrator({ config, logger: createMemoryLogger() });
+    try {
+      await m.umzug.up();
+      expect(await readSchemaState(ctx)).toMatchObject({ upgraded: true, indexExists: true });
+      await knex.raw(ctx.dialect.dropIndexSql(ctx.target)); // a crash after DROP INDEX on the way down
+      await m.umzug.down();
+      expect(await readSchemaState(ctx)).toMatchObject({ indexExists: false, column: undefined });
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('backfill with the local embedder writes native sparse vectors that search finds', async () => {
+    const { runSeeder } = await import('../../src/backfill');
+    const { sparseSearch } = await import('../../src/search/sparse-search');
+    const config = resolveConfig({ databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations', seedsTable: 'svm_live_seeds' }, {});
+    const m = createSparseMigrator({ config, logger: createMemoryLogger() });
+    try {
+      await m.umzug.up();
+      const summary = await runSeeder({ config, workers: 2, batchSize: 50, delaySeconds: 0, progress: 'none' });
+      expect(summary).toMatchObject({ ok: true, failed: 0, remaining: 0 });
+      const [[one]] = await knex.raw(`SELECT id, document FROM \`${table}\` WHERE sparse_embedding IS NOT NULL ORDER BY id LIMIT 1`);
+      const hits = await sparseSearch({ config, query: String(one.document), limit: 5 });
+      expect(hits.map((h) => h.id)).toContain(String(one.id));
+      await m.umzug.down();
+    } finally {
+      await m.close();
+      await knex.raw('DROP TABLE IF EXISTS `svm_live_seeds`').catch(() => undefined);
+    }
+  });
 });

@@ -74,6 +74,28 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
     expect(status.stdout).toContain(MIGRATION);
   });
 
+  test('npx knex migrate:up / migrate:down and npx umzug --step / --to 0 move one migration at a time', async () => {
+    const up = await npx(['knex', 'migrate:up'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`Batch 1 ran the following migrations:\n${MIGRATION}`);
+    expect(await ledgerNames(db)).toEqual([MIGRATION]);
+    expect(await showCreate(db)).toContain('`sparse_embedding`');
+    const down = await npx(['knex', 'migrate:down'], env);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain(`Batch 1 rolled back the following migrations:\n${MIGRATION}`);
+    expect(await ledgerNames(db)).toEqual([]);
+    expect(await showCreate(db)).not.toContain('`sparse_embedding`');
+
+    const step = await umzug(['up', '--step', '1'], env);
+    expect(step.code).toBe(0);
+    expect(step.stdout).toContain('applied 1 migrations.');
+    expect(await ledgerNames(db)).toEqual([MIGRATION]);
+    const to0 = await umzug(['down', '--to', '0'], env);
+    expect(to0.code).toBe(0);
+    expect(to0.stdout).toContain('reverted 1 migrations.');
+    expect(await ledgerNames(db)).toEqual([]);
+  });
+
   test('--to a migration that does not exist: clear error, exit 1, nothing applied', async () => {
     const r = await umzug(['up', '--to', '20990101_nope'], env);
     expect(r.code).toBe(1);

@@ -1,4 +1,4 @@
-import { resolveConfig } from '../../src/config/config';
+import { ledgerTableFor, resolveConfig } from '../../src/config/config';
 import { detectServer } from '../../src/db/server-info';
 import type { SparseTarget } from '../../src/dialect/dialect';
 import { PortableJsonDialect } from '../../src/dialect/portable-json';
@@ -193,5 +193,36 @@ describe('half-done states are completed (up and down)', () => {
     expect(up).toMatchObject({ columnAdded: true, indexCreated: true });
     const down = await downgradeSparseSchema(ctx, createMemoryLogger());
     expect(down.statements).toEqual(['DROP INDEX `sparse_embedding_idx` ON `memories`', 'ALTER TABLE `memories` DROP COLUMN `sparse_embedding`']);
+  });
+});
+
+describe('two memories tables in one database', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('twotables');
+    await createMemoriesTable(db.knex, 'memories');
+    await createMemoriesTable(db.knex, 'notes');
+  });
+  afterAll(async () => db.drop());
+
+  test('each table has its own ledger: upgrading one does not mark the other applied', async () => {
+    const first = await migrateToLatest({ databaseUrl: db.url, storage: 'json', table: 'memories' });
+    expect(first).toMatchObject({ ok: true, applied: [MIGRATION] });
+    const second = await migrateToLatest({ databaseUrl: db.url, storage: 'json', table: 'notes' });
+    expect(second).toMatchObject({ ok: true, applied: [MIGRATION], alreadyApplied: [] });
+    const [cols] = await db.knex.raw("SELECT TABLE_NAME AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'sparse_embedding' ORDER BY TABLE_NAME");
+    expect(cols.map((c: { t: string }) => c.t)).toEqual(['memories', 'notes']);
+    expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([MIGRATION]);
+    expect(await db.knex('sparse_vector_migrations_notes').pluck('name')).toEqual([MIGRATION]);
+  });
+
+  test('ledger names: plain for memories, suffixed for another table, hashed when too long', () => {
+    expect(ledgerTableFor('sparse_vector_migrations', 'memories')).toBe('sparse_vector_migrations');
+    expect(ledgerTableFor('sparse_vector_seeds', 'notes')).toBe('sparse_vector_seeds_notes');
+    const long = ledgerTableFor('sparse_vector_migrations', 'a_very_long_collection_name_for_memories_x');
+    expect(long).toMatch(/^sparse_vector_migrations_[0-9a-f]{16}$/);
+    expect(`${long}_lock`.length).toBeLessThanOrEqual(64);
+    expect(resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, {})).toMatchObject({ migrationsTable: 'sparse_vector_migrations_notes', seedsTable: 'sparse_vector_seeds_notes' });
+    expect(resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, { SPARSE_MIGRATIONS_TABLE: 'my_ledger' })).toMatchObject({ migrationsTable: 'my_ledger' });
   });
 });

@@ -204,7 +204,7 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     const [before] = await db.knex.raw('SHOW CREATE TABLE legacy');
     const r = await cli(['run', 'downgrade-sparse-vector', '--yes'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations' does not record");
+    expect(r.stderr).toContain("Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations_legacy' does not record");
     expect(r.stderr).toContain('Record it first with `npx sparse-vector run upgrade-sparse-vector`');
     const [after] = await db.knex.raw('SHOW CREATE TABLE legacy');
     expect(after[0]['Create Table']).toBe(before[0]['Create Table']);

@@ -61,15 +61,18 @@ export function failingFor(marker: string, inner: SparseEmbedder = new LocalSpar
   };
 }
 
-/** An embedder that takes `ms` per call (to keep a run going while something else happens). */
-export function slowed(ms: number, inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
+/**
+ * An embedder that takes `ms` per call, or `ms(texts)` (e.g. a time per text), to keep a run going while
+ * something else happens.
+ */
+export function slowed(ms: number | ((texts: readonly string[]) => number), inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
   return {
     provider: inner.provider,
     model: inner.model,
     maxBatchSize: inner.maxBatchSize,
     maxIndex: inner.maxIndex,
     async embedDocuments(texts) {
-      await new Promise((r) => setTimeout(r, ms));
+      await new Promise((r) => setTimeout(r, typeof ms === 'number' ? ms : ms(texts)));
       return inner.embedDocuments(texts);
     },
     embedQuery: (t) => inner.embedQuery(t),
