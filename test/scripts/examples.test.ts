@@ -37,6 +37,32 @@ describe('examples run against the local server', () => {
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });
 
+  test('npm run demo (dist/examples/demo.js): no embedder configured -> the local one, offline; a second run changes nothing', async () => {
+    const demoDb = await createTestDatabase('demo');
+    try {
+      const env = demoDb.env({ SPARSE_VECTOR_STORAGE: 'json' });
+      for (const k of Object.keys(env)) if (/^(SPARSE_EMBEDDER_|DASHSCOPE_)/.test(k)) delete env[k];
+      const first = await example('demo', [], env);
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('Embedder: local (bm25-fnv1a-v1)');
+      expect(first.stdout).toMatch(/Sparse search: "who is allergic to peanuts\?"\n=+\n {2}1\. \[\d+\.\d+\] .*allergic to peanuts/);
+      expect(first.stdout).toContain('batch 1  20250601000000_add_sparse_vector');
+      expect(first.stdout).toMatch(/Seeds ledger \(sparse_vector_seeds\): 20250601000100_backfill_sparse_vector done, runs 1, last run embedded \d+, failed 0/);
+      const after = await checkTable(demoDb);
+      expect(after).toMatchObject({ wrong: [], nullEligible: 0 });
+      expect(after.rows).toBeGreaterThanOrEqual(200);
+
+      const second = await example('demo', [], env);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('Applied now: (nothing: already up to date)');
+      expect(second.stdout).toContain('Total records to migrate: 0');
+      expect(await checkTable(demoDb)).toEqual(after);
+    } finally {
+      await demoDb.drop();
+    }
+  });
+
   test('boot: migrations at start, background backfill, clean shutdown', async () => {
     await db.knex('memories').update({ sparse_embedding: null });
     await db.knex('sparse_vector_seeds').update({ status: 'incomplete' });
