@@ -1,5 +1,7 @@
 import { SvmError, type SvmErrorCode } from '../errors';
 import { redact, registerSecret } from '../util/redact';
+import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
+import type { EmbedderConfig } from './types';
 
 /**
  * JSON over HTTP with timeout, retries and backoff, shared by the HTTP providers (qwen, tei).
@@ -186,4 +188,32 @@ export async function inBatches<T>(texts: readonly string[], size: number, embed
     out.push(...got);
   }
   return out;
+}
+
+/** The HTTP settings of a provider: the configured timeout, retries and backoff, or the defaults. */
+export function httpOptions(
+  config: Pick<EmbedderConfig, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs'>,
+  service: string,
+  describeError: HttpOptions['describeError'],
+): HttpOptions {
+  return {
+    service,
+    timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
+    maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
+    backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
+    describeError,
+  };
+}
+
+/**
+ * A list of `{index, value}` objects (the sparse answer of DashScope and TEI) as a validated sparse vector;
+ * anything else, or an invalid index or value, becomes `bad(what)` (an EMBEDDER_BAD_RESPONSE of the provider).
+ */
+export function vectorFromPairs(pairs: unknown, what: string, bad: (what: string) => Error): SparseVector {
+  if (!Array.isArray(pairs)) throw bad(`${what} is not a list of {index, value}`);
+  try {
+    return createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
+  } catch (err) {
+    throw bad(`${what}: ${(err as Error).message}`);
+  }
 }

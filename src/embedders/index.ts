@@ -1,5 +1,5 @@
-import { SvmError } from '../errors';
-import { EMBEDDER_PROVIDERS, findProvider } from './providers';
+import { embedderConfigFromObject } from './config';
+import { findProvider } from './providers';
 import type { EmbedderConfig, SparseEmbedder } from './types';
 
 export type { ConfigCheck, EmbedderConfig, EmbedderProvider, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
@@ -12,19 +12,10 @@ export type { HttpStats } from './http';
 
 /**
  * The embedder for a configuration (from embedderConfigFromEnv / embedderConfigFromObject, or built by
- * hand). Provider-specific checks run again here, so a hand-built config is held to the same rules.
+ * hand). A hand-built config goes through the same validation as an object (embedderConfigFromObject), so
+ * it is held to the same rules and gets the same errors.
  */
 export function createEmbedder(config: EmbedderConfig): SparseEmbedder {
-  const definition = findProvider(String(config.provider));
-  if (!definition) {
-    throw new SvmError('EMBEDDER_CONFIG', `Unknown sparse embedder provider ${JSON.stringify(config.provider)}.`, { hint: `Use one of: ${EMBEDDER_PROVIDERS.join(', ')}.` });
-  }
-  definition.validate?.(config, {
-    source: 'object',
-    nameOf: (field) => field,
-    fail: (message, hint) => {
-      throw new SvmError('EMBEDDER_CONFIG', message, { hint });
-    },
-  });
-  return definition.create(config);
+  const checked = embedderConfigFromObject({ ...config } as Record<string, unknown>);
+  return findProvider(checked.provider)!.create(checked);
 }

@@ -1,7 +1,7 @@
 import { SvmError } from '../errors';
-import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
+import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
-import { bearerHeader, HTTP_DEFAULTS, inBatches, postJson, type HttpOptions, type HttpStats } from './http';
+import { bearerHeader, httpOptions, inBatches, postJson, vectorFromPairs, type HttpOptions, type HttpStats } from './http';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
 
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
@@ -65,13 +65,7 @@ export class QwenSparseEmbedder implements SparseEmbedder {
     this.model = config.model ?? QWEN_DEFAULTS.model;
     this.dims = config.dims ?? QWEN_DEFAULTS.dims;
     this.endpoint = dashscopeEndpoint(config.baseUrl);
-    this.http = {
-      service: 'DashScope',
-      timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
-      maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
-      backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
-      describeError: describeDashScopeError,
-    };
+    this.http = httpOptions(config, 'DashScope', describeDashScopeError);
   }
 
   embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
@@ -97,20 +91,14 @@ export class QwenSparseEmbedder implements SparseEmbedder {
       const i = e?.text_index;
       if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= texts.length) throw bad(`an embedding has a missing or invalid text_index ${JSON.stringify(i) ?? 'undefined'}`);
       if (result[i]) throw bad(`text_index ${i} appears more than once`);
-      const pairs = e!.sparse_embedding;
-      if (!Array.isArray(pairs)) throw bad(`embedding ${i} has no sparse_embedding list`);
-      try {
-        result[i] = createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
-      } catch (err) {
-        throw bad(`embedding ${i}: ${(err as Error).message}`);
-      }
+      result[i] = vectorFromPairs(e!.sparse_embedding, `embedding ${i}`, bad);
     }
     return result as SparseVector[];
   }
 }
 
 function bad(what: string): SvmError {
-  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`DashScope returned a malformed response: ${what}.`));
+  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`DashScope returned a malformed response: ${what.replace(/\.$/, '')}.`));
 }
 
 function describeDashScopeError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {

@@ -1,7 +1,7 @@
 import { SvmError } from '../errors';
-import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
+import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
-import { bearerHeader, HTTP_DEFAULTS, inBatches, postJson, type HttpOptions, type HttpStats } from './http';
+import { bearerHeader, httpOptions, inBatches, postJson, vectorFromPairs, type HttpOptions, type HttpStats } from './http';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedOptions, SparseEmbedder } from './types';
 
 export const TEI_DEFAULTS = { batchSize: 32 } as const;
@@ -37,13 +37,7 @@ export class TeiSparseEmbedder implements SparseEmbedder {
     this.endpoint = teiEndpoint(config.baseUrl);
     this.model = config.model ?? 'tei';
     this.maxBatchSize = config.batchSize ?? TEI_DEFAULTS.batchSize;
-    this.http = {
-      service: 'text-embeddings-inference',
-      timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
-      maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
-      backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
-      describeError: describeTeiError,
-    };
+    this.http = httpOptions(config, 'text-embeddings-inference', describeTeiError);
   }
 
   embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
@@ -59,19 +53,12 @@ export class TeiSparseEmbedder implements SparseEmbedder {
     if (!Array.isArray(json) || json.length !== texts.length) {
       throw bad(`expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`);
     }
-    return json.map((pairs: unknown, i) => {
-      if (!Array.isArray(pairs)) throw bad(`vector ${i} is not a list of {index, value}`);
-      try {
-        return createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
-      } catch (err) {
-        throw bad(`vector ${i}: ${(err as Error).message}`);
-      }
-    });
+    return json.map((pairs: unknown, i) => vectorFromPairs(pairs, `vector ${i}`, bad));
   }
 }
 
 function bad(what: string): SvmError {
-  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`text-embeddings-inference returned a malformed response: ${what}.`));
+  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`text-embeddings-inference returned a malformed response: ${what.replace(/\.$/, '')}.`));
 }
 
 function describeTeiError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {

@@ -69,6 +69,13 @@ describe('embedderConfigFromEnv', () => {
     });
   });
 
+  test('createEmbedder holds a hand-built config to the same rules (SvmError, the field named)', () => {
+    expect(() => createEmbedder({ provider: 'local', indexSpace: 0 })).toThrow('indexSpace="0" is not an integer from 1 to 4294967296.');
+    expect(() => createEmbedder({ provider: 'qwen', apiKey: 'sk-x1234567', timeoutMs: -5 })).toThrow('timeoutMs="-5" is not an integer from 1 to 3600000.');
+    expect(() => createEmbedder({ provider: 'nope' as never })).toThrow(SvmError);
+    expect(createEmbedder({ provider: 'local', indexSpace: 1000 }).maxIndex).toBe(999);
+  });
+
   test('SPARSE_EMBEDDER_THREADS: auto, a number, or 0', () => {
     expect(embedderConfigFromEnv({ SPARSE_EMBEDDER_THREADS: 'AUTO' }).threads).toBe('auto');
     expect(embedderConfigFromEnv({ SPARSE_EMBEDDER_THREADS: '2' }).threads).toBe(2);

@@ -204,14 +204,14 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     [{ status: 200, body: { output: { embeddings: [] } } }, 'DashScope returned a malformed response: expected output.embeddings with 1 entries, got 0.'],
     [one([], 5), 'DashScope returned a malformed response: an embedding has a missing or invalid text_index 5.'],
     [{ status: 200, body: { output: { embeddings: [{ sparse_embedding: [] }] } } }, 'DashScope returned a malformed response: an embedding has a missing or invalid text_index undefined.'],
-    [one(undefined), 'DashScope returned a malformed response: embedding 0 has no sparse_embedding list.'],
-    [one([{ index: 1, value: 'NaN' }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight "NaN" at entry 0 is not a finite number..'],
-    [one([{ index: 1, value: null }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight null at entry 0 is not a finite number..'],
-    [one([{ index: 1, value: 1e39 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight 1e+39 at entry 0 does not fit in a float32..'],
-    [one([{ index: -3, value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index -3 at entry 0 is not a non-negative integer..'],
-    [one([{ index: 2 ** 32, value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index 4294967296 at entry 0 is above 4294967295 (indices are unsigned 32-bit)..'],
-    [one([{ value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index undefined at entry 0 is not a non-negative integer..'],
-    [one([{ index: 4, value: 1 }, { index: 4, value: 2 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index 4 appears more than once..'],
+    [one(undefined), 'DashScope returned a malformed response: embedding 0 is not a list of {index, value}.'],
+    [one([{ index: 1, value: 'NaN' }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight "NaN" at entry 0 is not a finite number.'],
+    [one([{ index: 1, value: null }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight null at entry 0 is not a finite number.'],
+    [one([{ index: 1, value: 1e39 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector weight 1e+39 at entry 0 does not fit in a float32.'],
+    [one([{ index: -3, value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index -3 at entry 0 is not a non-negative integer.'],
+    [one([{ index: 2 ** 32, value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index 4294967296 at entry 0 is above 4294967295 (indices are unsigned 32-bit).'],
+    [one([{ value: 1 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index undefined at entry 0 is not a non-negative integer.'],
+    [one([{ index: 4, value: 1 }, { index: 4, value: 2 }]), 'DashScope returned a malformed response: embedding 0: Sparse vector index 4 appears more than once.'],
   ])('malformed answer %j -> EMBEDDER_BAD_RESPONSE: %s', async (step, message) => {
     server = await startFakeEmbeddingServer({ flavor: 'qwen', script: [step] });
     const err = await failure(qwen(server.url).embedDocuments(['a']));
@@ -220,7 +220,7 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  test('a text_index given twice is rejected (and so is the missing one)', async () => {
+  test('a text_index given twice is rejected (with as many entries as texts, that is also how a missing one shows)', async () => {
     server = await startFakeEmbeddingServer({
       flavor: 'qwen',
       script: [{ status: 200, body: { output: { embeddings: [{ text_index: 0, sparse_embedding: [] }, { text_index: 0, sparse_embedding: [] }] } } }],
@@ -299,6 +299,26 @@ describe('tei provider against a text-embeddings-inference peer', () => {
     expect(server.requests).toHaveLength(3);
   });
 
+  test('429 with Retry-After: 1 -> the tei embedder waits about a second, then succeeds', async () => {
+    server = await startFakeEmbeddingServer({ flavor: 'tei', script: [{ status: 429, body: { error: 'busy', error_type: 'Overloaded' }, headers: { 'retry-after': '1' } }] });
+    const e = new TeiSparseEmbedder({ baseUrl: server.url, backoffBaseMs: 1 });
+    expectOwnVectors(['hello tei'], await e.embedDocuments(['hello tei']));
+    const waited = server.requests[1].at - server.requests[0].at;
+    expect(waited).toBeGreaterThanOrEqual(950);
+    expect(waited).toBeLessThan(3000);
+    expect(e.stats).toEqual({ requests: 2, retries: 1 });
+  });
+
+  test('slow responses -> EMBEDDER_TIMEOUT from the tei embedder too', async () => {
+    server = await startFakeEmbeddingServer({ flavor: 'tei', latencyMs: 600 });
+    const started = Date.now();
+    const err = await failure(new TeiSparseEmbedder({ baseUrl: server.url, timeoutMs: 100, maxRetries: 1, backoffBaseMs: 1 }).embedDocuments(['a']));
+    expect(err.code).toBe('EMBEDDER_TIMEOUT');
+    expect(err.message).toBe('text-embeddings-inference did not answer within 100 ms. (gave up after 2 attempts)');
+    expect(Date.now() - started).toBeLessThan(550);
+    expect(server.requests).toHaveLength(2);
+  });
+
   test('persistent 503 gives up after maxRetries; 401 -> EMBEDDER_AUTH', async () => {
     server = await startFakeEmbeddingServer({ flavor: 'tei', failureRate: 1 });
     const err = await failure(new TeiSparseEmbedder({ baseUrl: server.url, backoffBaseMs: 1, maxRetries: 2 }).embedDocuments(['a']));
@@ -313,8 +333,8 @@ describe('tei provider against a text-embeddings-inference peer', () => {
     [{ status: 200, body: { embeddings: [] } }, 'text-embeddings-inference returned a malformed response: expected a list of 2 sparse vectors, got object.'],
     [{ status: 200, body: [[]] }, 'text-embeddings-inference returned a malformed response: expected a list of 2 sparse vectors, got 1.'],
     [{ status: 200, body: [[], 'x'] }, 'text-embeddings-inference returned a malformed response: vector 1 is not a list of {index, value}.'],
-    [{ status: 200, body: [[], [{ index: 3, value: null }]] }, 'text-embeddings-inference returned a malformed response: vector 1: Sparse vector weight null at entry 0 is not a finite number..'],
-    [{ status: 200, body: [[{ index: 1.5, value: 1 }], []] }, 'text-embeddings-inference returned a malformed response: vector 0: Sparse vector index 1.5 at entry 0 is not a non-negative integer..'],
+    [{ status: 200, body: [[], [{ index: 3, value: null }]] }, 'text-embeddings-inference returned a malformed response: vector 1: Sparse vector weight null at entry 0 is not a finite number.'],
+    [{ status: 200, body: [[{ index: 1.5, value: 1 }], []] }, 'text-embeddings-inference returned a malformed response: vector 0: Sparse vector index 1.5 at entry 0 is not a non-negative integer.'],
   ])('malformed answer %j -> EMBEDDER_BAD_RESPONSE', async (step, message) => {
     server = await startFakeEmbeddingServer({ flavor: 'tei', script: [step] });
     const err = await failure(new TeiSparseEmbedder({ baseUrl: server.url }).embedDocuments(['a', 'b']));
