@@ -2,6 +2,7 @@ import { resolveConfig } from '../config/config';
 import { loadDotenv } from '../config/load-env';
 import { createSparseMigrator } from '../migrator/umzug';
 import { createConsoleLogger } from '../util/logger';
+import { redact } from '../util/redact';
 import { EXIT, formatError, isUsageError } from './errors';
 import { SeedAction } from './seed-action';
 
@@ -31,7 +32,7 @@ export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promi
     return seed.exitCode;
   } catch (err) {
     if (isUsageError(err)) {
-      if (err.message) process.stderr.write(err.message.trim() + '\n');
+      if (err.message) process.stderr.write(redact(err.message.trim()) + '\n');
       return err.exitCode || EXIT.usage;
     }
     process.stderr.write(formatError(err) + '\n');

@@ -1,3 +1,4 @@
+import { toPortableJson } from '../../src/sparse/sparse-vector';
 import path from 'node:path';
 import { runSeeder } from '../../src/backfill';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
@@ -100,12 +101,20 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     expect(r.stdout).toContain('Search "Bartholomew harpsichords": 1 results\n');
     expect(r.stdout).toMatch(new RegExp(`  1\\. \\[\\d+\\.\\d{4}\\] id ${LONG_ID}: Uncle Bartholomew`));
 
-    const byDefault = await cli(['--json']);
-    expect(byDefault.code).toBe(0);
-    const report = JSON.parse(byDefault.stdout);
-    expect(report.query).toBe('test query');
-    expect(report.upgraded).toBe(true);
-    expect(report.results.length).toBeLessThanOrEqual(10);
+    // Without --query the sample query is the guide's "test query": a memory about it must come first.
+    const text = 'The user ran a test query against the staging cluster';
+    await db.knex('memories').insert({ id: '42', document: text, sparse_embedding: toPortableJson(new LocalSparseEmbedder().embed(text, 'document')) });
+    try {
+      const byDefault = await cli(['--json']);
+      expect(byDefault.code).toBe(0);
+      const report = JSON.parse(byDefault.stdout);
+      expect(report.query).toBe('test query');
+      expect(report.upgraded).toBe(true);
+      expect(report.results[0]).toMatchObject({ id: '42', text });
+      expect(report.results.length).toBeLessThanOrEqual(10);
+    } finally {
+      await db.knex('memories').where({ id: '42' }).delete();
+    }
   });
 
   test('rows that lost their vector after the backfill was recorded as done: verify says to rerun', async () => {
