@@ -21,8 +21,8 @@ import { parseDatabaseUrl } from '../src/config/connection-config';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { startLocalServer } from '../src/local-server';
 import { scratchDatabase } from '../src/testing/scratch-database';
+import { checkStoredVectors } from '../src/testing/table-check';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
-import { parsePortableJson, sparseEquals } from '../src/sparse/sparse-vector';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const UMZUG = path.join(ROOT, 'bin', 'umzug.js');
@@ -67,17 +67,13 @@ async function check(knex: Knex, database: string, appRows: Set<string>, embedde
   if (Number(lock[0].free) !== 1) problems.push('the migration lock is still held');
   let nullEligible = 0;
   if (column) {
-    const rows: Array<{ id: string; document: string | null; sparse_embedding: unknown }> = await knex('memories').select('id', 'document', 'sparse_embedding');
-    const stored = rows.filter((r) => r.sparse_embedding !== null && !appRows.has(String(r.id)));
-    const expected = await embedder.embedDocuments(stored.map((r) => r.document ?? ''));
-    stored.forEach((r, i) => {
-      if (!sparseEquals(parsePortableJson(r.sparse_embedding), expected[i])) problems.push(`row ${r.id} holds a vector that is not the embedding of its text`);
-    });
-    for (const r of rows) {
-      if (appRows.has(String(r.id))) {
-        const v = typeof r.sparse_embedding === 'string' ? r.sparse_embedding : JSON.stringify(r.sparse_embedding);
-        if (JSON.stringify(JSON.parse(v ?? 'null')) !== APP_VECTOR) problems.push(`the application's value of row ${r.id} was overwritten (${v})`);
-      } else if (r.sparse_embedding === null && (r.document ?? '').trim() !== '') nullEligible++;
+    const table = await checkStoredVectors(knex, 'memories', embedder, (id) => appRows.has(id));
+    for (const id of table.wrong) problems.push(`row ${id} holds a vector that is not the embedding of its text`);
+    nullEligible = table.nullEligible;
+    const app: Array<{ id: string; sparse_embedding: unknown }> = appRows.size ? await knex('memories').select('id', 'sparse_embedding').whereIn('id', [...appRows]) : [];
+    for (const r of app) {
+      const v = typeof r.sparse_embedding === 'string' ? r.sparse_embedding : JSON.stringify(r.sparse_embedding);
+      if (JSON.stringify(JSON.parse(v ?? 'null')) !== APP_VECTOR) problems.push(`the application's value of row ${r.id} was overwritten (${v})`);
     }
   }
   return { problems, nullEligible, column };

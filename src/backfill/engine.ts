@@ -16,8 +16,8 @@ import { checkBackfillNumbers, DEFAULTS, type BackfillOptions, type Shard } from
 import { duration, n } from './progress/format';
 import { ProgressTracker, type BackfillProgress } from './progress/model';
 import { createRenderer, type ProgressRenderer } from './progress/renderers';
-import { countEligible, eligibleWhere, hasText, idPlaceholder, KeysetReader, type PendingRow } from './reader';
-import { isRowDataError, withDbRetry } from './retry';
+import { countEligible, hasText, idPlaceholder, KeysetReader, shardCondition, type PendingRow } from './reader';
+import { isRowDataError, retry, withDbRetry } from './retry';
 import { writeBatch, type PendingWrite } from './writer';
 
 export interface BackfillFailure {
@@ -114,9 +114,10 @@ interface Run {
  * row (sparse column NULL, text not empty/whitespace) and writes the vectors, `workers` batches at a time.
  * All state lives in the table, so a killed run loses nothing: the next run continues with the rows still
  * NULL. Setup problems (no database, schema not upgraded, bad options) are thrown before anything is
- * written; a problem met during the run ends it early and is returned in `summary.error`.
+ * written; a problem met during the run ends it early and is returned in `summary.error`. `schema` is the
+ * context checkBackfillTarget() returned, when the caller (the seeder) has checked already.
  */
-export async function runBackfill(options: BackfillOptions & { knex?: Knex }): Promise<BackfillSummary> {
+export async function runBackfill(options: BackfillOptions & { knex?: Knex; schema?: SparseSchemaContext }): Promise<BackfillSummary> {
   const { config, signal } = options;
   checkBackfillNumbers(options);
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
@@ -132,7 +133,7 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex }): P
   const log = options.logger;
   try {
     await checkConnection(knex, connection);
-    const ctx = await checkBackfillTarget(knex, config);
+    const ctx = options.schema ?? (await checkBackfillTarget(knex, config));
     const idParam = await idPlaceholder(knex, ctx.target);
     const maxStatementBytes = await statementLimit(knex);
     const atStart = await countNullRows(knex, ctx.target, options.shard);
@@ -300,15 +301,13 @@ async function assertUpgraded(ctx: SparseSchemaContext, config: SparseVectorConf
 
 /** Rows with a NULL vector in the shard: those to embed, and those left NULL because their text is empty. */
 async function countNullRows(knex: Knex, t: SparseTarget, shard?: Shard): Promise<{ eligible: number; empty: number }> {
-  const w = eligibleWhere(t);
-  const col = q(t.textColumn);
-  const shardSql = shard && shard.count > 1 ? ` AND MOD(CRC32(${q(t.idColumn)}), ?) = ?` : '';
-  const shardBindings = shard && shard.count > 1 ? [shard.count, shard.index] : [];
+  // One scan of the shard's NULL rows, split by whether they have a text.
+  const inShard = shardCondition(t, shard);
   const [rows] = (await knex.raw(
-    `SELECT COALESCE(SUM(CASE WHEN ${w.sql} THEN 1 ELSE 0 END), 0) AS eligible, ` +
-      `COALESCE(SUM(CASE WHEN ${hasText(col)} THEN 0 ELSE 1 END), 0) AS empty ` +
-      `FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NULL${shardSql}`,
-    [...w.bindings, ...shardBindings],
+    `SELECT COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 1 ELSE 0 END), 0) AS eligible, ` +
+      `COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 0 ELSE 1 END), 0) AS empty ` +
+      `FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NULL${inShard.sql}`,
+    inShard.bindings,
   )) as [Array<{ eligible: unknown; empty: unknown }>];
   return { eligible: Number(rows[0]?.eligible ?? 0), empty: Number(rows[0]?.empty ?? 0) };
 }
@@ -380,7 +379,6 @@ async function processBatch(run: Run, rows: PendingRow[], worker: number): Promi
   const write = (async () => {
     await previous;
     if (run.dryRun) {
-      noteDryRun(run, writes);
       result.migrated += writes.length;
     } else if (writes.length) {
       await failpoint('backfill:before-write');
@@ -443,26 +441,24 @@ async function embedRows(run: Run, rows: PendingRow[], writes: PendingWrite[], r
       if (!v || !(v.indices instanceof Uint32Array) || !(v.values instanceof Float32Array)) {
         throw new SvmError('EMBEDDER_BAD_RESPONSE', 'The embedder returned something that is not a sparse vector.');
       }
-      writes.push({ id: row.id, hash: row.hash, value: run.dialect.encode(checkIndexLimit(v, run.dialect.maxIndex)) });
+      const value = run.dialect.encode(checkIndexLimit(v, run.dialect.maxIndex));
+      writes.push({ id: row.id, hash: row.hash, value });
+      if (run.dryRun) noteDryRun(run, row.id, v.indices.length, value);
     } catch (err) {
       fail(run, row.id, err, result);
     }
   });
 }
 
-async function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<SparseVector[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const vectors = await run.embedder.embedDocuments(texts);
-      if (!Array.isArray(vectors) || vectors.length !== texts.length) {
-        throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts.`);
-      }
-      return vectors;
-    } catch (err) {
-      if (attempt >= attempts || FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
-      await sleep(100 * 2 ** (attempt - 1));
+function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<SparseVector[]> {
+  const embed = async () => {
+    const vectors = await run.embedder.embedDocuments(texts);
+    if (!Array.isArray(vectors) || vectors.length !== texts.length) {
+      throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts.`);
     }
-  }
+    return vectors;
+  };
+  return retry(embed, attempts, (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code), (attempt) => 100 * 2 ** (attempt - 1));
 }
 
 /** Split a batch's writes so that no statement exceeds the server's packet limit. */
@@ -527,23 +523,12 @@ function fail(run: Run, id: string, err: unknown, result: { failed: number }): v
   run.renderer.event('row-failed', failure);
 }
 
-function noteDryRun(run: Run, writes: PendingWrite[]): void {
+function noteDryRun(run: Run, id: string, terms: number, value: string): void {
   const w = run.wouldWrite;
-  for (const x of writes) {
-    const terms = x.value === '' ? 0 : countTerms(run, x.value);
-    w.rows++;
-    w.terms += terms;
-    w.bytes += Buffer.byteLength(x.value);
-    if (w.sample.length < SAMPLE_SIZE) w.sample.push({ id: x.id, terms, value: x.value });
-  }
-}
-
-function countTerms(run: Run, value: string): number {
-  try {
-    return run.dialect.decode(value).indices.length;
-  } catch {
-    return 0;
-  }
+  w.rows++;
+  w.terms += terms;
+  w.bytes += Buffer.byteLength(value);
+  if (w.sample.length < SAMPLE_SIZE) w.sample.push({ id, terms, value });
 }
 
 function dryRunReport(run: Run): DryRunReport {

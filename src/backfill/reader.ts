@@ -42,13 +42,15 @@ export function hasText(column: string): string {
  */
 export function eligibleWhere(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
   const p = alias ? `${alias}.` : '';
-  let sql = `${p}${q(t.sparseColumn)} IS NULL AND ${hasText(`${p}${q(t.textColumn)}`)}`;
-  const bindings: number[] = [];
-  if (shard && shard.count > 1) {
-    sql += ` AND MOD(CRC32(${p}${q(t.idColumn)}), ?) = ?`;
-    bindings.push(shard.count, shard.index);
-  }
-  return { sql, bindings };
+  const inShard = shardCondition(t, shard, alias);
+  return { sql: `${p}${q(t.sparseColumn)} IS NULL AND ${hasText(`${p}${q(t.textColumn)}`)}${inShard.sql}`, bindings: inShard.bindings };
+}
+
+/** ` AND MOD(CRC32(id), n) = i` for shard i of n (see eligibleWhere); nothing without a shard. */
+export function shardCondition(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
+  if (!shard || shard.count <= 1) return { sql: '', bindings: [] };
+  const p = alias ? `${alias}.` : '';
+  return { sql: ` AND MOD(CRC32(${p}${q(t.idColumn)}), ?) = ?`, bindings: [shard.count, shard.index] };
 }
 
 /** Eligible rows (in the shard): one COUNT, a full scan; used at the start and the end of a run. */

@@ -62,14 +62,19 @@ export function isRowDataError(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Run `fn`, retrying transient database errors (`attempts` tries in all, growing pauses). */
-export async function withDbRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
+/** Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure. */
+export async function retry<T>(fn: () => Promise<T>, attempts: number, retryable: (err: unknown) => boolean, pauseMs: (attempt: number) => number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts || !isTransientDbError(err)) throw err;
-      await sleep(baseMs * attempt);
+      if (attempt >= attempts || !retryable(err)) throw err;
+      await sleep(pauseMs(attempt));
     }
   }
+}
+
+/** Run `fn`, retrying transient database errors (`attempts` tries in all, growing pauses). */
+export function withDbRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
+  return retry(fn, attempts, isTransientDbError, (attempt) => baseMs * attempt);
 }

@@ -64,7 +64,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     }
     // Everything that can be refused is refused before the ledger is created or changed.
     const embedder = options.embedder ?? createEmbedder(config.embedder);
-    await checkBackfillTarget(knex, config);
+    const schema = await checkBackfillTarget(knex, config);
     const record = await ledger.get(knex, BACKFILL_SEEDER);
     if (record?.status === 'done' && !options.rerun && !options.dryRun) {
       say(
@@ -79,7 +79,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     if (!options.dryRun) await ledger.start(knex, BACKFILL_SEEDER);
     let summary: BackfillSummary;
     try {
-      summary = await runBackfill({ ...options, embedder, knex });
+      summary = await runBackfill({ ...options, embedder, knex, schema });
     } catch (err) {
       // Nothing was written (setup failed): a 'done' seeder stays done.
       const status = record?.status === 'done' ? 'done' : 'incomplete';
@@ -87,10 +87,14 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
       throw err;
     }
     if (!options.dryRun) {
-      // Done means done for the whole table (every shard), judged at the moment of the ledger write.
+      // Done means done for the whole table. An unsharded run holds the table's lock and has just counted
+      // what is left (summary.remaining); a shard knows only its share, so the other shards' rows are judged
+      // at the moment of the ledger write.
       const all = eligibleWhere(targetOf(config));
+      const allDone = summary.remaining + summary.failed === 0;
+      const status = summary.error ? 'incomplete' : shard ? { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } } : allDone ? 'done' : 'incomplete';
       await ledger.finish(knex, BACKFILL_SEEDER, {
-        status: summary.error ? 'incomplete' : { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } },
+        status,
         migrated: summary.migrated,
         failed: summary.failed,
         error: summary.error ? redact(summary.error.message) : undefined,

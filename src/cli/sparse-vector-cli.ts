@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { resolveConfig } from '../config/config';
+import { booleanWord } from '../config/parse';
 import { loadDotenv } from '../config/load-env';
 import { SvmError, isSvmError } from '../errors';
 import { MAX_SEARCH_LIMIT } from '../dialect/common';
@@ -28,8 +29,6 @@ Script parameters are written --batch-size or --batch_size; \`info <script>\` li
 Configuration comes from .env / the environment (DATABASE_URL or OCEANBASE_*, see .env.example).
 LOG_LEVEL=debug (or SVM_DEBUG=1) shows the SQL and the sparse search query.
 Exit codes: 0 ok, 1 failed (verify: schema not upgraded), 2 usage error.`;
-
-const BOOLEAN_WORDS = /^(true|false|1|0|yes|no|on|off)$/i;
 
 /** Flags that never take a value unless it is a boolean word: --json, --help, and every bool script parameter. */
 function booleanFlags(): Set<string> {
@@ -68,7 +67,7 @@ export function parseArgs(args: string[], booleans: Set<string> = booleanFlags()
     }
     const name = a.slice(2);
     const next = args[i + 1];
-    const takesValue = next !== undefined && !next.startsWith('--') && (!booleans.has(name) || BOOLEAN_WORDS.test(next));
+    const takesValue = next !== undefined && !next.startsWith('--') && (!booleans.has(name) || booleanWord(next) !== undefined);
     flags[name] = takesValue ? args[++i] : true;
   }
   return { positional, flags };

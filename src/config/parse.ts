@@ -4,12 +4,27 @@ import { SvmError } from '../errors';
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
+/** The boolean a word means (true/false, 1/0, yes/no, on/off, any case), or undefined for any other text. */
+export function booleanWord(text: string): boolean | undefined {
+  const v = text.trim().toLowerCase();
+  return TRUE.has(v) ? true : FALSE.has(v) ? false : undefined;
+}
+
+/** A whole number written in decimal digits (optional sign and surrounding spaces), else NaN. */
+export function integerText(text: string): number {
+  return /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
+}
+
+/** A decimal number (no exponent, optional sign and surrounding spaces), else NaN. */
+export function numberText(text: string): number {
+  return /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : NaN;
+}
+
 export function parseBoolean(value: string | boolean | undefined, name: string, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   if (typeof value === 'boolean') return value;
-  const v = value.trim().toLowerCase();
-  if (TRUE.has(v)) return true;
-  if (FALSE.has(v)) return false;
+  const b = booleanWord(value);
+  if (b !== undefined) return b;
   throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not a boolean.`, {
     hint: `Use one of: true, false (also accepted: 1/0, yes/no, on/off).`,
   });
@@ -22,7 +37,7 @@ export function parseInteger(
   range: { min: number; max: number },
 ): number {
   if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : NaN;
+  const n = typeof value === 'number' ? value : integerText(value);
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
     throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not an integer between ${range.min} and ${range.max}.`, {
       hint: `Set ${name} to a whole number in that range.`,
@@ -38,7 +53,7 @@ export function parseNumber(
   range: { min: number; max: number },
 ): number {
   if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
+  const n = typeof value === 'number' ? value : numberText(value);
   if (!Number.isFinite(n) || n < range.min || n > range.max) {
     throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not a number between ${range.min} and ${range.max}.`, {
       hint: `Set ${name} to a number in that range.`,

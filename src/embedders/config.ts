@@ -1,3 +1,4 @@
+import { integerText } from '../config/parse';
 import { SvmError } from '../errors';
 import { redact, registerSecret } from '../util/redact';
 import { EMBEDDER_PROVIDERS, findProvider } from './providers';
@@ -72,7 +73,7 @@ function integer(setting: RawSetting | undefined, range: { min: number; max: num
   const v = setting.value;
   const s = typeof v === 'number' ? String(v) : text(v);
   if (s === undefined) return undefined;
-  const n = /^[+-]?\d+$/.test(s) ? Number(s) : NaN;
+  const n = integerText(s);
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
     const what = range.min === 0 && range.max >= 100 ? 'a non-negative integer' : `an integer from ${range.min} to ${range.max}`;
     fail(`${setting.name}=${JSON.stringify(s)} is not ${what}.`, range.hint);

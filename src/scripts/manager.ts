@@ -1,4 +1,5 @@
 import { resolveConfig, type SparseVectorConfig } from '../config/config';
+import { booleanWord, integerText, numberText } from '../config/parse';
 import { formatError } from '../cli/errors';
 import { SvmError } from '../errors';
 import { unwrapMigrationError } from '../migrator/boot';
@@ -106,16 +107,13 @@ function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): strin
     });
   switch (p.type) {
     case 'bool': {
-      if (typeof value === 'boolean') return value;
-      const v = String(value).toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      throw bad('must be true or false');
+      const b = typeof value === 'boolean' ? value : booleanWord(String(value));
+      if (b === undefined) throw bad('must be true or false');
+      return b;
     }
     case 'int':
     case 'float': {
-      const text = String(value).trim();
-      const n = typeof value === 'number' ? value : p.type === 'int' ? (/^[+-]?\d+$/.test(text) ? Number(text) : NaN) : /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+      const n = typeof value === 'number' ? value : p.type === 'int' ? integerText(String(value)) : numberText(String(value));
       if (!Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n))) throw bad(`must be ${p.type === 'int' ? 'a whole number' : 'a number'}`);
       if (p.range && (n < p.range.min || n > p.range.max)) throw bad(`is out of range`);
       return n;

@@ -3,7 +3,7 @@ import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { checkConnection, createKnex } from '../db/knex';
 import { describeServer, detectServer } from '../db/server-info';
 import { SeedLedger, type SeedRecord } from '../backfill/seed-ledger';
-import { countEligible, hasText } from '../backfill/reader';
+import { eligibleWhere, hasText } from '../backfill/reader';
 import { BACKFILL_SEEDER } from '../backfill/seeder';
 import { quoteIdentifier as q } from '../identifiers';
 import { KnexLedgerStorage } from '../migrator/ledger';
@@ -71,14 +71,15 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
     };
     if (state.tableExists) {
       const t = ctx.target;
+      // One scan for every figure.
       const [rows] = (await knex.raw(
         `SELECT COUNT(*) AS total, ${state.column ? `SUM(${q(t.sparseColumn)} IS NOT NULL)` : '0'} AS embedded, ` +
-          `SUM(NOT ${hasText(q(t.textColumn))}) AS empty FROM ${q(t.table)}`,
-      )) as [Array<{ total: unknown; embedded: unknown; empty: unknown }>];
+          `SUM(NOT ${hasText(q(t.textColumn))}) AS empty, ${state.column ? `SUM(${eligibleWhere(t).sql})` : 'NULL'} AS still_null FROM ${q(t.table)}`,
+      )) as [Array<{ total: unknown; embedded: unknown; empty: unknown; still_null: unknown }>];
       report.rows = {
         total: Number(rows[0].total),
         embedded: Number(rows[0].embedded ?? 0),
-        stillNull: state.column ? await countEligible(knex, t) : Number(rows[0].total) - Number(rows[0].empty ?? 0),
+        stillNull: state.column ? Number(rows[0].still_null ?? 0) : Number(rows[0].total) - Number(rows[0].empty ?? 0),
         emptyText: Number(rows[0].empty ?? 0),
         failedLastRun: seeder?.failed ?? 0,
       };

@@ -2,7 +2,7 @@ import { resolveConfig, type SparseVectorConfig } from '../../src/config/config'
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { createSparseMigrator } from '../../src/migrator/umzug';
-import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
+import { checkStoredVectors, type TableCheck } from '../../src/testing/table-check';
 import { silentLogger } from '../../src/util/logger';
 import type { TestDatabase } from './db';
 
@@ -19,30 +19,11 @@ export async function upgrade(db: TestDatabase, table = 'memories'): Promise<voi
   }
 }
 
-export interface TableCheck {
-  rows: number;
-  embedded: number;
-  nullEligible: number;
-  nullEmpty: number;
-  /** Rows whose stored vector is not the embedding of their current text. */
-  wrong: string[];
-}
+export type { TableCheck } from '../../src/testing/table-check';
 
-/** Compare every stored vector with the embedding of the row's current text. */
-export async function checkTable(db: TestDatabase, embedder: SparseEmbedder = new LocalSparseEmbedder(), table = 'memories', skip: (id: string) => boolean = () => false): Promise<TableCheck> {
-  const rows: Array<{ id: string; document: string | null; sparse_embedding: string | null }> = await db.knex(table).select('id', 'document', 'sparse_embedding');
-  const check: TableCheck = { rows: rows.length, embedded: 0, nullEligible: 0, nullEmpty: 0, wrong: [] };
-  const toEmbed = rows.filter((r) => r.sparse_embedding !== null && !skip(String(r.id)));
-  const expected = await embedder.embedDocuments(toEmbed.map((r) => r.document ?? ''));
-  toEmbed.forEach((r, i) => {
-    if (!sparseEquals(parsePortableJson(r.sparse_embedding), expected[i])) check.wrong.push(String(r.id));
-  });
-  for (const r of rows) {
-    if (r.sparse_embedding !== null) check.embedded++;
-    else if ((r.document ?? '').trim() === '') check.nullEmpty++;
-    else check.nullEligible++;
-  }
-  return check;
+/** Compare every stored vector with the embedding of the row's current text (see checkStoredVectors). */
+export function checkTable(db: TestDatabase, embedder?: SparseEmbedder, table = 'memories', skip?: (id: string) => boolean): Promise<TableCheck> {
+  return checkStoredVectors(db.knex, table, embedder, skip);
 }
 
 /** An embedder that fails for texts containing `marker` (to test failure isolation). */
