@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { collect, ROOT, run, umzug } from '../support/cli';
-import { checkTable, upgrade } from '../support/backfill';
+import { collect, ROOT, run, startAt, umzug } from '../support/cli';
+import { checkTable, jsonLines, storedJson, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 function startSeed(args: string[], env: NodeJS.ProcessEnv) {
@@ -56,12 +56,8 @@ describe('the seeder as a user runs it', () => {
     expect(appRows.size).toBeGreaterThan(0);
     // And once exactly at a write: the process stands at the failpoint with a batch embedded, not yet written.
     await db.knex('memories').whereNotIn('id', [...appRows]).update({ sparse_embedding: null });
-    const at = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'seed', '--workers', '2', '--batch-size', '20', '--delay', '0', '--rerun', '--progress', 'none'], {
-      env: { ...env, SVM_FAILPOINT: 'backfill:before-write' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const atDone = collect(at, 60_000);
-    await Promise.race([new Promise<void>((resolve) => at.stderr!.on('data', (d) => String(d).includes('FAILPOINT backfill:before-write') && resolve())), atDone]);
+    const { child: at, done: atDone, reached } = startAt('backfill:before-write', ['seed', '--workers', '2', '--batch-size', '20', '--delay', '0', '--rerun', '--progress', 'none'], env);
+    await reached;
     at.kill('SIGKILL');
     const atResult = await atDone;
     expect({ signal: atResult.signal, code: atResult.code, out: atResult.stdout + atResult.stderr }).toEqual({ signal: 'SIGKILL', code: null, out: 'FAILPOINT backfill:before-write\n' });
@@ -72,7 +68,7 @@ describe('the seeder as a user runs it', () => {
     const after = await checkTable(db, undefined, 'memories', isApp);
     expect(after).toMatchObject({ wrong: [], nullEligible: 0, embedded: before.nullEligible });
     const app: Array<{ sparse_embedding: unknown }> = await db.knex('memories').select('sparse_embedding').whereIn('id', [...appRows]);
-    expect(app.map((r) => JSON.stringify(typeof r.sparse_embedding === 'string' ? JSON.parse(r.sparse_embedding) : r.sparse_embedding))).toEqual([...appRows].map(() => APP_VECTOR));
+    expect(app.map((r) => storedJson(r.sparse_embedding))).toEqual([...appRows].map(() => APP_VECTOR));
   });
 
   test.each(['SIGINT', 'SIGTERM'] as const)('%s: in-flight batches finish, the summary says how to resume, exit code 130', async (sig) => {
@@ -105,7 +101,7 @@ describe('the seeder as a user runs it', () => {
     const shards = await Promise.all([0, 1, 2].map((i) => umzug(['seed', '--shard', `${i}/3`, '--workers', '2', '--delay', '0', '--rerun', '--json'], env, 120_000)));
     const done = shards.map((r) => {
       expect(r.code).toBe(0);
-      const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const events = jsonLines(r.stdout);
       return events.find((e) => e.event === 'done');
     });
     // Each shard wrote its own rows: counts add up to the table, nothing was skipped as already written.
@@ -121,7 +117,7 @@ describe('the seeder as a user runs it', () => {
     // Done: a plain run (no --rerun) reads the ledger and stops, exit 0; --json still ends with a done event.
     const again = await umzug(['seed', '--json'], env);
     expect(again.code).toBe(0);
-    const last = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const last = jsonLines(again.stdout);
     expect(last[0]).toMatchObject({ event: 'message', text: expect.stringContaining('is already done') });
     expect(last[last.length - 1]).toMatchObject({ event: 'done', skippedReason: 'already-done', migrated: 0 });
   });
@@ -160,7 +156,7 @@ describe('the seeder as a user runs it', () => {
 
     const json = await umzug([...dry, '--json'], env);
     expect(json.code).toBe(0);
-    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l)); // every line is JSON
+    const events = jsonLines(json.stdout); // every line is JSON
     expect(events[0]).toMatchObject({ event: 'start', total: 300, batchSize: 20, workers: 3, dryRun: true, embedder: 'local' });
     const progress = events.filter((e) => e.event === 'progress');
     expect(progress.length).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { sampleId } from '../../src/sample/sample-memories';
 import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
 import { silentLogger } from '../../src/util/logger';
 import type { BackfillProgress } from '../../src/backfill';
-import { captureStream, checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
+import { captureStream, checkTable, jsonLines, portableConfig, slowed, storedJson, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const SEEDER = '20250601000100_backfill_sparse_vector';
@@ -72,7 +72,7 @@ describe('rows the server rejects at write time are isolated by splitting the wr
     expect(s.error).toBeUndefined();
     expect(s.failures.map((f) => f.id).sort()).toEqual([...bad].sort());
     for (const f of s.failures) expect(f.reason).toContain('row rejected by the server');
-    const events = out.text.trim().split('\n').map((l) => JSON.parse(l));
+    const events = jsonLines(out.text);
     const splits = events.filter((e) => e.event === 'batch-failed');
     expect(splits.length).toBeGreaterThan(0);
     expect(splits.every((e) => e.stage === 'write' && e.next === 'split' && e.reason.includes('row rejected'))).toBe(true);
@@ -235,8 +235,7 @@ describe('the write guard and the seeds ledger, statement by statement on the se
     ]);
     expect(written).toBe(1);
     const rows = await db.knex('memories').select('id', 'sparse_embedding').orderBy('id');
-    const stored = (v: unknown) => (v === null ? null : JSON.stringify(typeof v === 'string' ? JSON.parse(v) : v));
-    expect(rows.map((r: { id: string; sparse_embedding: unknown }) => [String(r.id), stored(r.sparse_embedding)])).toEqual([
+    expect(rows.map((r: { id: string; sparse_embedding: unknown }) => [String(r.id), r.sparse_embedding === null ? null : storedJson(r.sparse_embedding)])).toEqual([
       ['1', '[[1,0.5]]'],
       ['2', '[[5,1]]'], // the application's value, untouched
       ['3', null], // the embedding of the old text was not stored; the next run embeds the new one

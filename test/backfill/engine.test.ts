@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runBackfill, runSeeder } from '../../src/backfill';
 import { SeedLedger } from '../../src/backfill/seed-ledger';
 import { sampleId } from '../../src/sample/sample-memories';
-import { captureStream, checkTable, failingFor, portableConfig, slowed, upgrade } from '../support/backfill';
+import { captureStream, checkTable, failingFor, jsonLines, portableConfig, slowed, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 describe('backfill engine on a real server (portable mode)', () => {
@@ -112,7 +112,7 @@ describe('failures are isolated to the rows that cause them', () => {
     const json = captureStream();
     const dry = await runBackfill({ config: portableConfig(db), embedder: failingFor('POISON'), dryRun: true, dryRunLimit: 400, batchSize: 50, delaySeconds: 0, progress: 'json', out: json, embedAttempts: 1 });
     expect(dry).toMatchObject({ dryRun: true, failed: 4, migrated: 0, total: 4 }); // only the 4 bad rows are still NULL
-    const events = json.text.trim().split('\n').map((l) => JSON.parse(l));
+    const events = jsonLines(json.text);
     const batchFailed = events.filter((e) => e.event === 'batch-failed');
     expect(batchFailed.length).toBeGreaterThanOrEqual(3);
     expect(batchFailed[0]).toMatchObject({ stage: 'embed', rows: 4, next: 'split', reason: 'refused a text containing POISON' });
@@ -211,7 +211,7 @@ describe('progress output', () => {
 
     const json = captureStream(false);
     await runBackfill({ config: portableConfig(db), workers: 2, batchSize: 50, delaySeconds: 0, progress: 'json', out: json, dryRun: true, dryRunLimit: 200 });
-    const events = json.text.trim().split('\n').map((l) => JSON.parse(l));
+    const events = jsonLines(json.text);
     expect(events[0]).toMatchObject({ event: 'start', total: 200, batchSize: 50, workers: 2, dryRun: true });
     expect(events.some((e) => e.event === 'progress' && e.processed === 200 && e.workers.length === 2)).toBe(true);
     expect(events[events.length - 1]).toMatchObject({ event: 'done', migrated: 200, failed: 0, dryRun: true });

@@ -1,6 +1,6 @@
 import { runBackfill, type BackfillProgress } from '../../src/backfill';
 import { createKnex } from '../../src/db/knex';
-import { captureStream, checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
+import { captureStream, checkTable, jsonLines, portableConfig, slowed, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 describe('throttle', () => {
@@ -39,7 +39,7 @@ describe('throttle', () => {
       });
       await sleepers;
       expect(s).toMatchObject({ ok: true, migrated: 600 });
-      const events = out.text.trim().split('\n').map((l) => JSON.parse(l));
+      const events = jsonLines(out.text);
       const names = events.map((e) => e.event);
       const paused = names.indexOf('paused');
       const resumed = names.indexOf('resumed');

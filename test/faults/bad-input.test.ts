@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, run, type CliResult } from '../support/cli';
+import { ROOT, run, umzug, type CliResult } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const API_KEY = 'sk-BADINPUT-0a1b2c3d4e5f';
@@ -125,7 +125,7 @@ describe('bad values in a .env file (not the environment): the same errors, noth
     const [before] = await db.knex.raw('SHOW TABLES');
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (/^(DATABASE_URL|OCEANBASE_|SPARSE_|DASHSCOPE_)/.test(k)) delete env[k];
-    const r = await run(process.execPath, [umzugBin, ...args], { cwd: dir, env });
+    const r = await umzug(args, env, undefined, dir);
     expect(r.stderr.split('\n')[0]).toBe(error);
     expect(r.code).toBe(1);
     expect((await db.knex.raw('SHOW TABLES'))[0]).toEqual(before);

@@ -1,22 +1,13 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { runSeeder } from '../../src/backfill';
 import { checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
-import { collect, ROOT, run, umzug } from '../support/cli';
+import { ROOT, run, startAt, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
 
-/** Start `umzug <args>` with a failpoint and resolve once the process stands at it. */
-function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env: { ...env, SVM_FAILPOINT: failpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const done = collect(child, 60_000);
-  const reached = new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.split(':')[0]}`) && resolve()));
-  return { child, done, reached };
-}
-
-async function lockFree(db: TestDatabase): Promise<boolean> {
-  const [rows] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:migrate:${db.name}.memories`]);
+async function lockFree(db: TestDatabase, kind: 'migrate' | 'seed' = 'migrate'): Promise<boolean> {
+  const [rows] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:${kind}:${db.name}.memories`]);
   return rows[0].free === 1;
 }
 
@@ -121,8 +112,7 @@ describe('lost connection: the server kills our connections mid-run', () => {
     // Either the retries carried the run through (every row done), or it ended with a clear connection error.
     if (first.error) expect(first.error.message).toMatch(/connection|closed|killed|lost/i);
     else expect(first.summary).toMatchObject({ ok: true, remaining: 0 });
-    const [[free]] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:seed:${db.name}.memories`]);
-    expect(free.free).toBe(1);
+    expect(await lockFree(db, 'seed')).toBe(true);
     expect((await checkTable(db)).wrong).toEqual([]);
     const second = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'none', rerun: true });
     expect(second.ok).toBe(true);

@@ -7,10 +7,10 @@ import { runScript, formatScriptList, parseScriptParams, findScript, listScripts
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
 import { captureStream, checkTable } from '../support/backfill';
-import { ROOT, run } from '../support/cli';
+import { ROOT, run, sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
-const cli = (args: string[], env: NodeJS.ProcessEnv) => run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), ...args], { env, timeoutMs: 90_000 });
+const cli = (args: string[], env: NodeJS.ProcessEnv) => sparseVector(args, env);
 
 describe('script manager: list / info / errors', () => {
   test('list groups the scripts by category with descriptions, as the guide prints them', async () => {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { runSeeder } from '../../src/backfill';
 import { parseServerVersion } from '../../src/db/server-info';
 import type { SparseTarget } from '../../src/dialect/dialect';
@@ -10,7 +9,7 @@ import { sparseSearch } from '../../src/search/sparse-search';
 import { createSparseVector, toOceanBaseLiteral, toPortableJson } from '../../src/sparse/sparse-vector';
 import type { Logger } from '../../src/util/logger';
 import { portableConfig, upgrade } from '../support/backfill';
-import { ROOT, run } from '../support/cli';
+import { sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 /**
@@ -178,8 +177,7 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
   });
 
   describe('npx sparse-vector search', () => {
-    const cli = (args: string[], extra: Record<string, string> = {}) =>
-      run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), ...args], { env: db.env({ SPARSE_VECTOR_STORAGE: 'json', ...extra }) });
+    const cli = (args: string[], extra: Record<string, string> = {}) => sparseVector(args, db.env({ SPARSE_VECTOR_STORAGE: 'json', ...extra }), 60_000);
 
     test('prints the top-k with scores; LOG_LEVEL=debug shows powermem\'s DEBUG lines', async () => {
       const r = await cli(['search', 'porcelain', 'teapot', '--limit', '3'], { LOG_LEVEL: 'debug' });

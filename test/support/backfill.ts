@@ -2,6 +2,7 @@ import { resolveConfig, type SparseVectorConfig } from '../../src/config/config'
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { createSparseMigrator } from '../../src/migrator/umzug';
+import { parsePortableJson, toPortableJson } from '../../src/sparse/sparse-vector';
 import { checkStoredVectors, type TableCheck } from '../../src/testing/table-check';
 import { silentLogger } from '../../src/util/logger';
 import type { TestDatabase } from './db';
@@ -72,4 +73,15 @@ export function captureStream(isTTY = false): NodeJS.WritableStream & { text: st
   s.text = '';
   s.isTTY = isTTY;
   return s;
+}
+
+/** The events of JSON-lines output (`--json`, progress 'json'): one parsed object per line. */
+// any[]: the events have several shapes, as JSON.parse gives them.
+export function jsonLines(text: string): any[] {
+  return text.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/** A stored portable vector (a JSON string, or already parsed by the driver) in its canonical text form. */
+export function storedJson(value: unknown): string {
+  return toPortableJson(parsePortableJson(value));
 }

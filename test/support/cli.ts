@@ -65,6 +65,23 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliRes
 }
 
 /** `node bin/umzug.js ...` (the compiled CLI; `npm test` builds first). */
-export function umzug(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<CliResult> {
-  return run(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env, timeoutMs });
+export function umzug(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number, cwd?: string): Promise<CliResult> {
+  return run(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env, timeoutMs, cwd });
+}
+
+/** `node bin/sparse-vector.js ...` (the compiled CLI). */
+export function sparseVector(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<CliResult> {
+  return run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), ...args], { env, timeoutMs });
+}
+
+/**
+ * Start `umzug <args>` with the failpoint SVM_FAILPOINT=`failpoint` (see src/util/failpoint.ts); `reached`
+ * resolves once the process announces it stands there (or has ended).
+ */
+export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env: { ...env, SVM_FAILPOINT: failpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = collect(child, 60_000);
+  const announced = new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()));
+  const reached = Promise.race([announced, done.then(() => undefined)]);
+  return { child, done, reached };
 }

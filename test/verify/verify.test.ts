@@ -1,10 +1,9 @@
 import { toPortableJson } from '../../src/sparse/sparse-vector';
-import path from 'node:path';
 import { runSeeder } from '../../src/backfill';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { verifySparseVector, formatVerifyReport } from '../../src/verify/verify';
 import { failingFor, portableConfig, upgrade } from '../support/backfill';
-import { ROOT, run } from '../support/cli';
+import { sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
@@ -14,8 +13,7 @@ const LONG_TEXT = 'Uncle Bartholomew restores antique harpsichords in a converte
 describe('verify: ledger, schema, row counts and a sample search', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
-  const cli = (args: string[], extra: Record<string, string> = {}) =>
-    run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), 'verify', ...args], { env: { ...env, ...extra } });
+  const cli = (args: string[], extra: Record<string, string> = {}) => sparseVector(['verify', ...args], { ...env, ...extra }, 60_000);
 
   beforeAll(async () => {
     db = await createTestDatabase('verify');
