@@ -122,7 +122,17 @@ describe('the seeder as a user runs it', () => {
     expect(last[last.length - 1]).toMatchObject({ event: 'done', skippedReason: 'already-done', migrated: 0 });
   });
 
-  test('progress through the CLI: tty (forced, and auto-detected on a pseudo-terminal), plain lines, JSON events', async () => {
+  (spawnSync('script', ['--version']).status === 0 ? test : test.skip)('progress on a real pseudo-terminal (util-linux script): auto mode picks the terminal renderer', async () => {
+    await db.knex('memories').update({ sparse_embedding: null });
+    const dry = ['seed', '--dry-run', '--limit', '300', '--batch-size', '20', '--workers', '3', '--delay', '0.01'];
+    const cmd = [process.execPath, path.join(ROOT, 'bin', 'umzug.js'), ...dry].map((a) => JSON.stringify(a)).join(' ');
+    const pty = await run('script', ['-qfec', cmd, '/dev/null'], { env });
+    expect(pty.code).toBe(0);
+    expect(pty.stdout).toMatch(/Total: \[█+\] 100\.0% \| 300\/300/);
+    expect(pty.stdout).toContain('\x1b[2K');
+  });
+
+  test('progress through the CLI: tty (forced), plain lines, JSON events', async () => {
     await db.knex('memories').update({ sparse_embedding: null });
     // Dry runs: the table is not touched.
     const dry = ['seed', '--dry-run', '--limit', '300', '--batch-size', '20', '--workers', '3', '--delay', '0.01'];
@@ -136,15 +146,6 @@ describe('the seeder as a user runs it', () => {
     for (const i of [0, 1, 2]) expect(tty.stdout).toMatch(new RegExp(` {2}Worker ${i}: ✓ [\\d,]+ \\| ✗ 0`));
     expect(tty.stdout).toMatch(/\x1b\[\d+A\r\x1b\[J/); // redrawn in place: cursor up, clear below
     expect(tty.stdout).toContain('Nothing was written.');
-
-    if (spawnSync('script', ['--version']).status === 0) {
-      // A real pseudo-terminal: auto mode picks the terminal renderer by itself.
-      const cmd = [process.execPath, path.join(ROOT, 'bin', 'umzug.js'), ...dry].map((a) => `'${a}'`).join(' ');
-      const pty = await run('script', ['-qfec', cmd, '/dev/null'], { env });
-      expect(pty.code).toBe(0);
-      expect(pty.stdout).toMatch(/Total: \[█+\] 100\.0% \| 300\/300/);
-      expect(pty.stdout).toContain('\x1b[2K');
-    }
 
     const plain = await umzug([...dry, '--progress', 'plain', '--progress-interval', '0'], env);
     expect(plain.code).toBe(0);

@@ -43,7 +43,6 @@ describe('ids and columns: BIGINT UNSIGNED ids near 2^64, a configured text colu
       expect(r.sparse_embedding).not.toBeNull();
       expect(sparseEquals(parsePortableJson(r.sparse_embedding), expected[i])).toBe(true);
     });
-    expect(new Set(stored.map((r) => String(r.id))).size).toBe(240);
   });
 });
 
@@ -149,6 +148,9 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
     expect(s.migrated).toBeLessThanOrEqual(40 + 2 * 2 * 10);
     expect(s.total).toBe(s.migrated + s.failed + s.remaining);
     expect(s.remaining).toBe(380 - s.migrated);
+    // The callback saw the same numbers as the summary: its last report is the run's final count.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[seen.length - 1].migrated).toBe(s.migrated);
     expect((await checkTable(db)).wrong).toEqual([]);
   });
 

@@ -86,7 +86,7 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     }
   });
 
-  test('401 InvalidApiKey -> EMBEDDER_AUTH at once, no retries, key nowhere in the error', async () => {
+  test('401 InvalidApiKey -> EMBEDDER_AUTH at once, no retries (the key: secrets-in-process.test.ts)', async () => {
     server = await startFakeEmbeddingServer({ flavor: 'qwen', apiKey: 'the-right-key' });
     const err = await failure(qwen(server.url).embedDocuments(['x']));
     expect(err.code).toBe('EMBEDDER_AUTH');

@@ -156,13 +156,9 @@ describe('local embedder: vectors', () => {
 });
 
 describe('local embedder: retrieval set (in memory)', () => {
-  test('the fixture is what it claims: ~30 mixed memories, ~20 paraphrased queries with existing ids', () => {
-    expect(memories.length).toBeGreaterThanOrEqual(28);
-    expect(queries.length).toBeGreaterThanOrEqual(20);
+  test('the fixture is consistent: unique memory ids, every query points at an existing memory', () => {
     expect(new Set(memories.map((m) => m.id)).size).toBe(memories.length);
     for (const q of queries) expect(memories.some((m) => m.id === q.relevantId)).toBe(true);
-    expect(memories.filter((m) => /[\u4e00-\u9fff]/.test(m.text)).length).toBeGreaterThanOrEqual(10);
-    expect(queries.filter((q) => /[\u4e00-\u9fff]/.test(q.query)).length).toBeGreaterThanOrEqual(6);
     // Paraphrased, not copied: no query is a substring of its memory.
     for (const q of queries) expect(memories.find((m) => m.id === q.relevantId)!.text.toLowerCase()).not.toContain(q.query.toLowerCase());
   });

@@ -121,7 +121,7 @@ describe('bad values in a .env file (not the environment): the same errors, noth
     ['OCEANBASE_COLLECTION=mem`ories', ['up'], 'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.'],
     ['SPARSE_EMBEDDER_PROVIDER=qwen\nSPARSE_EMBEDDER_DIMS=1000\nDASHSCOPE_API_KEY=sk-DOTENV-1234567', ['seed'], 'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.'],
   ])('%s', async (line, args, error) => {
-    fs.writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\n${line.replace(/\\n/g, '\n')}\n`);
+    fs.writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\n${line}\n`);
     const [before] = await db.knex.raw('SHOW TABLES');
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (/^(DATABASE_URL|OCEANBASE_|SPARSE_|DASHSCOPE_)/.test(k)) delete env[k];

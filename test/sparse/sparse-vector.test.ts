@@ -186,7 +186,6 @@ describe('text forms', () => {
       expect(Math.fround(Number(formatFloat32(f)))).toBe(f);
       expect(significantDigits(formatFloat32(f))).toBe(fewestDigits(f));
     }
-    expect(checked).toBeGreaterThan(19_000);
     expect(formatFloat32(Math.fround(0.1))).toBe('0.1');
     expect(formatFloat32(Math.fround(94_186_208))).toBe('94186210');
   });
