@@ -54,9 +54,10 @@ describe('the seeder as a user runs it', () => {
     }
     expect(killedMidRun).toBeGreaterThanOrEqual(5);
     expect(appRows.size).toBeGreaterThan(0);
-    // And once exactly at a write: the process stands at the failpoint with a batch embedded, not yet written.
+    // And once exactly at a write: the process stands at the failpoint with a batch embedded, not yet written
+    // (one worker, so that no second worker can reach the failpoint before the kill lands).
     await db.knex('memories').whereNotIn('id', [...appRows]).update({ sparse_embedding: null });
-    const { child: at, done: atDone, reached } = startAt('backfill:before-write', ['seed', '--workers', '2', '--batch-size', '20', '--delay', '0', '--rerun', '--progress', 'none'], env);
+    const { child: at, done: atDone, reached } = startAt('backfill:before-write', ['seed', '--workers', '1', '--batch-size', '20', '--delay', '0', '--rerun', '--progress', 'none'], env);
     await reached;
     at.kill('SIGKILL');
     const atResult = await atDone;
