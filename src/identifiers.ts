@@ -18,6 +18,39 @@ export function validateIdentifier(value: unknown, what: string, source?: string
   return value;
 }
 
+/**
+ * Database names follow the server's rules for quoted names (MySQL/OceanBase/MariaDB): 1 to 64 characters,
+ * no NUL, no character outside the Basic Multilingual Plane, no trailing space. `my-app` is legal. They
+ * are always quoted (quoteDatabaseName) when they appear in SQL.
+ */
+export function validateDatabaseName(value: unknown, source?: string): string {
+  const problem =
+    typeof value !== 'string' || value === ''
+      ? 'it is empty'
+      : [...value].length > 64
+        ? 'it is longer than 64 characters'
+        : value.includes('\0')
+          ? 'it contains a NUL character'
+          : /[\u{10000}-\u{10FFFF}]/u.test(value)
+            ? 'it contains a character outside the Basic Multilingual Plane (e.g. an emoji)'
+            : / $/.test(value)
+              ? 'it ends with a space'
+              : undefined;
+  if (problem) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new SvmError('IDENTIFIER_INVALID', `Invalid database name ${shown}${source ? ` (from ${source})` : ''}: ${problem}.`, {
+      hint: 'Use the name of an existing database: 1 to 64 characters, not ending with a space (e.g. "memories" or "my-app").',
+    });
+  }
+  return value as string;
+}
+
+/** Backtick-quote a database name that passes validateDatabaseName (backticks inside are doubled). */
+export function quoteDatabaseName(name: string): string {
+  validateDatabaseName(name);
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
 /** Backtick-quote an identifier that has passed validateIdentifier. */
 export function quoteIdentifier(name: string): string {
   validateIdentifier(name, 'identifier');

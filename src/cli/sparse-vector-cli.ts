@@ -1,4 +1,3 @@
-import readline from 'node:readline';
 import { resolveConfig } from '../config/config';
 import { booleanWord } from '../config/parse';
 import { loadDotenv } from '../config/load-env';
@@ -9,6 +8,8 @@ import { sparseSearch } from '../search/sparse-search';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
 import { EXIT, formatError } from './errors';
+import { EXIT_STOPPED } from './seed-action';
+import { confirmOnTerminal } from './prompt';
 
 export const USAGE = `Usage: npx sparse-vector <command>
 
@@ -97,18 +98,6 @@ function stringFlag(flags: Record<string, string | boolean>, name: string): stri
   return v;
 }
 
-function confirmOnTerminal(): ((q: string) => Promise<boolean>) | undefined {
-  if (!process.stdin.isTTY) return undefined;
-  return (question) =>
-    new Promise((resolve) => {
-      const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-      rl.question(question, (answer) => {
-        rl.close();
-        resolve(/^y(es)?$/i.test(answer.trim()));
-      });
-    });
-}
-
 export async function runSparseVectorCli(argv: string[] = process.argv.slice(2)): Promise<number> {
   const out = process.stdout;
   const { positional, flags } = parseArgs(argv);
@@ -192,6 +181,7 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
     throw usageError(`Unknown command '${command}'.`);
   } catch (err) {
     if (!wasReported(err)) process.stderr.write(formatError(err) + '\n');
+    if (isSvmError(err) && err.code === 'INTERRUPTED') return EXIT_STOPPED;
     if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER')) return EXIT.usage;
     return EXIT.failed;
   }

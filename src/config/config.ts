@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SvmError } from '../errors';
 import { loadDotenv } from './load-env';
-import { validateIdentifier } from '../identifiers';
+import { validateDatabaseName, validateIdentifier } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
@@ -161,7 +161,7 @@ function finish(c: SparseVectorConfig): SparseVectorConfig {
     });
   }
   if (c.connection) {
-    validateIdentifier(c.connection.database, 'database name', 'the connection settings');
+    validateDatabaseName(c.connection.database, 'the connection settings');
   }
   return Object.freeze(c);
 }

@@ -108,7 +108,9 @@ const downgrade: ScriptDefinition = {
           });
         }
         if (!(await ctx.confirm('Confirm to continue? (yes/no) '))) {
-          throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.');
+          throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
+            hint: 'To delete them, run it again and answer yes, or run it with --yes.',
+          });
         }
       }
       const reverted = await m.umzug.down({ to: 0 });

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../config/connection-config';
 import { mysql2Options } from '../db/knex';
-import { quoteIdentifier as q } from '../identifiers';
+import { quoteDatabaseName as q } from '../identifiers';
 
 /**
  * A fresh, empty database `name` on the server of `baseUrl` (dropped first if it exists), for the
