@@ -2,6 +2,7 @@ import knexFactory, { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/connection-config';
 import { describeConnection } from '../config/connection-config';
 import { SvmError } from '../errors';
+import { createConsoleLogger, type Logger } from '../util/logger';
 import { redact } from '../util/redact';
 
 /** mysql2 options shared by the pool and the dedicated lock connection. */
@@ -24,13 +25,27 @@ export function mysql2Options(c: ConnectionConfig) {
 /** knex reads `userParams` from its config at run time; its type declarations omit it. */
 export type KnexConfigWithUserParams = Knex.Config & { userParams?: Record<string, unknown> };
 
-/** A knex instance over mysql2 for one database. */
-export function createKnex(c: ConnectionConfig, options: { pool?: number; userParams?: Record<string, unknown> } = {}): Knex {
+/**
+ * knex's own log (by default console.log on stdout, e.g. "Acquire connection error: ... at Packet.asError" with
+ * a stack) routed to our logger's debug level, first line only: the error itself reaches the caller as a
+ * rejected query and is reported once, by us. Silent unless LOG_LEVEL=debug.
+ */
+export function knexLog(logger: Logger = createConsoleLogger({ out: process.stderr })): NonNullable<Knex.Config['log']> {
+  const line = (message: unknown) => {
+    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    logger.debug(`knex: ${String(text).split('\n')[0]}`);
+  };
+  return { warn: line, error: line, deprecate: line, debug: line, enableColors: false };
+}
+
+/** A knex instance over mysql2 for one database; knex's own log lines go to knexLog (silent unless debugging). */
+export function createKnex(c: ConnectionConfig, options: { pool?: number; userParams?: Record<string, unknown>; logger?: Logger } = {}): Knex {
   const config: KnexConfigWithUserParams = {
     client: 'mysql2',
     connection: mysql2Options(c),
     pool: { min: 0, max: options.pool ?? 4 },
     userParams: options.userParams ?? {},
+    log: knexLog(options.logger),
   };
   return knexFactory(config);
 }
