@@ -49,7 +49,7 @@ const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
 };
 
 const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
-  dims: { min: 1, max: 1_000_000, hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1024).' },
+  dims: { min: 1, max: 1_000_000, hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1536, as powermem).' },
   timeoutMs: { min: 1, max: 3_600_000, hint: 'Use a whole number of milliseconds, e.g. 30000 (the default).' },
   maxRetries: { min: 0, max: 100, hint: 'Use a whole number >= 0, e.g. 5 (the default); 0 disables retries.' },
   backoffBaseMs: { min: 0, max: 600_000, hint: 'Use a whole number of milliseconds >= 0, e.g. 500 (the default).' },

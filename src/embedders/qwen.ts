@@ -7,7 +7,13 @@ import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOption
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
 export const DASHSCOPE_MAINLAND = 'https://dashscope.aliyuncs.com';
 export const DASHSCOPE_EMBEDDING_PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
-export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1024, batchSize: 10 } as const;
+/**
+ * powermem's qwen sparse embedder defaults (powermem 1.1.x, src/powermem/integrations/embeddings/qwen_sparse.py):
+ * base URL https://dashscope.aliyuncs.com/api/v1 (mainland; DASHSCOPE_BASE_URL overrides it), model
+ * text-embedding-v4, dimension 1536. Ours are the same, so a backfill writes the vectors powermem computes.
+ */
+export const POWERMEM_QWEN_BASE_URL = `${DASHSCOPE_MAINLAND}/api/v1`;
+export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1536, batchSize: 10 } as const;
 /**
  * The `dimension` values each DashScope model accepts (Model Studio, "text embedding synchronous API").
  * A model not listed here is passed through unchecked.
@@ -22,10 +28,22 @@ export const QWEN_MODEL_DIMENSIONS: Readonly<Record<string, readonly number[]>> 
  * slash), a host ending in /api/v1 (the DashScope SDK's form), the full endpoint URL, or the host's
  * OpenAI-compatible base (/compatible-mode/v1, which has no sparse output: its host is used).
  */
-export function dashscopeEndpoint(base: string = DASHSCOPE_INTL): string {
+export function dashscopeEndpoint(base: string = POWERMEM_QWEN_BASE_URL): string {
   const b = base.trim().replace(/\/+$/, '');
   if (b.endsWith(DASHSCOPE_EMBEDDING_PATH)) return b;
   return b.replace(/\/(?:api|compatible-mode)\/v1$/, '') + DASHSCOPE_EMBEDDING_PATH;
+}
+
+/** What Python's str.strip() removes (str.isspace()); JavaScript's trim() differs (it keeps U+001C..U+001F and U+0085, removes U+FEFF). */
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
+
+/**
+ * The text powermem sends for a memory: `text.replace("\n", " ").strip()` (qwen_sparse.py, embed_sparse).
+ * Only line feeds become spaces (a CR of a CRLF stays, then strip() removes it at the ends only).
+ */
+export function cleanTextLikePowermem(text: string): string {
+  return text.replace(/\n/g, ' ').replace(PY_STRIP, '');
 }
 
 interface DashScopeAnswer {
@@ -77,7 +95,7 @@ export class QwenSparseEmbedder implements SparseEmbedder {
   }
 
   private async request(texts: string[], mode: EmbedMode, signal?: AbortSignal): Promise<SparseVector[]> {
-    const body = { model: this.model, input: { texts }, parameters: { dimension: this.dims, text_type: mode, output_type: 'sparse' } };
+    const body = requestBody(this.model, this.dims, texts, mode);
     const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, signal)) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
@@ -95,6 +113,15 @@ export class QwenSparseEmbedder implements SparseEmbedder {
     }
     return result as SparseVector[];
   }
+}
+
+/**
+ * The request body for `texts`: what powermem's embed_sparse sends through the DashScope SDK for each
+ * text (TextEmbedding.call puts a text in input.texts and text_type/dimension/output_type in parameters),
+ * with up to 10 texts per request instead of one.
+ */
+export function requestBody(model: string, dims: number, texts: readonly string[], mode: EmbedMode) {
+  return { model, input: { texts: texts.map(cleanTextLikePowermem) }, parameters: { output_type: 'sparse', dimension: dims, text_type: mode } };
 }
 
 function bad(what: string): SvmError {
@@ -135,7 +162,7 @@ export const qwenProvider: EmbedderProviderDefinition<'qwen'> = {
     if (config.dims !== undefined && allowed && !allowed.includes(config.dims)) {
       check.fail(
         `${check.nameOf('dims')}=${config.dims} is not a dimension DashScope ${model} offers.`,
-        `Use one of ${allowed.join(', ')} (default ${QWEN_DEFAULTS.dims}).`,
+        `Use one of ${allowed.join(', ')} (default ${QWEN_DEFAULTS.dims}, as powermem).`,
       );
     }
   },

@@ -33,9 +33,9 @@ export interface EmbedderConfig {
   /** qwen: required; tei: optional (sent as a Bearer token). Registered with redact(). */
   apiKey?: string;
   model?: string;
-  /** qwen: output dimension parameter, 64..2048 (default 1024). */
+  /** qwen: output dimension parameter, 64..2048 (default 1536, as powermem). */
   dims?: number;
-  /** qwen: DashScope host (default https://dashscope-intl.aliyuncs.com); tei: required server URL. */
+  /** qwen: DashScope base (default https://dashscope.aliyuncs.com/api/v1, as powermem); tei: required server URL. */
   baseUrl?: string;
   /** HTTP providers: per-request timeout (default 30000). */
   timeoutMs?: number;

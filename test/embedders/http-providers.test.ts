@@ -53,17 +53,17 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     expect(e.stats).toEqual({ requests: 2, retries: 0, tokens: texts.join('').length + 'what food allergies do I have'.length });
   });
 
-  test('defaults: model text-embedding-v4, dimension 1024, international endpoint', () => {
+  test("defaults are powermem's: model text-embedding-v4, dimension 1536, mainland endpoint", () => {
     const e = new QwenSparseEmbedder({ apiKey: KEY });
     expect(e.model).toBe('text-embedding-v4');
-    expect(e.dims).toBe(1024);
+    expect(e.dims).toBe(1536);
     expect(e.maxBatchSize).toBe(10);
-    expect(e.endpoint).toBe('https://dashscope-intl.aliyuncs.com/api/v1/services/embeddings/text-embedding/text-embedding');
+    expect(e.endpoint).toBe('https://dashscope.aliyuncs.com/api/v1/services/embeddings/text-embedding/text-embedding');
   });
 
   test('25 texts -> 3 requests of at most 10, each row gets the embedding of its own text despite shuffled text_index order', async () => {
     server = await startFakeEmbeddingServer({ flavor: 'qwen', shuffle: true });
-    const texts = Array.from({ length: 25 }, (_, i) => `memory number ${i} about topic ${i % 4} ${'x'.repeat(i)}`);
+    const texts = Array.from({ length: 25 }, (_, i) => `memory number ${i} about topic ${i % 4} ${'x'.repeat(i + 1)}`);
     const vectors = await qwen(server.url).embedDocuments(texts);
     expect(server.requests.map((r) => r.body.input.texts)).toEqual([texts.slice(0, 10), texts.slice(10, 20), texts.slice(20)]);
     expectOwnVectors(texts, vectors);
@@ -73,7 +73,7 @@ describe('qwen provider against a DashScope-speaking peer', () => {
 
   test('base URL forms: host, host/, host/api/v1, host/api/v1/, compatible-mode, the full endpoint (international and mainland)', () => {
     const path = '/api/v1/services/embeddings/text-embedding/text-embedding';
-    expect(dashscopeEndpoint()).toBe('https://dashscope-intl.aliyuncs.com' + path);
+    expect(dashscopeEndpoint()).toBe('https://dashscope.aliyuncs.com' + path);
     for (const base of [
       'https://dashscope.aliyuncs.com',
       'https://dashscope.aliyuncs.com/',
