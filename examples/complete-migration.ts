@@ -17,6 +17,7 @@ import { createKnex } from '../src/db/knex';
 import { detectServer } from '../src/db/server-info';
 import { formatError } from '../src/cli/errors';
 import { startLocalServer } from '../src/local-server';
+import { discoverTableOrDefault } from '../src/config/table-discovery';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { tableExists } from '../src/schema/inspect';
 import { ScriptManager, wasReported } from '../src/scripts/manager';
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
       config = resolveConfig({ storage: 'json' });
       console.log(`\n${server.product} detected: using portable mode (SPARSE_VECTOR_STORAGE=json).`);
     }
+    config = await discoverTableOrDefault(probe, config);
     if (process.argv.includes('--create-sample') && !(await tableExists(probe, config.table))) {
       await createMemoriesTable(probe, config.table);
       await insertSampleMemories(probe, { table: config.table, count: 300 });

@@ -15,6 +15,7 @@ import { describeServer, detectServer } from '../src/db/server-info';
 import { migrateToLatest } from '../src/migrator/boot';
 import { KnexLedgerStorage } from '../src/migrator/ledger';
 import { startLocalServer } from '../src/local-server';
+import { discoverTableOrDefault } from '../src/config/table-discovery';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { tableExists } from '../src/schema/inspect';
 import { createConsoleLogger } from '../src/util/logger';
@@ -31,9 +32,10 @@ async function main(): Promise<number> {
     process.env.DATABASE_URL = startLocalServer();
     process.env.SPARSE_VECTOR_STORAGE ||= 'json';
   }
-  const config = resolveConfig();
-  const knex = createKnex(config.connection!);
+  const knex = createKnex(resolveConfig().connection!);
   try {
+    // The memories table as powermem finds it (power_mem or memories); power_mem when neither exists yet.
+    const config = await discoverTableOrDefault(knex, resolveConfig());
     const server = await detectServer(knex);
     console.log(`${line}\nDatabase: ${describeConnection(config.connection!)}\nServer:   ${describeServer(server)}`);
     console.log(`Storage:  ${config.storage === 'json' ? 'portable JSON (SPARSE_VECTOR_STORAGE=json)' : 'native SPARSEVECTOR'}\n${line}`);

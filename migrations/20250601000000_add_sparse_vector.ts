@@ -14,13 +14,13 @@ import { downgradeSparseSchema, openSchemaContext, upgradeSparseSchema } from '.
 export const config = { transaction: false };
 
 export async function up(knex: Knex): Promise<void> {
-  const ctx = await openSchemaContext(knex, migrationConfig(knex));
+  const ctx = await openSchemaContext(knex, await migrationConfig(knex));
   await upgradeSparseSchema(ctx, migrationLogger(knex));
   await assertMigrationLock(knex); // the tool writes the ledger next: only while the lock is still ours
 }
 
 export async function down(knex: Knex): Promise<void> {
-  const ctx = await openSchemaContext(knex, migrationConfig(knex));
+  const ctx = await openSchemaContext(knex, await migrationConfig(knex));
   await downgradeSparseSchema(ctx, migrationLogger(knex));
   await assertMigrationLock(knex);
 }

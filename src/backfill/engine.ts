@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Knex } from 'knex';
 import PQueue from 'p-queue';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
+import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { createEmbedder } from '../embedders';
@@ -118,7 +119,8 @@ interface Run {
  * context checkBackfillTarget() returned, when the caller (the seeder) has checked already.
  */
 export async function runBackfill(options: BackfillOptions & { knex?: Knex; schema?: SparseSchemaContext }): Promise<BackfillSummary> {
-  const { config, signal } = options;
+  const { signal } = options;
+  let { config } = options;
   checkBackfillNumbers(options);
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
   const workers = options.workers ?? DEFAULTS.workers;
@@ -133,6 +135,10 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
   const log = options.logger;
   try {
     await checkConnection(knex, connection);
+    if (config.tableDiscovery) {
+      config = await discoverTable(knex, config, log);
+      options = { ...options, config };
+    }
     const ctx = options.schema ?? (await checkBackfillTarget(knex, config));
     const idParam = await idPlaceholder(knex, ctx.target);
     const maxStatementBytes = await statementLimit(knex);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { requireConnection } from '../config/config';
+import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { acquireLock, lockName, type HeldLock } from '../db/lock';
 import { SvmError } from '../errors';
@@ -35,11 +36,10 @@ export interface SeederResult extends BackfillSummary {
  *   then it processes the rows that became NULL since. A dry run always runs and never touches the ledger.
  */
 export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Promise<SeederResult> {
-  const { config } = options;
+  let { config } = options;
   checkBackfillNumbers(options); // bad options: refused before the database (and the ledger) is touched
   const connection = requireConnection(config);
   const knex = options.knex ?? createKnex(connection, { pool: (options.workers ?? 1) + 3 });
-  const ledger = new SeedLedger(config.seedsTable);
   const out = options.out ?? process.stdout;
   const say = (line: string) => {
     if (options.progress === 'json') out.write(JSON.stringify({ event: 'message', text: redact(line) }) + '\n');
@@ -54,6 +54,8 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
   let lock: HeldLock | undefined;
   try {
     await checkConnection(knex, connection);
+    config = await discoverTable(knex, config, options.logger);
+    const ledger = new SeedLedger(config.seedsTable);
     const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
     try {
       lock = await acquireLock(connection, lockName('seed', connection.database, config.table + shard), { timeoutSeconds: 0 });
@@ -79,7 +81,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     if (!options.dryRun) await ledger.start(knex, BACKFILL_SEEDER);
     let summary: BackfillSummary;
     try {
-      summary = await runBackfill({ ...options, embedder, knex, schema });
+      summary = await runBackfill({ ...options, config, embedder, knex, schema });
     } catch (err) {
       // Nothing was written (setup failed): a 'done' seeder stays done.
       const status = record?.status === 'done' ? 'done' : 'incomplete';

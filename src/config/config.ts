@@ -6,6 +6,7 @@ import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/co
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
 import { ConnectionConfig, connectionFromOceanBaseEnv, parseDatabaseUrl } from './connection-config';
+import { detectEmbeddedSeekdb, embeddedSeekdbError, type EmbeddedSeekdb } from './embedded-seekdb';
 import { parseBoolean, parseChoice, parseInteger } from './parse';
 
 export type SparseStorage = 'native' | 'json';
@@ -14,8 +15,18 @@ export type SparseStorage = 'native' | 'json';
 export interface SparseVectorConfig {
   /** Undefined means "not configured": entry points that may start the local default server do so. */
   connection?: ConnectionConfig;
-  /** The memories table (OCEANBASE_COLLECTION, default "memories"). */
+  /**
+   * The memories table (OCEANBASE_COLLECTION). Unset: powermem's default, found on the server (see
+   * tableDiscovery): `power_mem` (powermem 1.1.x) or `memories` (older powermem, the migration guide).
+   */
   table: string;
+  /**
+   * Set when no table was configured: `table` is a placeholder until discoverTable() (config/table-discovery.ts)
+   * has looked on the server. Says which ledger names were derived from the table name (they follow it).
+   */
+  tableDiscovery?: { migrationsTableDerived: boolean; seedsTableDerived: boolean };
+  /** Set when the configuration is powermem's embedded seekdb (no server): every database entry point refuses it. */
+  embeddedSeekdb?: EmbeddedSeekdb;
   /** Primary key column (BIGINT in powermem's table). */
   idColumn: string;
   /** The text to embed (OCEANBASE_TEXT_FIELD, default "document"). */
@@ -23,7 +34,10 @@ export interface SparseVectorConfig {
   /** Sparse vector column and index names. */
   sparseColumn: string;
   sparseIndex: string;
-  /** SPARSE_VECTOR_ENABLE (alias OCEANBASE_INCLUDE_SPARSE): false makes the boot API a no-op. */
+  /**
+   * OCEANBASE_INCLUDE_SPARSE, else SPARSE_VECTOR_ENABLE (powermem's order: the first one set wins; default true
+   * here, false in powermem): false makes the boot API a no-op.
+   */
   enabled: boolean;
   /** native = SPARSEVECTOR + vector index (OceanBase >= 4.5.0, seekdb); json = portable mode (any MySQL-family server). */
   storage: SparseStorage;
@@ -73,24 +87,40 @@ export function ledgerTableFor(base: 'sparse_vector_migrations' | 'sparse_vector
   return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * powermem's words for "sparse vectors on" (storage/config/oceanbase.py, include_sparse's aliases), in its
+ * order: the first one set wins.
+ */
+export const ENABLE_WORDS = ['OCEANBASE_INCLUDE_SPARSE', 'SPARSE_VECTOR_ENABLE'] as const;
+
+/** The table name held until discoverTable() finds the real one (powermem 1.1's default). */
+const POWERMEM_TABLE_PLACEHOLDER = 'power_mem';
+
+function firstSet<T extends string>(env: Env, names: readonly T[]): T | undefined {
+  return names.find((n) => env[n] !== undefined && env[n] !== '');
+}
+
 /** Read configuration from environment variables (process.env after dotenv, or a given map). */
 export function configFromEnv(env: Env = process.env): SparseVectorConfig {
   let connection: ConnectionConfig | undefined;
   if (env.DATABASE_URL) connection = parseDatabaseUrl(env.DATABASE_URL);
   else connection = connectionFromOceanBaseEnv(env);
-  const enabledSource = env.SPARSE_VECTOR_ENABLE !== undefined && env.SPARSE_VECTOR_ENABLE !== '' ? 'SPARSE_VECTOR_ENABLE' : 'OCEANBASE_INCLUDE_SPARSE';
+  const enabledSource = firstSet(env, ENABLE_WORDS);
+  const table = env.OCEANBASE_COLLECTION || POWERMEM_TABLE_PLACEHOLDER;
   return finish({
     connection,
-    table: validateIdentifier(env.OCEANBASE_COLLECTION || 'memories', 'table name', 'OCEANBASE_COLLECTION'),
+    embeddedSeekdb: connection ? undefined : detectEmbeddedSeekdb(env),
+    table: validateIdentifier(table, 'table name', 'OCEANBASE_COLLECTION'),
+    tableDiscovery: env.OCEANBASE_COLLECTION ? undefined : { migrationsTableDerived: !env.SPARSE_MIGRATIONS_TABLE, seedsTableDerived: !env.SPARSE_SEEDS_TABLE },
     idColumn: validateIdentifier(env.SPARSE_ID_FIELD || 'id', 'id column', 'SPARSE_ID_FIELD'),
     textColumn: validateIdentifier(env.OCEANBASE_TEXT_FIELD || 'document', 'text column', 'OCEANBASE_TEXT_FIELD'),
     sparseColumn: 'sparse_embedding',
     sparseIndex: 'sparse_embedding_idx',
-    enabled: parseBoolean(env[enabledSource], enabledSource, true),
+    enabled: enabledSource ? parseBoolean(env[enabledSource], enabledSource, true) : true,
     storage: parseChoice(env.SPARSE_VECTOR_STORAGE, 'SPARSE_VECTOR_STORAGE', ['native', 'json'] as const, 'native'),
     indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
-    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', env.OCEANBASE_COLLECTION || 'memories'), 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
-    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', env.OCEANBASE_COLLECTION || 'memories'), 'seeds table', 'SPARSE_SEEDS_TABLE'),
+    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', table), 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
+    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', table), 'seeds table', 'SPARSE_SEEDS_TABLE'),
     lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
     embedder: embedderConfigFromEnv(env),
   });
@@ -132,10 +162,15 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
     : options.embedder
       ? embedderConfigFromObject({ ...base.embedder, ...options.embedder })
       : base.embedder;
-  const table = options.table ?? (typeof vs.collection_name === 'string' ? vs.collection_name : base.table);
+  const configuredTable = options.table ?? (typeof vs.collection_name === 'string' ? vs.collection_name : undefined);
+  const table = configuredTable ?? base.table;
+  const migrationsTableDerived = options.migrationsTable === undefined && !env.SPARSE_MIGRATIONS_TABLE;
+  const seedsTableDerived = options.seedsTable === undefined && !env.SPARSE_SEEDS_TABLE;
   return finish({
     connection,
+    embeddedSeekdb: connection ? undefined : base.embeddedSeekdb,
     table: validateIdentifier(table, 'table name', 'table'),
+    tableDiscovery: configuredTable === undefined && base.tableDiscovery ? { migrationsTableDerived, seedsTableDerived } : undefined,
     idColumn: validateIdentifier(options.idColumn ?? base.idColumn, 'id column', 'idColumn'),
     textColumn: validateIdentifier(options.textColumn ?? (typeof vs.text_field === 'string' ? vs.text_field : base.textColumn), 'text column', 'textColumn'),
     sparseColumn: base.sparseColumn,
@@ -168,6 +203,7 @@ function finish(c: SparseVectorConfig): SparseVectorConfig {
 
 /** Fail with a clear message when an entry point needs a database and none is configured. */
 export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
+  if (!c.connection && c.embeddedSeekdb) throw embeddedSeekdbError(c.embeddedSeekdb);
   if (!c.connection) {
     throw new SvmError('CONFIG_INVALID', 'No database is configured.', {
       hint: 'Set DATABASE_URL (mysql://user:password@host:port/database) or OCEANBASE_HOST/OCEANBASE_PORT/OCEANBASE_USER/' +

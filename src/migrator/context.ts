@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { configFromEnv, type SparseVectorConfig } from '../config/config';
 import { loadDotenv } from '../config/load-env';
+import { discoverTable } from '../config/table-discovery';
 import { createConsoleLogger, type Logger } from '../util/logger';
 
 /**
@@ -27,11 +28,11 @@ export async function assertMigrationLock(knex: Knex): Promise<void> {
   await ((knex.userParams ?? {}) as SparseUserParams).assertLockHeld?.();
 }
 
-export function migrationConfig(knex: Knex): SparseVectorConfig {
+export async function migrationConfig(knex: Knex): Promise<SparseVectorConfig> {
   const params = (knex.userParams ?? {}) as SparseUserParams;
-  if (params.sparseVector) return params.sparseVector;
+  if (params.sparseVector) return discoverTable(knex, params.sparseVector, migrationLogger(knex));
   loadDotenv();
-  return configFromEnv();
+  return discoverTable(knex, configFromEnv(), migrationLogger(knex));
 }
 
 export function migrationLogger(knex: Knex): Logger {

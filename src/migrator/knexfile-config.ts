@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { requireConnection, resolveConfig, type SparseVectorOptions } from '../config/config';
 import { loadDotenv } from '../config/load-env';
-import { createKnex, mysql2Options, type KnexConfigWithUserParams } from '../db/knex';
+import { discoverTable } from '../config/table-discovery';
+import { checkConnection, createKnex, mysql2Options, type KnexConfigWithUserParams } from '../db/knex';
 import { acquireLock, lockName } from '../db/lock';
 import { createConsoleLogger, type Logger } from '../util/logger';
 import { userParamsFor } from './context';
@@ -52,9 +53,19 @@ export interface KnexfileOptions extends SparseVectorOptions {
  */
 export async function createKnexfileConfig(options: KnexfileOptions = {}): Promise<KnexConfigWithUserParams> {
   loadDotenv();
-  const config = resolveConfig(options);
+  let config = resolveConfig(options);
   const connection = requireConnection(config);
   const logger = options.logger ?? createConsoleLogger();
+  if (config.tableDiscovery) {
+    // The ledger's name follows the memories table: find it before knex reads the ledger.
+    const probe = createKnex(connection, { pool: 1 });
+    try {
+      await checkConnection(probe, connection);
+      config = await discoverTable(probe, config, logger);
+    } finally {
+      await probe.destroy();
+    }
+  }
   const command = options.command ?? knexCommandFromArgv();
   let assertLockHeld: (() => Promise<void>) | undefined;
   if (command && LOCKED.has(command)) {

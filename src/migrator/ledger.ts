@@ -12,7 +12,8 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
   private runBatch: number | undefined;
   private guard: () => Promise<void> = async () => undefined;
 
-  constructor(readonly tableName: string) {}
+  /** The table can change once, when the memories table is found on the server (see createSparseMigrator). */
+  constructor(public tableName: string) {}
 
   get lockTableName(): string {
     return `${this.tableName}_lock`;

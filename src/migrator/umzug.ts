@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Umzug } from 'umzug';
 import type { SparseVectorConfig } from '../config/config';
 import { requireConnection } from '../config/config';
+import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { acquireLock, lockName, type HeldLock } from '../db/lock';
 import { createConsoleLogger, type Logger } from '../util/logger';
@@ -30,6 +31,8 @@ export interface SparseMigrator {
   storage: KnexLedgerStorage;
   /** The knex instance migrations run with (opened on first use). */
   knex(): Promise<Knex>;
+  /** The configuration with the memories table found on the server (see discoverTable). */
+  config(): Promise<SparseVectorConfig>;
   close(): Promise<void>;
 }
 
@@ -42,8 +45,8 @@ const LOCKED_COMMANDS = new Set(['up', 'down']);
  * that is after the lock is held, so a run that waited sees what the previous holder applied.
  */
 export function createSparseMigrator(options: SparseMigratorOptions): SparseMigrator {
-  const { config } = options;
   const logger = options.logger ?? createConsoleLogger();
+  let config = options.config;
   const storage = new KnexLedgerStorage(config.migrationsTable);
   let knexPromise: Promise<Knex> | undefined;
   let lock: HeldLock | undefined;
@@ -52,10 +55,12 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   const getKnex = (): Promise<Knex> => {
     knexPromise ??= (async () => {
       const connection = requireConnection(config);
-      const params = userParamsFor(config, logger, assertLockHeld);
-      const k = options.knex ?? createKnex(connection, { userParams: { ...params } });
-      if (options.knex) Object.assign(k.userParams, params);
+      const k = options.knex ?? createKnex(connection, { userParams: {} });
       await checkConnection(k, connection);
+      // The table (and the ledger named after it) is known before Umzug reads the ledger or takes the lock.
+      config = await discoverTable(k, config, logger);
+      storage.tableName = config.migrationsTable;
+      Object.assign(k.userParams, userParamsFor(config, logger, assertLockHeld));
       return k;
     })();
     return knexPromise;
@@ -101,6 +106,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
     umzug,
     storage,
     knex: getKnex,
+    config: async () => (await getKnex(), config),
     close: async () => {
       await lock?.release();
       if (knexPromise && !options.knex) await (await knexPromise.catch(() => undefined))?.destroy();

@@ -14,7 +14,7 @@ const upgrade: ScriptDefinition = {
     const m = createSparseMigrator({ config: ctx.config, logger: ctx.logger });
     try {
       const applied = await m.umzug.up();
-      if (!applied.length) ctx.logger.info(`Sparse vector support is already in place for table '${ctx.config.table}' (nothing pending)`);
+      if (!applied.length) ctx.logger.info(`Sparse vector support is already in place for table '${(await m.config()).table}' (nothing pending)`);
       return { applied: applied.map((x) => x.name) };
     } finally {
       await m.close();
@@ -72,10 +72,11 @@ const downgrade: ScriptDefinition = {
    * (--yes). Without either nothing is changed.
    */
   async run(p, ctx) {
-    const { config, logger } = ctx;
-    const m = createSparseMigrator({ config, logger });
+    const { logger } = ctx;
+    const m = createSparseMigrator({ config: ctx.config, logger });
     try {
       const knex = await m.knex();
+      const config = await m.config();
       const applied = (await m.umzug.executed()).map((x) => x.name);
       const hasTable = await tableExists(knex, config.table);
       const hasColumn = hasTable && !!(await columnInfo(knex, config.table, config.sparseColumn));

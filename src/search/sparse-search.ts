@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
+import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
@@ -42,13 +43,13 @@ const ER_NO_SUCH_TABLE = 1146;
  * without an embedding do not take part.
  */
 export async function sparseSearch(options: SparseSearchOptions): Promise<SearchHit[]> {
-  const { config } = options;
   const log = options.logger ?? createConsoleLogger();
-  const embedder = options.embedder ?? createEmbedder(config.embedder);
-  const connection = requireConnection(config);
+  const embedder = options.embedder ?? createEmbedder(options.config.embedder);
+  const connection = requireConnection(options.config);
   const knex = options.knex ?? createKnex(connection, { pool: 1 });
   try {
     if (!options.knex) await checkConnection(knex, connection);
+    const config = await discoverTable(knex, options.config, log);
     const ctx = await openSchemaContext(knex, config);
     const vector = await embedder.embedQuery(options.query);
     const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10);

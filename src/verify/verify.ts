@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
+import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { describeServer, detectServer } from '../db/server-info';
 import { SeedLedger, type SeedRecord } from '../backfill/seed-ledger';
@@ -46,12 +47,13 @@ export interface VerifyOptions {
  * `upgraded` is false (and the CLI exits 1) while the column or, on native servers, the index is missing.
  */
 export async function verifySparseVector(options: VerifyOptions): Promise<VerifyReport> {
-  const { config } = options;
+  let { config } = options;
   const connection = requireConnection(config);
   const knex = options.knex ?? createKnex(connection, { pool: 2 });
   const query = options.query ?? 'test query';
   try {
     if (!options.knex) await checkConnection(knex, connection);
+    config = await discoverTable(knex, config, options.logger);
     const server = await detectServer(knex);
     const ctx = await openSchemaContext(knex, config);
     const state = await readSchemaState(ctx);

@@ -1,0 +1,77 @@
+import type { Knex } from 'knex';
+import { SvmError } from '../errors';
+import type { Logger } from '../util/logger';
+import { ledgerTableFor, type SparseVectorConfig } from './config';
+
+/**
+ * The memories table powermem uses when OCEANBASE_COLLECTION is unset: `power_mem` in powermem 1.1.x
+ * (storage/config/oceanbase.py), `memories` in older powermem and in the migration guide's examples.
+ */
+export const POWERMEM_DEFAULT_TABLES = ['power_mem', 'memories'] as const;
+
+/**
+ * The configuration with its memories table found on the server, as powermem finds it: when no table was
+ * configured (OCEANBASE_COLLECTION, `table`, vector_store.config.collection_name), the one of `power_mem` and
+ * `memories` that exists. Both present: refused (the user chooses). Neither: refused, naming both.
+ * Ledger table names that were derived from the table name follow the table found. A configuration whose
+ * table was configured is returned as it is.
+ */
+export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?: Logger): Promise<SparseVectorConfig> {
+  if (!config.tableDiscovery) return config;
+  const [rows] = (await knex.raw(
+    'SELECT TABLE_NAME AS name, DATABASE() AS db FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)',
+    [...POWERMEM_DEFAULT_TABLES],
+  )) as [Array<{ name: string; db: string }>];
+  const names = rows.map((r) => String(r.name));
+  const found = POWERMEM_DEFAULT_TABLES.filter((t) => names.includes(t));
+  const db = await databaseName(knex);
+  if (found.length > 1) {
+    throw new SvmError(
+      'TABLE_AMBIGUOUS',
+      `OCEANBASE_COLLECTION is not set and database '${db}' has both 'power_mem' (powermem 1.1's default table) and 'memories' ` +
+        '(older powermem and the migration guide). Nothing was changed.',
+      { hint: 'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).' },
+    );
+  }
+  if (found.length === 0) {
+    throw new SvmError(
+      'TABLE_MISSING',
+      `OCEANBASE_COLLECTION is not set and database '${db}' has neither 'power_mem' (powermem 1.1's default table) nor 'memories' ` +
+        '(older powermem and the migration guide): looked for both.',
+      { hint: 'Set OCEANBASE_COLLECTION to your memories table, or create the table first (powermem creates it on first use).' },
+    );
+  }
+  const table = found[0];
+  log?.info(`Using table '${table}' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found '${table}')`);
+  return withTable(config, table);
+}
+
+/** `config` for another table: ledger names derived from the table name follow it. */
+export function withTable(config: SparseVectorConfig, table: string): SparseVectorConfig {
+  const derived = config.tableDiscovery;
+  return Object.freeze({
+    ...config,
+    table,
+    migrationsTable: derived?.migrationsTableDerived ? ledgerTableFor('sparse_vector_migrations', table) : config.migrationsTable,
+    seedsTable: derived?.seedsTableDerived ? ledgerTableFor('sparse_vector_seeds', table) : config.seedsTable,
+    tableDiscovery: undefined,
+  });
+}
+
+async function databaseName(knex: Knex): Promise<string> {
+  const [rows] = (await knex.raw('SELECT DATABASE() AS db')) as [Array<{ db: string | null }>];
+  return String(rows[0]?.db ?? '');
+}
+
+/**
+ * For tools that create a sample table when there is none (the demo, the examples): the table found as
+ * discoverTable() finds it, or, when neither exists, powermem 1.1's default name `power_mem`.
+ */
+export async function discoverTableOrDefault(knex: Knex, config: SparseVectorConfig, log?: Logger): Promise<SparseVectorConfig> {
+  try {
+    return await discoverTable(knex, config, log);
+  } catch (err) {
+    if ((err as SvmError).code !== 'TABLE_MISSING' || !config.tableDiscovery) throw err;
+    return withTable(config, POWERMEM_DEFAULT_TABLES[0]);
+  }
+}
