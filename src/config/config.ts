@@ -93,8 +93,11 @@ export function ledgerTableFor(base: 'sparse_vector_migrations' | 'sparse_vector
  */
 export const ENABLE_WORDS = ['OCEANBASE_INCLUDE_SPARSE', 'SPARSE_VECTOR_ENABLE'] as const;
 
-/** The table name held until discoverTable() finds the real one (powermem 1.1's default). */
-const POWERMEM_TABLE_PLACEHOLDER = 'power_mem';
+/**
+ * The table name held until discoverTable() finds the real one: `memories`, the guide's name and this
+ * package's default before powermem 1.1 renamed it (a caller that reads `table` without discovery gets that).
+ */
+const POWERMEM_TABLE_PLACEHOLDER = 'memories';
 
 function firstSet<T extends string>(env: Env, names: readonly T[]): T | undefined {
   return names.find((n) => env[n] !== undefined && env[n] !== '');

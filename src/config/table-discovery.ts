@@ -42,8 +42,13 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
     );
   }
   const table = found[0];
-  log?.info(`Using table '${table}' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found '${table}')`);
+  log?.info(discoveryNote(table));
   return withTable(config, table);
+}
+
+/** The line that says which table was found. */
+export function discoveryNote(table: string): string {
+  return `Using table '${table}' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found '${table}')`;
 }
 
 /** `config` for another table: ledger names derived from the table name follow it. */
@@ -65,13 +70,13 @@ async function databaseName(knex: Knex): Promise<string> {
 
 /**
  * For tools that create a sample table when there is none (the demo, the examples): the table found as
- * discoverTable() finds it, or, when neither exists, powermem 1.1's default name `power_mem`.
+ * discoverTable() finds it, or, when neither exists, the guide's `memories`.
  */
 export async function discoverTableOrDefault(knex: Knex, config: SparseVectorConfig, log?: Logger): Promise<SparseVectorConfig> {
   try {
     return await discoverTable(knex, config, log);
   } catch (err) {
     if ((err as SvmError).code !== 'TABLE_MISSING' || !config.tableDiscovery) throw err;
-    return withTable(config, POWERMEM_DEFAULT_TABLES[0]);
+    return withTable(config, 'memories');
   }
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Umzug } from 'umzug';
 import type { SparseVectorConfig } from '../config/config';
 import { requireConnection } from '../config/config';
-import { discoverTable } from '../config/table-discovery';
+import { discoverTable, discoveryNote } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { acquireLock, lockName, type HeldLock } from '../db/lock';
 import { createConsoleLogger, type Logger } from '../util/logger';
@@ -50,6 +50,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   const storage = new KnexLedgerStorage(config.migrationsTable);
   let knexPromise: Promise<Knex> | undefined;
   let lock: HeldLock | undefined;
+  let discovered = false;
 
   const assertLockHeld = async (): Promise<void> => lock?.assertHeld();
   const getKnex = (): Promise<Knex> => {
@@ -58,7 +59,9 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       const k = options.knex ?? createKnex(connection, { userParams: {} });
       await checkConnection(k, connection);
       // The table (and the ledger named after it) is known before Umzug reads the ledger or takes the lock.
-      config = await discoverTable(k, config, logger);
+      // Said by the commands that change the schema (listings stay machine-readable).
+      discovered = !!config.tableDiscovery;
+      config = await discoverTable(k, config);
       storage.tableName = config.migrationsTable;
       Object.assign(k.userParams, userParamsFor(config, logger, assertLockHeld));
       return k;
@@ -88,6 +91,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
 
   umzug.on('beforeCommand', async ({ command, context }) => {
     if (!LOCKED_COMMANDS.has(command)) return;
+    if (discovered) logger.info(discoveryNote(config.table));
     const connection = requireConnection(config);
     lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
       timeoutSeconds: config.lockTimeoutSeconds,

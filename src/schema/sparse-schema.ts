@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
 import { SvmError } from '../errors';
 import { detectServer } from '../db/server-info';
+import { discoverTable } from '../config/table-discovery';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { selectDialect } from '../dialect/select-dialect';
 import type { Logger } from '../util/logger';
@@ -25,8 +26,12 @@ export function targetOf(config: SparseVectorConfig): SparseTarget {
   };
 }
 
-/** Detect the server and choose the dialect (throws UNSUPPORTED_SERVER before anything changes). */
+/**
+ * Detect the server and choose the dialect (throws UNSUPPORTED_SERVER before anything changes). A config
+ * without a configured table gets powermem's (see discoverTable).
+ */
 export async function openSchemaContext(knex: Knex, config: SparseVectorConfig): Promise<SparseSchemaContext> {
+  config = await discoverTable(knex, config);
   const server = await detectServer(knex);
   const dialect = selectDialect(server, config.storage, config.indexParams);
   return { knex, dialect, target: targetOf(config) };
