@@ -1,4 +1,5 @@
 import { resolveConfig, type SparseVectorConfig, type SparseVectorOptions } from '../config/config';
+import { privilegeError } from '../db/privileges';
 import type { EmbedderConfig, SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
 import type { BackfillOptions } from './options';
@@ -45,9 +46,10 @@ export function backfillOnBoot(options: BackfillOnBootOptions = {}): BackgroundB
       const instance = embedderInstance ?? (isEmbedder(embedder) ? embedder : undefined);
       const config = given ?? resolveConfig({ ...rest, embedder: isEmbedder(embedder) ? undefined : embedder });
       if (!config.enabled) return emptySummary(!!options.dryRun);
-      return await runSeeder({ progress: 'none', ...rest, embedder: instance, config, signal: controller.signal });
+      const result = await runSeeder({ progress: 'none', ...rest, embedder: instance, config, signal: controller.signal });
+      return result.error ? { ...result, error: privilegeError(result.error) ?? result.error } : result;
     } catch (err) {
-      return { ...emptySummary(!!options.dryRun), ok: false, error: err as Error };
+      return { ...emptySummary(!!options.dryRun), ok: false, error: privilegeError(err) ?? (err as Error) };
     }
   })();
   if (options.background) return { done, abort: () => controller.abort() };

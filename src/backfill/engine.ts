@@ -8,6 +8,7 @@ import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
+import { privilegeError } from '../db/privileges';
 import { quoteIdentifier as q } from '../identifiers';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
@@ -232,6 +233,7 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
     await queue.onIdle();
     // Settle every pipelined write; the first failure is the run's error.
     for (const w of run.writes) await w?.catch((err: Error) => void (run.fatal ??= err));
+    if (run.fatal) run.fatal = privilegeError(run.fatal) ?? run.fatal; // "lacks UPDATE …", not the statement
     await run.recount;
 
     const stopped = !!signal?.aborted && !run.fatal;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { MigrationError } from 'umzug';
 import { resolveConfig, type SparseVectorOptions } from '../config/config';
+import { privilegeError } from '../db/privileges';
 import { SvmError } from '../errors';
 import { createMemoryLogger, type Logger } from '../util/logger';
 import { createSparseMigrator } from './umzug';
@@ -62,10 +63,15 @@ export async function migrateToLatest(options: MigrateToLatestOptions = {}): Pro
   }
 }
 
-/** Umzug wraps a migration's error in MigrationError; callers want the SvmError inside. */
+/**
+ * Umzug wraps a migration's error in MigrationError; callers want the SvmError inside. A server's "command
+ * denied" becomes PERMISSION_DENIED naming the missing privilege and the step that needs it.
+ */
 export function unwrapMigrationError(err: unknown): Error {
   let e: unknown = err;
   while (e instanceof MigrationError && e.cause) e = e.cause;
+  const denied = privilegeError(e);
+  if (denied) return denied;
   if (e instanceof SvmError || e instanceof Error) return e;
   return new Error(String(e));
 }
