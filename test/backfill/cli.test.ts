@@ -70,7 +70,7 @@ describe('the seeder as a user runs it', () => {
     expect(after).toMatchObject({ wrong: [], nullEligible: 0, embedded: before.nullEligible });
     const app: Array<{ sparse_embedding: unknown }> = await db.knex('memories').select('sparse_embedding').whereIn('id', [...appRows]);
     expect(app.map((r) => storedJson(r.sparse_embedding))).toEqual([...appRows].map(() => APP_VECTOR));
-  });
+  }, 300_000); // 11 runs of the CLI: on a loaded 2-core machine it passed 60 s, and its writer then disturbed the next test
 
   test.each(['SIGINT', 'SIGTERM'] as const)('%s: in-flight batches finish, the summary says how to resume, exit code 130', async (sig) => {
     await db.knex('memories').update({ sparse_embedding: null });
