@@ -1,6 +1,9 @@
-import { BM25_B, BM25_K1 } from '../src/embedders/local';
 import { tokenize } from '../src/embedders/local/tokenize';
 import type { RetrievalSet } from './retrieval-sets';
+
+/** Classic BM25 constants (Lucene's defaults), fixed whatever the local embedder uses. */
+const BM25_K1 = 1.2;
+const BM25_B = 0.75;
 
 export interface RetrievalScore {
   queries: number;

@@ -1,5 +1,6 @@
 import { SPARSE_INDEX_LIMIT, type SparseVector } from '../sparse/sparse-vector';
-import { termIndex } from './local/hash';
+import { fnv1a32Range } from './local/hash';
+import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
@@ -7,11 +8,15 @@ import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOption
 /** BM25 constants. There is no corpus state, so a fixed AVERAGE_LENGTH stands in for the corpus average. */
 export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
-/** Average document length in term weight (see docs/embedders.md for how it was chosen). */
-export const AVERAGE_LENGTH = 24;
+/** Average document length in words (see docs/embedders.md for how it was chosen). */
+export const AVERAGE_LENGTH = 40;
 export const DEFAULT_INDEX_SPACE = SPARSE_INDEX_LIMIT;
 export const LOCAL_BATCH_SIZE = 256;
-export const LOCAL_MODEL = 'bm25-fnv1a-v1';
+/**
+ * Model name and version of the local vectors: a change to tokenisation, weights or hash is a new version
+ * (v1: ICU word segmentation; v2: one-pass scanner, CJK character bigrams, length in words).
+ */
+export const LOCAL_MODEL = 'bm25-fnv1a-v2';
 /** Batches smaller than this are embedded in process: handing them to a thread costs more than it saves. */
 export const MIN_THREADED_BATCH = 16;
 
@@ -19,7 +24,8 @@ export const MIN_THREADED_BATCH = 16;
  * `local`: the default sparse embedder. In-process, no key, no network, deterministic.
  *
  * Terms (local/tokenize.ts) are hashed to fnv1a32(utf8(term)) mod indexSpace (local/hash.ts); terms
- * that collide add up. With tf = the summed weight of a term and len = the summed weight of all terms:
+ * that collide add up. With tf = the summed weight of a term and len = the text's length in words (as
+ * local/tokenize.ts counts it: 1 per word, 1/2 per CJK character):
  *   document weight = tf·(k1+1) / (tf + k1·(1 − b + b·len/AVERAGE_LENGTH)), kept to 4 significant digits
  *   query weight    = tf
  * so the inner product of a query and a document is a BM25 score without IDF.
@@ -34,6 +40,7 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   /** Worker threads that embed document batches (0: everything in process). */
   readonly threads: number;
   private pool: LocalEmbedderPool | undefined;
+  private readonly counts = new TermCounts();
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
@@ -83,21 +90,17 @@ export class LocalSparseEmbedder implements SparseEmbedder {
     return this.embed(text, 'query');
   }
 
-  /** Synchronous core (also used by benchmarks and test peers). */
+  /** Synchronous core (also used by benchmarks and test peers). Not re-entrant (one TermCounts per embedder). */
   embed(text: string, mode: EmbedMode): SparseVector {
-    const tf = new Map<number, number>();
-    let length = 0;
+    const counts = this.counts;
     const space = this.indexSpace;
-    forEachTerm(text, (term, weight) => {
-      const i = termIndex(term, space);
-      tf.set(i, (tf.get(i) ?? 0) + weight);
-      length += weight;
-    });
-    const indices = Uint32Array.from(tf.keys()).sort();
+    counts.reset();
+    const length = forEachTerm(text, (t, start, end, weight) => counts.add(fnv1a32Range(t, start, end) % space, weight));
+    const { indices, weights } = counts.sorted();
     const values = new Float32Array(indices.length);
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
     for (let k = 0; k < indices.length; k++) {
-      const f = tf.get(indices[k])!;
+      const f = weights[k];
       values[k] = mode === 'query' ? f : quantize((f * (BM25_K1 + 1)) / (f + norm));
     }
     // Distinct buckets in [0, indexSpace), finite positive weights: valid by construction.

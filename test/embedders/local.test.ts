@@ -1,9 +1,10 @@
 import { createEmbedder, LocalSparseEmbedder } from '../../src/embedders';
 import { embedderConfigFromEnv } from '../../src/embedders/config';
 import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize } from '../../src/embedders/local';
-import { fnv1a32, termIndex } from '../../src/embedders/local/hash';
+import { fnv1a32, fnv1a32Range, termIndex } from '../../src/embedders/local/hash';
 import { CJK_CHAR_WEIGHT, stem, tokenize } from '../../src/embedders/local/tokenize';
 import { sparseDot, SPARSE_INDEX_LIMIT, type SparseVector } from '../../src/sparse/sparse-vector';
+import { sampleMemoryText, seededRandom } from '../../src/sample/sample-memories';
 import { memories, queries } from '../fixtures/retrieval-set';
 
 /** An independent FNV-1a: Buffer's UTF-8 encoder and BigInt arithmetic instead of Math.imul. */
@@ -30,6 +31,13 @@ describe('local embedder: hash', () => {
   test('the in-place UTF-8 encoding matches Buffer for ASCII, 2-, 3- and 4-byte characters and lone surrogates', () => {
     for (const s of ['memory', 'café', 'ß', '花生', '寿司が大好き', '😀 rocket 🚀', '𠀋', 'a\ud800b', '\udc00', 'ok\ud83d']) {
       expect(fnv1a32(s)).toBe(referenceFnv1a(s));
+    }
+  });
+
+  test('a range of a string hashes like its slice, also when the range cuts a surrogate pair', () => {
+    const s = 'a花生😀b\ud800c';
+    for (let start = 0; start <= s.length; start++) {
+      for (let end = start; end <= s.length; end++) expect(fnv1a32Range(s, start, end)).toBe(referenceFnv1a(s.slice(start, end)));
     }
   });
 
@@ -61,22 +69,28 @@ describe('local embedder: tokens', () => {
     expect(terms('ＡＢＣ ﬁle ①')).toEqual(['abc', 'file', '1']);
   });
 
-  test('Chinese: ICU words, plus their characters at lower weight; function words dropped', () => {
+  test('Chinese: overlapping character bigrams, plus the characters at lower weight; function words dropped', () => {
     const t = terms('用户对花生过敏');
-    expect(t).toEqual(expect.arrayContaining(['花生', '过敏', `花/${CJK_CHAR_WEIGHT}`, `生/${CJK_CHAR_WEIGHT}`]));
-    expect(t).not.toContain('用户');
-    expect(t).not.toContain('对');
-    expect(terms('花生油')).toEqual(['花生油', '花/0.5', '生/0.5', '油/0.5']);
-    expect(terms('我们的花生')).toEqual(['花生', '花/0.5', '生/0.5']); // 我们 and 的 are stopwords
+    expect(t).toEqual(['户对', '对花', '花生', '生过', '过敏', ...['用', '户', '花', '生', '敏'].map((c) => `${c}/${CJK_CHAR_WEIGHT}`)]);
+    expect(t).not.toContain('用户'); // a two-character stopword
+    expect(t).not.toContain(`对/${CJK_CHAR_WEIGHT}`); // a one-character stopword
+    expect(terms('花生油')).toEqual(['花生', '生油', '花/0.25', '生/0.25', '油/0.25']);
+    expect(terms('花')).toEqual(['花']); // a run of one character is a term of weight 1
+    expect(terms('的了是')).toEqual([]); // bigrams of function words only are dropped too
   });
 
-  test('Japanese: segmented, particles dropped, kana not used as single-character terms', () => {
-    expect(terms('寿司が大好き')).toEqual(['寿司', '寿/0.5', '司/0.5', '大好き', '大/0.5', '好/0.5']);
+  test('Japanese: bigrams across kana and kanji, single kana are not terms', () => {
+    expect(terms('寿司が大好き')).toEqual(['寿司', '司が', 'が大', '大好', '好き', '寿/0.25', '司/0.25', '大/0.25', '好/0.25']);
   });
 
-  test('scripts without spaces (Thai) are segmented; combining marks stay inside words (Devanagari)', () => {
-    expect(terms('ผมชอบกินข้าวผัด')).toEqual(['ผม', 'ชอบ', 'กิน', 'ข้าว', 'ผัด']);
+  test('Thai (no spaces) gives bigrams, so a word of a sentence matches; combining marks stay inside words (Devanagari)', () => {
+    expect(terms('ข้าวผัด')).toEqual(['ข้', '้า', 'าว', 'วผ', 'ผั', 'ัด']);
+    expect(terms('ผมชอบกินข้าวผัด')).toEqual(expect.arrayContaining(terms('ข้าวผัด')));
     expect(terms('हिन्दी भाषा')).toEqual(['हिन्दी', 'भाषा']);
+  });
+
+  test('characters outside the BMP: astral Han is a CJK character, emoji separate words', () => {
+    expect(terms('𠀋𠀌 bread😀butter')).toEqual(['𠀋𠀌', '𠀋/0.25', '𠀌/0.25', 'bread', 'butter']);
   });
 
   test('mixed text: Latin words are tokenised the same with or without CJK around them', () => {
@@ -115,12 +129,33 @@ describe('local embedder: vectors', () => {
     // "cello cello practice": len 3, tf(cello) = 2.
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * 3) / AVERAGE_LENGTH);
     expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBe(Math.fround(quantize((2 * (BM25_K1 + 1)) / (2 + norm))));
-    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBeCloseTo(1.824, 6); // 4.4 / (2 + 1.2·(0.25 + 0.75·3/24)) = 1.82383 -> 4 digits
+    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBeCloseTo(1.859, 6); // 4.4 / (2 + 1.2·(0.25 + 0.75·3/40)) = 1.85850 -> 4 digits
     expect(weightOf(e.embed('cello cello practice', 'query'), 'cello')).toBe(2);
-    expect(weightOf(e.embed('花生油', 'query'), '花')).toBe(0.5);
+    expect(weightOf(e.embed('花生油', 'query'), '花')).toBe(CJK_CHAR_WEIGHT);
     expect(quantize(0.123456)).toBe(0.1235);
     expect(quantize(1.23456)).toBe(1.235);
     expect(quantize(0.000123456)).toBe(0.0001235);
+  });
+
+  test('length in words: a CJK character counts 1/2, whatever the number of bigrams and character terms', () => {
+    const e = new LocalSparseEmbedder();
+    // 花生油: 3 characters -> length 1.5; the bigram 花生 has tf 1.
+    const norm = BM25_K1 * (1 - BM25_B + (BM25_B * 1.5) / AVERAGE_LENGTH);
+    expect(weightOf(e.embed('花生油', 'document'), '花生')).toBe(Math.fround(quantize((BM25_K1 + 1) / (1 + norm))));
+  });
+
+  test('the vectors are the tokenizer\'s terms, hashed and summed (checked against a plain Map, texts of 1 to 3,000 terms)', () => {
+    const e = new LocalSparseEmbedder({ indexSpace: 50_000 }); // a small space, so that collisions happen
+    const rand = seededRandom(11);
+    const long = Array.from({ length: 3000 }, (_, i) => `w${i.toString(36)}`).join(' ') + ' 花生油和寿司';
+    for (const text of [...Array.from({ length: 300 }, () => sampleMemoryText(rand)), long, 'cello', '']) {
+      const tf = new Map<number, number>();
+      for (const t of tokenize(text)) tf.set(termIndex(t.term, 50_000), (tf.get(termIndex(t.term, 50_000)) ?? 0) + t.weight);
+      const expected = [...tf].sort((a, b) => a[0] - b[0]);
+      const q = e.embed(text, 'query');
+      expect([...q.indices].map((i, k) => [i, q.values[k]])).toEqual(expected.map(([i, w]) => [i, Math.fround(w)]));
+      expect([...e.embed(text, 'document').indices]).toEqual(expected.map(([i]) => i));
+    }
   });
 
   test('BM25 saturation: repeating a term raises its weight less and less; longer documents weigh a term less', () => {

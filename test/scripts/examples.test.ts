@@ -45,7 +45,7 @@ describe('examples run against the local server', () => {
       const first = await example('demo', [], env);
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
-      expect(first.stdout).toContain('Embedder: local (bm25-fnv1a-v1)');
+      expect(first.stdout).toContain('Embedder: local (bm25-fnv1a-v2)');
       expect(first.stdout).toMatch(/Sparse search: "who is allergic to peanuts\?"\n=+\n {2}1\. \[\d+\.\d+\] .*allergic to peanuts/);
       expect(first.stdout).toContain('batch 1  20250601000000_add_sparse_vector');
       expect(first.stdout).toMatch(/Seeds ledger \(sparse_vector_seeds\): 20250601000100_backfill_sparse_vector done, runs 1, last run embedded \d+, failed 0/);

@@ -7,10 +7,21 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 export function fnv1a32(text: string): number {
+  return fnv1a32Range(text, 0, text.length);
+}
+
+/** fnv1a32(text.slice(start, end)) without making the slice (a surrogate pair cut by `end` counts as lone). */
+export function fnv1a32Range(text: string, start: number, end: number): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) {
-    let cp = text.codePointAt(i)!;
-    if (cp > 0xffff) i++; // surrogate pair consumed
+  for (let i = start; i < end; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < end) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = ((cp - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+        i++; // surrogate pair consumed
+      }
+    }
     // UTF-8 encode the code point, byte by byte.
     if (cp < 0x80) {
       h = Math.imul(h ^ cp, FNV_PRIME);

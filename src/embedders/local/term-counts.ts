@@ -1,0 +1,73 @@
+/**
+ * Term frequencies of one text by sparse index: an open-addressing hash table in typed arrays, reused from
+ * text to text (cleared by a generation stamp), so counting a term allocates nothing. Not re-entrant: one
+ * table per thread, used by one embed() at a time (embed is synchronous).
+ */
+export class TermCounts {
+  private keys = new Uint32Array(1024);
+  private weights = new Float64Array(1024);
+  private stamps = new Uint32Array(1024);
+  private used = new Uint32Array(512);
+  private generation = 1;
+  private count = 0;
+
+  /** Start a new text. */
+  reset(): void {
+    this.count = 0;
+    if (++this.generation === 0xffffffff) {
+      this.stamps.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  add(index: number, weight: number): void {
+    if (this.count * 2 >= this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(index, 0x9e3779b1) >>> 0 & mask;
+    for (;;) {
+      if (this.stamps[slot] !== this.generation) {
+        this.stamps[slot] = this.generation;
+        this.keys[slot] = index;
+        this.weights[slot] = weight;
+        this.used[this.count++] = slot;
+        return;
+      }
+      if (this.keys[slot] === index) {
+        this.weights[slot] += weight;
+        return;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** The distinct indices, ascending, and their summed weights (weights[k] for indices[k]). */
+  sorted(): { indices: Uint32Array; weights: Float64Array } {
+    const n = this.count;
+    const indices = new Uint32Array(n);
+    for (let k = 0; k < n; k++) indices[k] = this.keys[this.used[k]];
+    indices.sort();
+    const weights = new Float64Array(n);
+    for (let k = 0; k < n; k++) weights[k] = this.weightOf(indices[k]);
+    return { indices, weights };
+  }
+
+  private weightOf(index: number): number {
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(index, 0x9e3779b1) >>> 0 & mask;
+    while (this.keys[slot] !== index || this.stamps[slot] !== this.generation) slot = (slot + 1) & mask;
+    return this.weights[slot];
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, weights: this.weights, used: this.used.subarray(0, this.count) };
+    const size = this.keys.length * 2;
+    this.keys = new Uint32Array(size);
+    this.weights = new Float64Array(size);
+    this.stamps = new Uint32Array(size);
+    this.used = new Uint32Array(size / 2);
+    const n = this.count;
+    this.count = 0;
+    this.generation = 1;
+    for (let k = 0; k < n; k++) this.add(old.keys[old.used[k]], old.weights[old.used[k]]);
+  }
+}
