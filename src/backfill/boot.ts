@@ -4,7 +4,8 @@ import type { Logger } from '../util/logger';
 import type { BackfillOptions } from './options';
 import { emptySummary, runSeeder, type SeederResult } from './seeder';
 
-export interface BackfillOnBootOptions extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
+export interface BackfillOnBootOptions
+  extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
   /** A resolved configuration; without it, one is resolved from the other options and the environment. */
   config?: SparseVectorConfig;
   /** An embedder instance, or embedder settings merged over the environment's. */

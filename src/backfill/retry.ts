@@ -63,7 +63,12 @@ export function isRowDataError(err: unknown): boolean {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure. */
-export async function retry<T>(fn: () => Promise<T>, attempts: number, retryable: (err: unknown) => boolean, pauseMs: (attempt: number) => number): Promise<T> {
+export async function retry<T>(
+  fn: () => Promise<T>,
+  attempts: number,
+  retryable: (err: unknown) => boolean,
+  pauseMs: (attempt: number) => number,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

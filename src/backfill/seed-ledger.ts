@@ -59,14 +59,28 @@ export class SeedLedger {
   async finish(
     knex: Knex,
     name: string,
-    r: { status: SeedStatus | { doneUnless: { table: string; where: string; bindings: readonly unknown[] } }; migrated: number; failed: number; error?: string },
+    r: {
+      status: SeedStatus | { doneUnless: { table: string; where: string; bindings: readonly unknown[] } };
+      migrated: number;
+      failed: number;
+      error?: string;
+    },
   ): Promise<void> {
     const status =
       typeof r.status === 'string'
         ? r.status
-        : knex.raw(`IF(EXISTS(SELECT 1 FROM ${q(r.status.doneUnless.table)} WHERE ${r.status.doneUnless.where}), 'incomplete', 'done')`, [...r.status.doneUnless.bindings] as Knex.RawBinding[]);
+        : knex.raw(
+            `IF(EXISTS(SELECT 1 FROM ${q(r.status.doneUnless.table)} WHERE ${r.status.doneUnless.where}), 'incomplete', 'done')`,
+            [...r.status.doneUnless.bindings] as Knex.RawBinding[],
+          );
     await knex(this.tableName)
       .where({ name })
-      .update({ status, migrated: r.migrated, failed: r.failed, last_finished_at: knex.raw('NOW()'), last_error: r.error ?? null });
+      .update({
+        status,
+        migrated: r.migrated,
+        failed: r.failed,
+        last_finished_at: knex.raw('NOW()'),
+        last_error: r.error ?? null,
+      });
   }
 }

@@ -46,9 +46,15 @@ export async function acquireLock(
   conn.on('error', (err: Error) => void (lost ??= err.message));
   conn.on('end', () => void (lost ??= 'its connection was closed (by the server or the network)'));
   try {
-    const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [Array<{ free: number; holder: number | null }>, unknown];
+    const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [
+      Array<{ free: number; holder: number | null }>,
+      unknown,
+    ];
     if (free && free.free === 0) options.onWait?.(free.holder);
-    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [name, options.timeoutSeconds])) as [Array<{ got: number | null; id: number }>, unknown];
+    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [
+      name,
+      options.timeoutSeconds,
+    ])) as [Array<{ got: number | null; id: number }>, unknown];
     if (row?.got === 1) {
       let released = false;
       return {
@@ -57,16 +63,23 @@ export async function acquireLock(
         assertHeld: async () => {
           if (!lost && !released) {
             try {
-              const [[mine]] = (await conn.query('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [name])) as [Array<{ mine: number | null }>, unknown];
+              const [[mine]] = (await conn.query('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [name])) as [
+                Array<{ mine: number | null }>,
+                unknown,
+              ];
               if (mine?.mine === 1) return;
               lost = 'the server no longer lists it as ours';
             } catch (err) {
               lost ??= (err as Error).message;
             }
           }
-          throw new SvmError('LOCK_LOST', `Lost the lock "${name}": ${lost ?? 'it was released'}. Stopped before writing the ledger.`, {
-            hint: 'Nothing is lost (every step is idempotent): run the same command again.',
-          });
+          throw new SvmError(
+            'LOCK_LOST',
+            `Lost the lock "${name}": ${lost ?? 'it was released'}. Stopped before writing the ledger.`,
+            {
+              hint: 'Nothing is lost (every step is idempotent): run the same command again.',
+            },
+          );
         },
         release: async () => {
           if (released) return;
@@ -82,9 +95,13 @@ export async function acquireLock(
       };
     }
     if (row?.got === 0) {
-      throw new SvmError('LOCK_TIMEOUT', `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`, {
-        hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
-      });
+      throw new SvmError(
+        'LOCK_TIMEOUT',
+        `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`,
+        {
+          hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
+        },
+      );
     }
     throw new SvmError('LOCK_FAILED', `The server could not take the lock "${name}" (GET_LOCK returned NULL).`);
   } catch (err) {

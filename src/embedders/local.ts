@@ -37,7 +37,8 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
-    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32) throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
+    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32)
+      throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
     this.indexSpace = space;
     this.maxIndex = space - 1;
     const threads = (config.threads ?? 'auto') === 'auto' ? autoThreads() : (config.threads as number);
@@ -109,7 +110,18 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 export function quantize(w: number): number {
   if (!(w > 0) || !Number.isFinite(w)) return w;
   // BM25 document weights lie in (0, k1 + 1): a comparison ladder is cheaper than log10 there.
-  const scale = w >= 1 ? (w >= 10 ? 10 ** (3 - Math.floor(Math.log10(w))) : 1e3) : w >= 0.1 ? 1e4 : w >= 0.01 ? 1e5 : w >= 0.001 ? 1e6 : 10 ** (3 - Math.floor(Math.log10(w)));
+  const scale =
+    w >= 1
+      ? w >= 10
+        ? 10 ** (3 - Math.floor(Math.log10(w)))
+        : 1e3
+      : w >= 0.1
+        ? 1e4
+        : w >= 0.01
+          ? 1e5
+          : w >= 0.001
+            ? 1e6
+            : 10 ** (3 - Math.floor(Math.log10(w)));
   const q = Math.round(w * scale) / scale;
   return q > 0 ? q : w;
 }

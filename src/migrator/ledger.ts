@@ -44,7 +44,9 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
         t.integer('is_locked');
       });
     }
-    const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(this.lockTableName)}`)) as [Array<{ n: number | string }>];
+    const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(this.lockTableName)}`)) as [
+      Array<{ n: number | string }>,
+    ];
     if (Number(rows[0]?.n ?? 0) === 0) await knex(this.lockTableName).insert({ is_locked: 0 });
   }
 

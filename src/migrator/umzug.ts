@@ -95,10 +95,12 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
     const connection = requireConnection(config);
     lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
       timeoutSeconds: config.lockTimeoutSeconds,
-      onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
+      onWait: (holder) =>
+        logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
     });
     storage.startRun(assertLockHeld);
-    if (await storage.clearStaleKnexLock(context)) logger.info(`Cleared a stale knex migration lock left by a crashed run`);
+    if (await storage.clearStaleKnexLock(context))
+      logger.info(`Cleared a stale knex migration lock left by a crashed run`);
   });
   umzug.on('afterCommand', async () => {
     const held = lock;

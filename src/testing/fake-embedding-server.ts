@@ -16,8 +16,7 @@ export interface RecordedRequest {
 }
 
 export type ScriptedResponse =
-  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number }
-  | 'default';
+  { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number } | 'default';
 
 export interface FakeServerOptions {
   flavor: 'qwen' | 'tei';
@@ -44,14 +43,16 @@ export interface FakeEmbeddingServer {
 
 export async function startFakeEmbeddingServer(options: FakeServerOptions): Promise<FakeEmbeddingServer> {
   const local = new LocalSparseEmbedder();
-  const vectorFor = options.vectorFor ?? ((t: string) => {
-    const v = local.embed(t, 'document');
-    return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
-  });
+  const vectorFor =
+    options.vectorFor ??
+    ((t: string) => {
+      const v = local.embed(t, 'document');
+      return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
+    });
   const script = [...(options.script ?? [])];
   const requests: RecordedRequest[] = [];
   let rng = (options.seed ?? 7) >>> 0;
-  const random = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => (rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296;
   const server = http.createServer((req, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
@@ -64,11 +65,14 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
       }
       requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}, raw?: string, delay = 0) =>
-        setTimeout(() => {
-          if (res.destroyed) return;
-          res.writeHead(status, { 'content-type': 'application/json', ...headers });
-          res.end(raw ?? JSON.stringify(payload));
-        }, (options.latencyMs ?? 0) + delay);
+        setTimeout(
+          () => {
+            if (res.destroyed) return;
+            res.writeHead(status, { 'content-type': 'application/json', ...headers });
+            res.end(raw ?? JSON.stringify(payload));
+          },
+          (options.latencyMs ?? 0) + delay,
+        );
       const step = script.shift();
       if (step && step !== 'default') return send(step.status, step.body, step.headers, step.raw, step.delayMs);
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -82,15 +86,26 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
           : send(503, { error: 'Model is overloaded', error_type: 'Overloaded' });
       }
       if (options.flavor === 'qwen') {
-        if (req.url !== '/api/v1/services/embeddings/text-embedding/text-embedding') return send(404, { code: 'NotFound', message: 'no such path' });
+        if (req.url !== '/api/v1/services/embeddings/text-embedding/text-embedding')
+          return send(404, { code: 'NotFound', message: 'no such path' });
         const texts: string[] = body?.input?.texts ?? [];
-        let embeddings = texts.map((t, i) => ({ text_index: i, sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })) }));
+        let embeddings = texts.map((t, i) => ({
+          text_index: i,
+          sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })),
+        }));
         if (options.shuffle) embeddings = embeddings.reverse();
-        return send(200, { output: { embeddings }, usage: { total_tokens: texts.join('').length }, request_id: 'fake-ok' });
+        return send(200, {
+          output: { embeddings },
+          usage: { total_tokens: texts.join('').length },
+          request_id: 'fake-ok',
+        });
       }
       if (req.url !== '/embed_sparse') return send(404, { error: 'Not Found', error_type: 'NotFound' });
       const inputs: string[] = Array.isArray(body?.inputs) ? body.inputs : [body?.inputs];
-      return send(200, inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value }))));
+      return send(
+        200,
+        inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value }))),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,6 +113,10 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

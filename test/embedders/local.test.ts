@@ -28,7 +28,18 @@ describe('local embedder: hash', () => {
   });
 
   test('the in-place UTF-8 encoding matches Buffer for ASCII, 2-, 3- and 4-byte characters and lone surrogates', () => {
-    for (const s of ['memory', 'café', 'ß', '花生', '寿司が大好き', '😀 rocket 🚀', '𠀋', 'a\ud800b', '\udc00', 'ok\ud83d']) {
+    for (const s of [
+      'memory',
+      'café',
+      'ß',
+      '花生',
+      '寿司が大好き',
+      '😀 rocket 🚀',
+      '𠀋',
+      'a\ud800b',
+      '\udc00',
+      'ok\ud83d',
+    ]) {
       expect(fnv1a32(s)).toBe(referenceFnv1a(s));
     }
   });
@@ -53,8 +64,21 @@ describe('local embedder: hash', () => {
 describe('local embedder: tokens', () => {
   test('English: case folding, stopwords, possessives, contractions, light stemming', () => {
     expect(terms("The user's Peanuts and the PEANUT")).toEqual(['peanut', 'peanut']);
-    expect(terms('Don’t forget: I’m running, he planned, cities, boxes')).toEqual(['forget', 'run', 'plan', 'city', 'box']);
-    expect(['status', 'speed', 'spring', 'analysis', 'cats', 'flies'].map(stem)).toEqual(['status', 'speed', 'spring', 'analysis', 'cat', 'fly']);
+    expect(terms('Don’t forget: I’m running, he planned, cities, boxes')).toEqual([
+      'forget',
+      'run',
+      'plan',
+      'city',
+      'box',
+    ]);
+    expect(['status', 'speed', 'spring', 'analysis', 'cats', 'flies'].map(stem)).toEqual([
+      'status',
+      'speed',
+      'spring',
+      'analysis',
+      'cat',
+      'fly',
+    ]);
   });
 
   test('NFKC: full-width and compatibility characters fold to their plain forms', () => {
@@ -81,14 +105,19 @@ describe('local embedder: tokens', () => {
 
   test('mixed text: Latin words are tokenised the same with or without CJK around them', () => {
     const latin = (text: string) => terms(text).filter((t) => /^[a-z0-9']+$/.test(t));
-    expect(latin('Bought an iPhone 15 for my mom’s birthday 给妈妈买了手机')).toEqual(latin('Bought an iPhone 15 for my mom’s birthday'));
+    expect(latin('Bought an iPhone 15 for my mom’s birthday 给妈妈买了手机')).toEqual(
+      latin('Bought an iPhone 15 for my mom’s birthday'),
+    );
   });
 });
 
 describe('local embedder: vectors', () => {
   test('deterministic, within [0, 500000) by default, and a configurable index space', async () => {
     const e = new LocalSparseEmbedder();
-    const [a, b] = await e.embedDocuments(['Biscuit the golden retriever 金毛寻回犬', 'Biscuit the golden retriever 金毛寻回犬']);
+    const [a, b] = await e.embedDocuments([
+      'Biscuit the golden retriever 金毛寻回犬',
+      'Biscuit the golden retriever 金毛寻回犬',
+    ]);
     expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
     expect(Array.from(a.values)).toEqual(Array.from(b.values));
     expect(Math.max(...a.indices)).toBeLessThan(SPARSE_INDEX_LIMIT);
@@ -114,7 +143,9 @@ describe('local embedder: vectors', () => {
     const e = new LocalSparseEmbedder();
     // "cello cello practice": len 3, tf(cello) = 2.
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * 3) / AVERAGE_LENGTH);
-    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBe(Math.fround(quantize((2 * (BM25_K1 + 1)) / (2 + norm))));
+    expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBe(
+      Math.fround(quantize((2 * (BM25_K1 + 1)) / (2 + norm))),
+    );
     expect(weightOf(e.embed('cello cello practice', 'document'), 'cello')).toBeCloseTo(1.824, 6); // 4.4 / (2 + 1.2·(0.25 + 0.75·3/24)) = 1.82383 -> 4 digits
     expect(weightOf(e.embed('cello cello practice', 'query'), 'cello')).toBe(2);
     expect(weightOf(e.embed('花生油', 'query'), '花')).toBe(0.5);
@@ -136,7 +167,9 @@ describe('local embedder: vectors', () => {
 
   test('empty and stopword-only texts give empty vectors', async () => {
     const e = new LocalSparseEmbedder();
-    expect((await e.embedDocuments(['', '   ', 'the and of', '的了是'])).map((v) => v.indices.length)).toEqual([0, 0, 0, 0]);
+    expect((await e.embedDocuments(['', '   ', 'the and of', '的了是'])).map((v) => v.indices.length)).toEqual([
+      0, 0, 0, 0,
+    ]);
   });
 
   test('an aborted signal stops the call', async () => {
@@ -160,7 +193,8 @@ describe('local embedder: retrieval set (in memory)', () => {
     expect(new Set(memories.map((m) => m.id)).size).toBe(memories.length);
     for (const q of queries) expect(memories.some((m) => m.id === q.relevantId)).toBe(true);
     // Paraphrased, not copied: no query is a substring of its memory.
-    for (const q of queries) expect(memories.find((m) => m.id === q.relevantId)!.text.toLowerCase()).not.toContain(q.query.toLowerCase());
+    for (const q of queries)
+      expect(memories.find((m) => m.id === q.relevantId)!.text.toLowerCase()).not.toContain(q.query.toLowerCase());
   });
 
   test('the relevant memory ranks first (with a positive score) for most queries', async () => {
@@ -170,13 +204,17 @@ describe('local embedder: retrieval set (in memory)', () => {
     const misses: string[] = [];
     for (const q of queries) {
       const qv = await e.embedQuery(q.query);
-      const ranked = memories.map((m, i) => ({ id: m.id, score: sparseDot(qv, docs[i]) })).sort((a, b) => b.score - a.score);
+      const ranked = memories
+        .map((m, i) => ({ id: m.id, score: sparseDot(qv, docs[i]) }))
+        .sort((a, b) => b.score - a.score);
       if (ranked[0].score > 0 && ranked[0].id === q.relevantId) hits++;
       else misses.push(`${q.query} -> ${ranked[0].score > 0 ? ranked[0].id : 'nothing'}`);
     }
     const rate = hits / queries.length;
     // eslint-disable-next-line no-console
-    console.log(`local embedder top-1 hit rate: ${hits}/${queries.length} = ${(rate * 100).toFixed(1)}%; misses: ${misses.join(' | ')}`);
+    console.log(
+      `local embedder top-1 hit rate: ${hits}/${queries.length} = ${(rate * 100).toFixed(1)}%; misses: ${misses.join(' | ')}`,
+    );
     // Measured 23/26 = 88.5% (docs/embedders.md); the bound leaves room for one more miss.
     expect(rate).toBeGreaterThanOrEqual(0.84);
   });

@@ -23,7 +23,12 @@ export async function upgrade(db: TestDatabase, table = 'memories'): Promise<voi
 export type { TableCheck } from '../../src/testing/table-check';
 
 /** Compare every stored vector with the embedding of the row's current text (see checkStoredVectors). */
-export function checkTable(db: TestDatabase, embedder?: SparseEmbedder, table = 'memories', skip?: (id: string) => boolean): Promise<TableCheck> {
+export function checkTable(
+  db: TestDatabase,
+  embedder?: SparseEmbedder,
+  table = 'memories',
+  skip?: (id: string) => boolean,
+): Promise<TableCheck> {
   return checkStoredVectors(db.knex, table, embedder, skip);
 }
 
@@ -47,7 +52,10 @@ export function failingFor(marker: string, inner: SparseEmbedder = new LocalSpar
  * An embedder that takes `ms` per call, or `ms(texts)` (e.g. a time per text), to keep a run going while
  * something else happens.
  */
-export function slowed(ms: number | ((texts: readonly string[]) => number), inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
+export function slowed(
+  ms: number | ((texts: readonly string[]) => number),
+  inner: SparseEmbedder = new LocalSparseEmbedder(),
+): SparseEmbedder {
   return {
     provider: inner.provider,
     model: inner.model,
@@ -78,7 +86,10 @@ export function captureStream(isTTY = false): NodeJS.WritableStream & { text: st
 /** The events of JSON-lines output (`--json`, progress 'json'): one parsed object per line. */
 // any[]: the events have several shapes, as JSON.parse gives them.
 export function jsonLines(text: string): any[] {
-  return text.trim().split('\n').map((line) => JSON.parse(line));
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 /** A stored portable vector (a JSON string, or already parsed by the driver) in its canonical text form. */
