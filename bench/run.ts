@@ -103,7 +103,7 @@ async function benchSize(baseUrl: string, n: number): Promise<void> {
 
     // Upgrade DDL on the filled table.
     const [up, ddlS] = await timed(() => migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger }));
-    if (!up.ok) throw up.error;
+    if (!up.ok) throw up.error ?? new Error('the upgrade failed');
     rows.push({
       measure: `upgrade DDL, ${label} rows`,
       value: `${ddlS.toFixed(2)} s`,
@@ -222,7 +222,7 @@ async function benchRemote(baseUrl: string): Promise<void> {
         await createMemoriesTable(knex);
         await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
         const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
-        if (!up.ok) throw up.error;
+        if (!up.ok) throw up.error ?? new Error('the upgrade failed');
         const r = (await child({
           databaseUrl: url,
           workers,

@@ -43,7 +43,10 @@ const NOT_ROW_ERRORS = new Set([
   'ER_DISK_FULL',
 ]);
 
-const errorCode = (err: unknown): string => String((err as { code?: unknown } | undefined)?.code ?? '');
+const errorCode = (err: unknown): string => {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : '';
+};
 
 export function isTransientDbError(err: unknown): boolean {
   return TRANSIENT.has(errorCode(err)) || (err as Error | undefined)?.name === 'KnexTimeoutError';

@@ -36,7 +36,7 @@ export class SeedLedger {
 
   async all(knex: Knex): Promise<SeedRecord[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
-    const rows: SeedRecord[] = await knex(this.tableName).select('*').orderBy('name');
+    const rows = (await knex(this.tableName).select('*').orderBy('name')) as SeedRecord[];
     // BIGINT counters arrive as strings (bigNumberStrings); they are far below 2^53.
     return rows.map((r) => ({ ...r, runs: Number(r.runs), migrated: Number(r.migrated), failed: Number(r.failed) }));
   }

@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until runSeeder is split with the engine (issue 13 item 1). */
 import type { Knex } from 'knex';
 import { requireConnection } from '../config/config';
 import { discoverTable } from '../config/table-discovery';

@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until replaced by one CLI parser (issue 13 item 3). */
 import { resolveConfig } from '../config/config';
 import { booleanWord } from '../config/parse';
 import { loadDotenv } from '../config/load-env';

@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until resolveConfig is split when options get one table (issue 13 item 2). */
 import { createHash } from 'node:crypto';
 import { SvmError } from '../errors';
 import { loadDotenv } from './load-env';
@@ -147,7 +148,7 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
 export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
   if (env === process.env) loadDotenv();
   const base = configFromEnv(env);
-  const vs = (options.vector_store?.config ?? {}) as Record<string, unknown>;
+  const vs = options.vector_store?.config ?? {};
   let connection = base.connection;
   if (options.databaseUrl) connection = parseDatabaseUrl(options.databaseUrl, 'databaseUrl');
   else if (options.connection) {
@@ -176,7 +177,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       }),
       user: typeof vs.user === 'string' ? vs.user : 'root',
       password,
-      database: String(vs.db_name ?? vs.database ?? ''),
+      database: stringSetting(vs.db_name) ?? stringSetting(vs.database) ?? '',
     };
   }
   const embedder = options.sparse_embedder
@@ -255,4 +256,9 @@ export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
     });
   }
   return c.connection;
+}
+
+/** A powermem-style setting given as a string or a number (anything else counts as not given). */
+function stringSetting(v: unknown): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }

@@ -72,8 +72,24 @@ function fail(message: string, hint: string): never {
 
 function text(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const s = String(v).trim();
+  const s = scalarText(v).trim();
   return s === '' ? undefined : s;
+}
+
+/** A setting's value as text: scalars as written, objects as JSON (so an error can show what was given). */
+function scalarText(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    case 'object':
+      return JSON.stringify(v);
+    default:
+      return '';
+  }
 }
 
 function integer(
@@ -91,6 +107,22 @@ function integer(
     fail(`${setting.name}=${JSON.stringify(s)} is not ${what}.`, range.hint);
   }
   return n;
+}
+
+function checkBaseUrl(baseUrl: string, name: string): void {
+  let ok = false;
+  try {
+    const u = new URL(baseUrl);
+    ok = u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    fail(
+      `${name}=${JSON.stringify(baseUrl)} is not an http(s) URL.`,
+      'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).',
+    );
+  }
 }
 
 /** Validate raw settings into an EmbedderConfig; messages use the names the settings were given. */
@@ -114,20 +146,7 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
     );
   }
   const baseUrl = text(raw.baseUrl?.value);
-  if (baseUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(baseUrl);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok)
-      fail(
-        `${nameOf('baseUrl')}=${JSON.stringify(baseUrl)} is not an http(s) URL.`,
-        'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).',
-      );
-  }
+  if (baseUrl !== undefined) checkBaseUrl(baseUrl, nameOf('baseUrl'));
   const config: EmbedderConfig = { provider: definition.name };
   if (apiKey !== undefined) config.apiKey = apiKey;
   const model = text(raw.model?.value);

@@ -74,9 +74,12 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // An abort rejects with the signal's own reason, as node's own APIs do.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as above
       reject(signal!.reason);
     };
     const timer = setTimeout(() => {

@@ -24,6 +24,6 @@ export type { HttpStats } from './http';
  * it is held to the same rules and gets the same errors.
  */
 export function createEmbedder(config: EmbedderConfig): SparseEmbedder {
-  const checked = embedderConfigFromObject({ ...config } as Record<string, unknown>);
+  const checked = embedderConfigFromObject({ ...config });
   return findProvider(checked.provider)!.create(checked);
 }

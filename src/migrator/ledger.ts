@@ -52,7 +52,7 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
 
   async executed({ context: knex }: { context: Knex }): Promise<string[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
-    const rows: Array<{ name: string }> = await knex(this.tableName).select('name').orderBy('id', 'asc');
+    const rows = (await knex(this.tableName).select('name').orderBy('id', 'asc')) as Array<{ name: string }>;
     return rows.map((r) => r.name);
   }
 

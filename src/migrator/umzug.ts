@@ -81,12 +81,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       }),
     context: getKnex,
     storage,
-    logger: {
-      info: (m: Record<string, unknown>) => logger.info(formatUmzugEvent(m)),
-      warn: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
-      error: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
-      debug: (m: Record<string, unknown>) => logger.debug(formatUmzugEvent(m)),
-    },
+    logger: umzugLogger(logger),
   });
 
   umzug.on('beforeCommand', async ({ command, context }) => {
@@ -121,10 +116,26 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   };
 }
 
+/** Umzug's structured log events, as lines of the package's logger (Umzug errors are reported by the caller). */
+function umzugLogger(logger: Logger) {
+  return {
+    info: (m: Record<string, unknown>) => logger.info(formatUmzugEvent(m)),
+    warn: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+    error: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+    debug: (m: Record<string, unknown>) => logger.debug(formatUmzugEvent(m)),
+  };
+}
+
 function formatUmzugEvent(m: Record<string, unknown>): string {
-  const event = String(m.event ?? '');
-  const name = m.name ? ` ${String(m.name)}` : '';
+  const event = text(m.event);
+  const name = m.name ? ` ${text(m.name)}` : '';
   const took = typeof m.durationSeconds === 'number' ? ` (${m.durationSeconds.toFixed(2)}s)` : '';
-  const message = m.message ? ` ${String(m.message)}` : '';
+  const message = m.message ? ` ${text(m.message)}` : '';
   return `== ${event}${name}${took}${message}`;
+}
+
+/** A log field as text: strings and numbers as they are, anything else as JSON. */
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
 }

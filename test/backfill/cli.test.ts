@@ -59,7 +59,7 @@ describe('the seeder as a user runs it', () => {
       );
       // Kill at a random moment of the work itself (after the header, i.e. after start-up and the COUNT).
       await Promise.race([
-        new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('Embedder:') && resolve())),
+        new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('Embedder:') && resolve())),
         done,
       ]);
       // Meanwhile the application gives a few rows still NULL a vector of its own.
@@ -139,7 +139,7 @@ describe('the seeder as a user runs it', () => {
         env,
       );
       await new Promise<void>((resolve) =>
-        child.stdout!.on('data', (d) => String(d).includes('Embedder:') && resolve()),
+        child.stdout.on('data', (d) => String(d).includes('Embedder:') && resolve()),
       );
       await new Promise((r) => setTimeout(r, 300));
       child.kill(sig);

@@ -211,7 +211,6 @@ describe('local embedder: retrieval set (in memory)', () => {
       else misses.push(`${q.query} -> ${ranked[0].score > 0 ? ranked[0].id : 'nothing'}`);
     }
     const rate = hits / queries.length;
-    // eslint-disable-next-line no-console
     console.log(
       `local embedder top-1 hit rate: ${hits}/${queries.length} = ${(rate * 100).toFixed(1)}%; misses: ${misses.join(' | ')}`,
     );

@@ -22,8 +22,8 @@ async function everythingPrintedBy(
     return true;
   };
   const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture as never),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture as never),
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
     ...(['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) =>
       jest
         .spyOn(console, m)

@@ -16,7 +16,6 @@ import { createMemoriesTable, insertSampleMemories } from '../../src/sample/samp
  */
 const url = process.env.OCEANBASE_TEST_URL;
 if (!url) {
-  // eslint-disable-next-line no-console
   console.log(
     'SKIPPED: OceanBase/seekdb live suite (test/live). Set OCEANBASE_TEST_URL=mysql://user:pass@host:2881/db to run it.',
   );

@@ -166,7 +166,7 @@ describe('concurrency and crashes', () => {
       });`;
     const holder = spawn(process.execPath, ['-e', holderScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(holder, 60_000);
-    await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('locked') && resolve()));
+    await new Promise<void>((resolve) => holder.stdout.on('data', (d) => String(d).includes('locked') && resolve()));
 
     const blocked = await umzug(['up'], { ...env, SPARSE_LOCK_TIMEOUT: '1' });
     expect(blocked.code).toBe(1);

@@ -91,7 +91,7 @@ describe('script manager: list / info / errors', () => {
     [['frobnicate'], "Error [SCRIPT_PARAMETER]: Unknown command 'frobnicate'."],
     [[], 'Usage: npx sparse-vector <command>'],
   ])('%j -> exit 2 with a clear error', async (args, message) => {
-    const r = await cli(args as string[], { ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/db' });
+    const r = await cli(args, { ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/db' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
   });

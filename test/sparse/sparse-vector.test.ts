@@ -271,7 +271,6 @@ describe('text forms', () => {
   test('formatFloat32: for random float32 bit patterns the text reads back exactly and has the fewest digits', () => {
     const next = lcg(2024);
     const wrong: string[] = [];
-    let checked = 0;
     for (let n = 0; n < 20_000; n++) {
       const f = float32FromBits(next());
       if (!Number.isFinite(f)) continue;
@@ -279,7 +278,6 @@ describe('text forms', () => {
       if (Math.fround(Number(text)) !== (f === 0 ? 0 : f)) wrong.push(`${f} -> ${text} does not read back`);
       else if (f !== 0 && significantDigits(text) !== fewestDigits(f))
         wrong.push(`${f} -> ${text} is not the shortest`);
-      checked++;
     }
     expect(wrong).toEqual([]);
     // And short decimals, large integers and subnormals, where a naive "start at 6 digits" would be longer.

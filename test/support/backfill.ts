@@ -5,6 +5,7 @@ import { createSparseMigrator } from '../../src/migrator/umzug';
 import { parsePortableJson, toPortableJson } from '../../src/sparse/sparse-vector';
 import { checkStoredVectors, type TableCheck } from '../../src/testing/table-check';
 import { silentLogger } from '../../src/util/logger';
+import { Writable } from 'node:stream';
 import type { TestDatabase } from './db';
 
 export function portableConfig(db: TestDatabase, extra: Parameters<typeof resolveConfig>[0] = {}): SparseVectorConfig {
@@ -71,7 +72,6 @@ export function slowed(
 
 /** A writable stream that keeps what is written (optionally claiming to be a terminal). */
 export function captureStream(isTTY = false): NodeJS.WritableStream & { text: string; isTTY: boolean } {
-  const { Writable } = require('node:stream') as typeof import('node:stream');
   const s = new Writable({
     write(chunk, _enc, cb) {
       (s as unknown as { text: string }).text += String(chunk);
@@ -85,6 +85,7 @@ export function captureStream(isTTY = false): NodeJS.WritableStream & { text: st
 
 /** The events of JSON-lines output (`--json`, progress 'json'): one parsed object per line. */
 // any[]: the events have several shapes, as JSON.parse gives them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function jsonLines(text: string): any[] {
   return text
     .trim()

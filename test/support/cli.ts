@@ -27,8 +27,8 @@ export function run(
         );
       else resolve(r);
     }, reject);
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    else child.stdin!.end();
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
   });
 }
 
@@ -40,7 +40,7 @@ export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   const secrets = [env.OCEANBASE_PASSWORD, env.SPARSE_EMBEDDER_API_KEY, env.DASHSCOPE_API_KEY];
   for (const name of ['DATABASE_URL', 'SVM_TEST_DATABASE_URL', 'OCEANBASE_TEST_URL']) {
     try {
-      if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]!).password));
+      if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]).password));
     } catch {
       // not a URL: nothing to look for
     }
@@ -88,7 +88,7 @@ export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEn
   });
   const done = collect(child, 60_000);
   const announced = new Promise<void>((resolve) =>
-    child.stderr!.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()),
+    child.stderr.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()),
   );
   const reached = Promise.race([announced, done.then(() => undefined)]);
   return { child, done, reached };
