@@ -52,7 +52,7 @@ async function throughDatabase(baseUrl: string, set: RetrievalSet): Promise<Retr
       await knex('memories').insert(set.documents.slice(i, i + 500).map((d) => ({ id: d.id, document: d.text })));
     }
     const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
-    if (!up.ok) throw up.error;
+    if (!up.ok) throw up.error ?? new Error('the upgrade failed');
     const config = resolveConfig({ databaseUrl: url, storage: 'json', table: 'memories' }, {});
     const summary = await runBackfill({ config, delaySeconds: 0, progress: 'none' });
     if (!summary.ok || summary.migrated !== set.documents.length)

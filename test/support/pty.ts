@@ -34,7 +34,7 @@ export function startOnPty(
   });
   let text = '';
   const waiters: Array<() => void> = [];
-  child.stdout!.on('data', (d) => {
+  child.stdout.on('data', (d) => {
     text += d;
     waiters.splice(0).forEach((w) => w());
   });
@@ -51,5 +51,5 @@ export function startOnPty(
         () => resolve(),
       );
     });
-  return { child, output: () => text, waitFor, type: (keys) => child.stdin!.write(keys), done };
+  return { child, output: () => text, waitFor, type: (keys) => child.stdin.write(keys), done };
 }
