@@ -70,15 +70,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   };
 
   const umzug = new SparseUmzug({
-    migrations: () =>
-      listScriptFiles(options.migrationsDir ?? MIGRATIONS_DIR).map((f) => {
-        return {
-          name: f.name,
-          path: f.path,
-          up: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).up(context),
-          down: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).down(context),
-        };
-      }),
+    migrations: () => migrationsIn(options.migrationsDir ?? MIGRATIONS_DIR),
     context: getKnex,
     storage,
     logger: umzugLogger(logger),
@@ -114,6 +106,16 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       knexPromise = undefined;
     },
   };
+}
+
+/** The migration files of `dir` as Umzug migrations (each module is loaded when it runs). */
+function migrationsIn(dir: string) {
+  return listScriptFiles(dir).map((f) => ({
+    name: f.name,
+    path: f.path,
+    up: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).up(context),
+    down: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).down(context),
+  }));
 }
 
 /** Umzug's structured log events, as lines of the package's logger (Umzug errors are reported by the caller). */
