@@ -12,13 +12,33 @@ async function main(): Promise<void> {
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
   const args = JSON.parse(input || '{}');
-  const config = resolveConfig({ databaseUrl: args.databaseUrl, storage: 'json', table: args.table ?? 'memories', embedder: args.embedder }, {});
+  const config = resolveConfig(
+    { databaseUrl: args.databaseUrl, storage: 'json', table: args.table ?? 'memories', embedder: args.embedder },
+    {},
+  );
   const started = Date.now();
   // With reportProgress, one line {"written":N} after every batch (the parent kills the run at a given N).
-  const onProgress = args.reportProgress ? (p: { migrated: number }) => process.stdout.write(JSON.stringify({ written: p.migrated }) + '\n') : undefined;
-  const s = await runBackfill({ config, workers: args.workers, batchSize: args.batchSize, delaySeconds: args.delaySeconds ?? 0, progress: 'none', onProgress });
+  const onProgress = args.reportProgress
+    ? (p: { migrated: number }) => process.stdout.write(JSON.stringify({ written: p.migrated }) + '\n')
+    : undefined;
+  const s = await runBackfill({
+    config,
+    workers: args.workers,
+    batchSize: args.batchSize,
+    delaySeconds: args.delaySeconds ?? 0,
+    progress: 'none',
+    onProgress,
+  });
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ migrated: s.migrated, failed: s.failed, seconds: (Date.now() - started) / 1000, maxRssMb, ok: s.ok }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      migrated: s.migrated,
+      failed: s.failed,
+      seconds: (Date.now() - started) / 1000,
+      maxRssMb,
+      ok: s.ok,
+    }) + '\n',
+  );
 }
 
 main().then(

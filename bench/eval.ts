@@ -35,7 +35,10 @@ export function inMemory(set: RetrievalSet, embedder = new LocalSparseEmbedder({
       .filter((x) => x.s > 0)
       .sort((a, b) => b.s - a.s)
       .slice(0, 10);
-    return rankOf(top.map((x) => x.id), q.relevantId);
+    return rankOf(
+      top.map((x) => x.id),
+      q.relevantId,
+    );
   });
   return scoreRanks(ranks);
 }
@@ -49,15 +52,21 @@ async function throughDatabase(baseUrl: string, set: RetrievalSet): Promise<Retr
       await knex('memories').insert(set.documents.slice(i, i + 500).map((d) => ({ id: d.id, document: d.text })));
     }
     const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
-    if (!up.ok) throw up.error;
+    if (!up.ok) throw up.error ?? new Error('the upgrade failed');
     const config = resolveConfig({ databaseUrl: url, storage: 'json', table: 'memories' }, {});
     const summary = await runBackfill({ config, delaySeconds: 0, progress: 'none' });
-    if (!summary.ok || summary.migrated !== set.documents.length) throw new Error(`backfill of ${set.name} embedded ${summary.migrated} of ${set.documents.length} rows`);
+    if (!summary.ok || summary.migrated !== set.documents.length)
+      throw new Error(`backfill of ${set.name} embedded ${summary.migrated} of ${set.documents.length} rows`);
     const embedder = new LocalSparseEmbedder({ threads: 0 });
     const ranks: Array<number | undefined> = [];
     for (const q of set.queries) {
       const hits = await sparseSearch({ config, query: q.query, limit: 10, knex, embedder, logger: silentLogger });
-      ranks.push(rankOf(hits.map((h) => h.id), q.relevantId));
+      ranks.push(
+        rankOf(
+          hits.map((h) => h.id),
+          q.relevantId,
+        ),
+      );
     }
     return scoreRanks(ranks);
   } finally {
@@ -81,11 +90,28 @@ async function main(): Promise<void> {
     const db = await throughDatabase(baseUrl, set);
     const memory = inMemory(set, embedder);
     const anchor = classicBm25(set);
-    if (memory.top1 !== db.top1) say(`note: ${set.name}: in memory ${memory.top1} top-1, through the database ${db.top1} (ties ordered differently)`);
-    lines.push(`| ${set.name} | ${set.documents.length} | ${set.queries.length} | ${pct(db)} | ${db.mrr10.toFixed(3)} | ${pct(anchor)} | ${anchor.mrr10.toFixed(3)} |`);
-    results[set.name] = { description: set.description, documents: set.documents.length, sparseSearch: db, inMemory: memory, classicBm25: anchor };
+    if (memory.top1 !== db.top1)
+      say(
+        `note: ${set.name}: in memory ${memory.top1} top-1, through the database ${db.top1} (ties ordered differently)`,
+      );
+    lines.push(
+      `| ${set.name} | ${set.documents.length} | ${set.queries.length} | ${pct(db)} | ${db.mrr10.toFixed(3)} | ${pct(anchor)} | ${anchor.mrr10.toFixed(3)} |`,
+    );
+    results[set.name] = {
+      description: set.description,
+      documents: set.documents.length,
+      sparseSearch: db,
+      inMemory: memory,
+      classicBm25: anchor,
+    };
   }
-  const out = { date: new Date().toISOString().slice(0, 10), node: process.version, cpus: os.cpus().length, model: embedder.model, results };
+  const out = {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cpus: os.cpus().length,
+    model: embedder.model,
+    results,
+  };
   fs.writeFileSync(path.join(ROOT, 'bench', 'eval-results.json'), JSON.stringify(out, null, 2) + '\n');
   say(lines.join('\n'));
   say('\nwrote bench/eval-results.json');

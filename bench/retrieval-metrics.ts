@@ -64,8 +64,14 @@ export function classicBm25(set: RetrievalSet): RetrievalScore {
       }
       return { id: d.id, s };
     });
-    const top = scored.filter((x) => x.s > 0).sort((a, b) => b.s - a.s).slice(0, 10);
-    return rankOf(top.map((x) => x.id), q.relevantId);
+    const top = scored
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .slice(0, 10);
+    return rankOf(
+      top.map((x) => x.id),
+      q.relevantId,
+    );
   });
   return scoreRanks(ranks);
 }

@@ -20,7 +20,12 @@ function realTextSet(json: Omit<RetrievalSet, 'description'>, description: strin
  */
 export function retrievalSets(): RetrievalSet[] {
   return [
-    { name: 'memories-26', description: '30 memories (en/zh/ja), 26 paraphrased queries', documents: memories, queries },
+    {
+      name: 'memories-26',
+      description: '30 memories (en/zh/ja), 26 paraphrased queries',
+      documents: memories,
+      queries,
+    },
     realTextSet(enNodejsDocs, 'Node.js API docs: section heading -> section text'),
     realTextSet(zhManpages, 'Chinese man pages: NAME summary -> DESCRIPTION'),
   ];

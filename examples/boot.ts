@@ -18,7 +18,9 @@ async function main(): Promise<number> {
     console.error(`Sparse-vector migrations failed: ${formatError(migrations.error)}`);
     return 1;
   }
-  console.log(`[boot] migrations: applied ${migrations.applied.length} (${migrations.applied.join(', ') || 'none'}), already applied ${migrations.alreadyApplied.length}`);
+  console.log(
+    `[boot] migrations: applied ${migrations.applied.length} (${migrations.applied.join(', ') || 'none'}), already applied ${migrations.alreadyApplied.length}`,
+  );
 
   const backfill = backfillOnBoot({ background: true, workers: 2, delaySeconds: 0 });
   let lastReport = '';

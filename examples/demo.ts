@@ -38,7 +38,9 @@ async function main(): Promise<number> {
     const config = await discoverTableOrDefault(knex, resolveConfig());
     const server = await detectServer(knex);
     console.log(`${line}\nDatabase: ${describeConnection(config.connection!)}\nServer:   ${describeServer(server)}`);
-    console.log(`Storage:  ${config.storage === 'json' ? 'portable JSON (SPARSE_VECTOR_STORAGE=json)' : 'native SPARSEVECTOR'}\n${line}`);
+    console.log(
+      `Storage:  ${config.storage === 'json' ? 'portable JSON (SPARSE_VECTOR_STORAGE=json)' : 'native SPARSEVECTOR'}\n${line}`,
+    );
 
     if (!(await tableExists(knex, config.table))) {
       await createMemoriesTable(knex, config.table);
@@ -80,9 +82,13 @@ async function main(): Promise<number> {
     );
     console.log(`\nColumn ${config.table}.${cols[0]?.c ?? config.sparseColumn}: ${cols[0]?.t ?? 'missing'}`);
     for (const r of await new SeedLedger(config.seedsTable).all(knex)) {
-      console.log(`Seeds ledger (${config.seedsTable}): ${r.name} ${r.status}, runs ${r.runs}, last run embedded ${r.migrated}, failed ${r.failed}`);
+      console.log(
+        `Seeds ledger (${config.seedsTable}): ${r.name} ${r.status}, runs ${r.runs}, last run embedded ${r.migrated}, failed ${r.failed}`,
+      );
     }
-    console.log('\nDone. Try: npx sparse-vector verify   (with DATABASE_URL=$(bash scripts/db.sh url) SPARSE_VECTOR_STORAGE=json)');
+    console.log(
+      '\nDone. Try: npx sparse-vector verify   (with DATABASE_URL=$(bash scripts/db.sh url) SPARSE_VECTOR_STORAGE=json)',
+    );
     return 0;
   } finally {
     await knex.destroy();

@@ -63,7 +63,14 @@ function markdownProse(lines: string[]): string {
   let fenced = false;
   for (const line of lines) {
     if (line.startsWith('```')) fenced = !fenced;
-    else if (!fenced && !line.startsWith('<!--') && !line.startsWith('>') && !line.startsWith('|') && !/^\[[^\]]+\]:/.test(line)) out.push(line);
+    else if (
+      !fenced &&
+      !line.startsWith('<!--') &&
+      !line.startsWith('>') &&
+      !line.startsWith('|') &&
+      !/^\[[^\]]+\]:/.test(line)
+    )
+      out.push(line);
   }
   return out
     .join(' ')
@@ -82,7 +89,10 @@ function markdownProse(lines: string[]): string {
 
 function nodeDocPairs(): Pair[] {
   const pairs: Pair[] = [];
-  const files = fs.readdirSync(NODE_DOCS).filter((f) => f.endsWith('.md.gz') && f !== 'all.md.gz' && f !== 'index.md.gz').sort();
+  const files = fs
+    .readdirSync(NODE_DOCS)
+    .filter((f) => f.endsWith('.md.gz') && f !== 'all.md.gz' && f !== 'index.md.gz')
+    .sort();
   for (const file of files) {
     const lines = readMaybeGzip(path.join(NODE_DOCS, file)).split('\n');
     for (let i = 0; i < lines.length; i++) {
@@ -104,7 +114,7 @@ function nodeDocPairs(): Pair[] {
 function roffText(lines: string[]): string {
   const out: string[] = [];
   for (const line of lines) {
-    if (line.startsWith('.\\"') || line.startsWith("'\\\"")) continue;
+    if (line.startsWith('.\\"') || line.startsWith('\'\\"')) continue;
     const req = /^\.(B|I|BR|BI|IB|IR|RB|RI|SM|SB)\s+(.*)$/.exec(line);
     if (req) out.push(req[2].replace(/"/g, ''));
     else if (!line.startsWith('.') && !line.startsWith("'")) out.push(line);
@@ -134,7 +144,10 @@ function manSection(lines: string[], names: RegExp): string[] | undefined {
 
 function zhManPairs(): Pair[] {
   const pairs: Pair[] = [];
-  for (const dir of fs.readdirSync(ZH_MAN).filter((d) => /^man\d$/.test(d)).sort()) {
+  for (const dir of fs
+    .readdirSync(ZH_MAN)
+    .filter((d) => /^man\d$/.test(d))
+    .sort()) {
     for (const file of fs.readdirSync(path.join(ZH_MAN, dir)).sort()) {
       if (ZH_GPL_PAGES.has(`${dir}/${file.replace(/\.gz$/, '')}`)) continue;
       const lines = readMaybeGzip(path.join(ZH_MAN, dir, file)).split('\n');
@@ -169,14 +182,30 @@ function toSet(name: string, source: string, licence: string, pairs: Pair[]): Re
 }
 
 function main(): void {
-  if (!SOURCE_ROOT) throw new Error('--root is missing.\nExtract the packages nodejs-doc and manpages-zh and pass their root with --root (see the top of scripts/build-real-text-set.ts).');
+  if (!SOURCE_ROOT)
+    throw new Error(
+      '--root is missing.\nExtract the packages nodejs-doc and manpages-zh and pass their root with --root (see the top of scripts/build-real-text-set.ts).',
+    );
   for (const dir of [NODE_DOCS, ZH_MAN]) {
-    if (!fs.existsSync(dir)) throw new Error(`${dir} is missing.\nExtract the packages nodejs-doc and manpages-zh and pass their root with --root (see the top of scripts/build-real-text-set.ts).`);
+    if (!fs.existsSync(dir))
+      throw new Error(
+        `${dir} is missing.\nExtract the packages nodejs-doc and manpages-zh and pass their root with --root (see the top of scripts/build-real-text-set.ts).`,
+      );
   }
   fs.mkdirSync(OUT, { recursive: true });
   const sets = [
-    toSet('en-nodejs-docs', 'Debian package nodejs-doc (Node.js API documentation, /usr/share/doc/nodejs/api/*.md.gz)', 'MIT (Expat), Copyright Node.js contributors, Joyent, Inc. and other Node contributors', nodeDocPairs()),
-    toSet('zh-manpages', 'Debian package manpages-zh (Chinese manual pages, /usr/share/man/zh_CN)', 'GFDL-1.2+ (see LICENSE-manpages-zh), Copyright the manpages-zh and CMPP translators', zhManPairs()),
+    toSet(
+      'en-nodejs-docs',
+      'Debian package nodejs-doc (Node.js API documentation, /usr/share/doc/nodejs/api/*.md.gz)',
+      'MIT (Expat), Copyright Node.js contributors, Joyent, Inc. and other Node contributors',
+      nodeDocPairs(),
+    ),
+    toSet(
+      'zh-manpages',
+      'Debian package manpages-zh (Chinese manual pages, /usr/share/man/zh_CN)',
+      'GFDL-1.2+ (see LICENSE-manpages-zh), Copyright the manpages-zh and CMPP translators',
+      zhManPairs(),
+    ),
   ];
   for (const set of sets) {
     fs.writeFileSync(path.join(OUT, `${set.name}.json`), JSON.stringify(set, null, 1) + '\n');

@@ -32,7 +32,8 @@ const APP_VECTOR = '[[499999,7]]';
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive whole number (got ${process.argv[i + 1]})`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`--${name} must be a positive whole number (got ${process.argv[i + 1]})`);
   return v;
 }
 
@@ -57,12 +58,22 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number): P
   });
 }
 
-async function check(knex: Knex, database: string, appRows: Set<string>, embedder: LocalSparseEmbedder): Promise<{ problems: string[]; nullEligible: number; column: boolean }> {
+async function check(
+  knex: Knex,
+  database: string,
+  appRows: Set<string>,
+  embedder: LocalSparseEmbedder,
+): Promise<{ problems: string[]; nullEligible: number; column: boolean }> {
   const problems: string[] = [];
-  const [cols] = await knex.raw("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'");
+  const [cols] = await knex.raw(
+    "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'",
+  );
   const column = Number(cols[0].n) === 1;
-  const ledger = (await knex.schema.hasTable('sparse_vector_migrations')) ? (await knex('sparse_vector_migrations').pluck('name')) : [];
-  if (column !== ledger.includes(MIGRATION)) problems.push(`schema and ledger disagree: column ${column}, ledger ${JSON.stringify(ledger)}`);
+  const ledger = (await knex.schema.hasTable('sparse_vector_migrations'))
+    ? await knex('sparse_vector_migrations').pluck('name')
+    : [];
+  if (column !== ledger.includes(MIGRATION))
+    problems.push(`schema and ledger disagree: column ${column}, ledger ${JSON.stringify(ledger)}`);
   const [lock] = await knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:migrate:${database}.memories`]);
   if (Number(lock[0].free) !== 1) problems.push('the migration lock is still held');
   let nullEligible = 0;
@@ -70,10 +81,15 @@ async function check(knex: Knex, database: string, appRows: Set<string>, embedde
     const table = await checkStoredVectors(knex, 'memories', embedder, (id) => appRows.has(id));
     for (const id of table.wrong) problems.push(`row ${id} holds a vector that is not the embedding of its text`);
     nullEligible = table.nullEligible;
-    const app: Array<{ id: string; sparse_embedding: unknown }> = appRows.size ? await knex('memories').select('id', 'sparse_embedding').whereIn('id', [...appRows]) : [];
+    const app: Array<{ id: string; sparse_embedding: unknown }> = appRows.size
+      ? await knex('memories')
+          .select('id', 'sparse_embedding')
+          .whereIn('id', [...appRows])
+      : [];
     for (const r of app) {
       const v = typeof r.sparse_embedding === 'string' ? r.sparse_embedding : JSON.stringify(r.sparse_embedding);
-      if (JSON.stringify(JSON.parse(v ?? 'null')) !== APP_VECTOR) problems.push(`the application's value of row ${r.id} was overwritten (${v})`);
+      if (JSON.stringify(JSON.parse(v ?? 'null')) !== APP_VECTOR)
+        problems.push(`the application's value of row ${r.id} was overwritten (${v})`);
     }
   }
   return { problems, nullEligible, column };
@@ -104,16 +120,30 @@ async function main(): Promise<number> {
       counts[command]++;
       if (command === 'seed') {
         // Keep work for the kill to land in: half of our vectors go back to NULL.
-        await knex('memories').whereNotNull('sparse_embedding').whereNotIn('id', [...appRows]).whereRaw('RAND() < 0.5').update({ sparse_embedding: null });
+        await knex('memories')
+          .whereNotNull('sparse_embedding')
+          .whereNotIn('id', [...appRows])
+          .whereRaw('RAND() < 0.5')
+          .update({ sparse_embedding: null });
       }
       // The CLI needs ~0.4 s to start; a seed round then works for about a second, a schema change much less.
-      const killAfter = command === 'seed' ? 250 + Math.floor(Math.random() * 1000) : 250 + Math.floor(Math.random() * 400);
+      const killAfter =
+        command === 'seed' ? 250 + Math.floor(Math.random() * 1000) : 250 + Math.floor(Math.random() * 400);
       const running = runCli(args, env, killAfter);
       if (command === 'seed') {
         // The application writes too: a value of its own into two rows still NULL.
         await new Promise((r) => setTimeout(r, Math.floor(Math.random() * killAfter)));
-        const free: string[] = await knex('memories').whereNull('sparse_embedding').whereRaw("document <> ''").orderByRaw('RAND()').limit(2).pluck('id');
-        for (const id of free) if (await knex('memories').where({ id }).whereNull('sparse_embedding').update({ sparse_embedding: APP_VECTOR })) appRows.add(String(id));
+        const free: string[] = await knex('memories')
+          .whereNull('sparse_embedding')
+          .whereRaw("document <> ''")
+          .orderByRaw('RAND()')
+          .limit(2)
+          .pluck('id');
+        for (const id of free)
+          if (
+            await knex('memories').where({ id }).whereNull('sparse_embedding').update({ sparse_embedding: APP_VECTOR })
+          )
+            appRows.add(String(id));
       }
       const killed = await running;
       if (killed.signal === 'SIGKILL') counts.killedMidRun++;
@@ -125,12 +155,18 @@ async function main(): Promise<number> {
       if (command === 'down') appRows.clear(); // the downgrade drops every vector, the application's too
       const after = await check(knex, database, appRows, embedder);
       if (again.code !== 0) after.problems.push(`the same command run again exited ${again.code}:\n${again.output}`);
-      if (command === 'seed' && after.nullEligible > 0) after.problems.push(`${after.nullEligible} eligible rows still NULL after the re-run`);
+      if (command === 'seed' && after.nullEligible > 0)
+        after.problems.push(`${after.nullEligible} eligible rows still NULL after the re-run`);
       if (after.problems.length) {
-        console.error(`round ${round} (${args.join(' ')}, killed after ${killAfter} ms):\n  ${after.problems.slice(0, 10).join('\n  ')}`);
+        console.error(
+          `round ${round} (${args.join(' ')}, killed after ${killAfter} ms):\n  ${after.problems.slice(0, 10).join('\n  ')}`,
+        );
         return 1;
       }
-      if (round % 10 === 0 || round === kills) console.log(`round ${round}/${kills}: ok (up ${counts.up}, down ${counts.down}, seed ${counts.seed}; ${counts.killedMidRun} killed mid-run; ${appRows.size} application values kept)`);
+      if (round % 10 === 0 || round === kills)
+        console.log(
+          `round ${round}/${kills}: ok (up ${counts.up}, down ${counts.down}, seed ${counts.seed}; ${counts.killedMidRun} killed mid-run; ${appRows.size} application values kept)`,
+        );
     }
     console.log(`soak passed: ${kills} rounds, ${counts.killedMidRun} processes killed mid-run, every invariant held`);
     return 0;

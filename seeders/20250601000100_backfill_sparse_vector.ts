@@ -16,6 +16,10 @@ import { migrationConfig, migrationLogger } from '../src/migrator/context';
 
 export async function seed(knex: Knex): Promise<void> {
   // The run opens its own pool (workers + 3 connections) from the same configuration as `knex`.
-  const result = await runSeeder({ ...backfillOptionsFromEnv(), config: await migrationConfig(knex), logger: migrationLogger(knex) });
+  const result = await runSeeder({
+    ...backfillOptionsFromEnv(),
+    config: await migrationConfig(knex),
+    logger: migrationLogger(knex),
+  });
   assertSeederSucceeded(result);
 }

@@ -10,10 +10,14 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,63}$/;
 export function validateIdentifier(value: unknown, what: string, source?: string): string {
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    throw new SvmError('IDENTIFIER_INVALID', `Invalid ${what} ${shown}${source ? ` (from ${source})` : ''}: ` +
-      'names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.', {
-      hint: `Use a plain name such as "memories"; quotes, backticks, spaces and semicolons are not accepted.`,
-    });
+    throw new SvmError(
+      'IDENTIFIER_INVALID',
+      `Invalid ${what} ${shown}${source ? ` (from ${source})` : ''}: ` +
+        'names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+      {
+        hint: `Use a plain name such as "memories"; quotes, backticks, spaces and semicolons are not accepted.`,
+      },
+    );
   }
   return value;
 }
@@ -38,9 +42,13 @@ export function validateDatabaseName(value: unknown, source?: string): string {
               : undefined;
   if (problem) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    throw new SvmError('IDENTIFIER_INVALID', `Invalid database name ${shown}${source ? ` (from ${source})` : ''}: ${problem}.`, {
-      hint: 'Use the name of an existing database: 1 to 64 characters, not ending with a space (e.g. "memories" or "my-app").',
-    });
+    throw new SvmError(
+      'IDENTIFIER_INVALID',
+      `Invalid database name ${shown}${source ? ` (from ${source})` : ''}: ${problem}.`,
+      {
+        hint: 'Use the name of an existing database: 1 to 64 characters, not ending with a space (e.g. "memories" or "my-app").',
+      },
+    );
   }
   return value as string;
 }

@@ -1,24 +1,51 @@
 /** sparse-vector-migration: public API. */
 export { SvmError, isSvmError, type SvmErrorCode } from './errors';
-export { resolveConfig, configFromEnv, requireConnection, type SparseVectorConfig, type SparseVectorOptions, type SparseStorage } from './config/config';
+export {
+  resolveConfig,
+  configFromEnv,
+  requireConnection,
+  type SparseVectorConfig,
+  type SparseVectorOptions,
+  type SparseStorage,
+} from './config/config';
 export { parseDatabaseUrl, describeConnection, type ConnectionConfig } from './config/connection-config';
 export { loadDotenv } from './config/load-env';
 export { createKnex } from './db/knex';
-export { parseServerVersion, detectServer, describeServer, type ServerInfo, type ServerProduct } from './db/server-info';
+export {
+  parseServerVersion,
+  detectServer,
+  describeServer,
+  type ServerInfo,
+  type ServerProduct,
+} from './db/server-info';
 export { acquireLock, withLock, lockName, type HeldLock } from './db/lock';
 export type { SparseDialect, SparseTarget, SearchStatement } from './dialect/dialect';
 export { selectDialect, supportsNativeSparse, MIN_OCEANBASE_VERSION } from './dialect/select-dialect';
 export { OceanBaseDialect, OCEANBASE_DEFAULT_INDEX_PARAMS } from './dialect/oceanbase';
 export { SeekdbDialect, SEEKDB_DEFAULT_INDEX_PARAMS } from './dialect/seekdb';
 export { PortableJsonDialect } from './dialect/portable-json';
-export { openSchemaContext, readSchemaState, upgradeSparseSchema, downgradeSparseSchema, type SchemaState } from './schema/sparse-schema';
+export {
+  openSchemaContext,
+  readSchemaState,
+  upgradeSparseSchema,
+  downgradeSparseSchema,
+  type SchemaState,
+} from './schema/sparse-schema';
 export { createSparseMigrator, type SparseMigrator, type SparseMigratorOptions } from './migrator/umzug';
 export { migrateToLatest, type MigrateToLatestOptions, type MigrateToLatestResult } from './migrator/boot';
 export { createKnexfileConfig, SparseMigrationSource } from './migrator/knexfile-config';
 export { KnexLedgerStorage } from './migrator/ledger';
 export { createConsoleLogger, silentLogger, type Logger } from './util/logger';
 export { createMemoriesTable, insertSampleMemories } from './sample/sample-memories';
-export { ScriptManager, listScripts, scriptInfo, runScript, wasReported, type ScriptInfo, type RunScriptOptions } from './scripts/manager';
+export {
+  ScriptManager,
+  listScripts,
+  scriptInfo,
+  runScript,
+  wasReported,
+  type ScriptInfo,
+  type RunScriptOptions,
+} from './scripts/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';
 export {

@@ -5,7 +5,8 @@ import type { Logger } from '../util/logger';
 import type { BackfillOptions } from './options';
 import { emptySummary, runSeeder, type SeederResult } from './seeder';
 
-export interface BackfillOnBootOptions extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
+export interface BackfillOnBootOptions
+  extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {
   /** A resolved configuration; without it, one is resolved from the other options and the environment. */
   config?: SparseVectorConfig;
   /** An embedder instance, or embedder settings merged over the environment's. */
@@ -46,7 +47,13 @@ export function backfillOnBoot(options: BackfillOnBootOptions = {}): BackgroundB
       const instance = embedderInstance ?? (isEmbedder(embedder) ? embedder : undefined);
       const config = given ?? resolveConfig({ ...rest, embedder: isEmbedder(embedder) ? undefined : embedder });
       if (!config.enabled) return emptySummary(!!options.dryRun);
-      const result = await runSeeder({ progress: 'none', ...rest, embedder: instance, config, signal: controller.signal });
+      const result = await runSeeder({
+        progress: 'none',
+        ...rest,
+        embedder: instance,
+        config,
+        signal: controller.signal,
+      });
       return result.error ? { ...result, error: privilegeError(result.error) ?? result.error } : result;
     } catch (err) {
       return { ...emptySummary(!!options.dryRun), ok: false, error: privilegeError(err) ?? (err as Error) };

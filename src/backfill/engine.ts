@@ -1,3 +1,4 @@
+/* eslint-disable max-lines, max-lines-per-function -- TEMPORARY until runBackfill and the file are split into modules in the next commit series (issue 13 item 1). */
 import fs from 'node:fs';
 import type { Knex } from 'knex';
 import PQueue from 'p-queue';
@@ -119,7 +120,9 @@ interface Run {
  * written; a problem met during the run ends it early and is returned in `summary.error`. `schema` is the
  * context checkBackfillTarget() returned, when the caller (the seeder) has checked already.
  */
-export async function runBackfill(options: BackfillOptions & { knex?: Knex; schema?: SparseSchemaContext }): Promise<BackfillSummary> {
+export async function runBackfill(
+  options: BackfillOptions & { knex?: Knex; schema?: SparseSchemaContext },
+): Promise<BackfillSummary> {
   const { signal } = options;
   let { config } = options;
   checkBackfillNumbers(options);
@@ -132,7 +135,11 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
   const failuresFd = openFailuresFile(options.failuresFile, dryRun);
   const knex = options.knex ?? createKnex(connection, { pool: workers + 3 });
   const out = options.out ?? process.stdout;
-  const renderer = createRenderer(options.progress ?? 'auto', out, options.progressIntervalSeconds ?? DEFAULTS.progressIntervalSeconds);
+  const renderer = createRenderer(
+    options.progress ?? 'auto',
+    out,
+    options.progressIntervalSeconds ?? DEFAULTS.progressIntervalSeconds,
+  );
   const log = options.logger;
   try {
     await checkConnection(knex, connection);
@@ -145,7 +152,12 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
     const maxStatementBytes = await statementLimit(knex);
     const atStart = await countNullRows(knex, ctx.target, options.shard);
     const cap = dryRun ? (options.dryRunLimit ?? DEFAULTS.dryRunLimit) : options.limit;
-    const tracker = new ProgressTracker(cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible), workers, dryRun, batchSize);
+    const tracker = new ProgressTracker(
+      cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible),
+      workers,
+      dryRun,
+      batchSize,
+    );
     const run: Run = {
       knex,
       dialect: ctx.dialect,
@@ -161,7 +173,7 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
       failures: [],
       failuresFd,
       onProgress: options.onProgress,
-      writes: new Array(workers).fill(undefined),
+      writes: new Array<Promise<void> | undefined>(workers).fill(undefined),
       recountable: cap === undefined,
       size: batchSize,
       wouldWrite: { rows: 0, terms: 0, bytes: 0, sample: [] },
@@ -169,7 +181,9 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
     const shardText = options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : '';
     if (dryRun) renderer.line(`[DRY RUN] Mode enabled - will only test with ${n(cap!)} records (nothing is written)`);
     renderer.line(`Total records to migrate: ${n(tracker.total)}${shardText}`);
-    renderer.line(`Batch size: ${batchSize}${options.targetBatchMs ? ` (adapting toward ${options.targetBatchMs} ms per batch)` : ''}`);
+    renderer.line(
+      `Batch size: ${batchSize}${options.targetBatchMs ? ` (adapting toward ${options.targetBatchMs} ms per batch)` : ''}`,
+    );
     renderer.line(`Thread pool size: ${workers}`);
     renderer.line(`Embedder: ${embedder.provider} (${embedder.model})`);
     if (atStart.empty) renderer.line(`Rows with an empty text (left NULL): ${n(atStart.empty)}`);
@@ -242,7 +256,10 @@ export async function runBackfill(options: BackfillOptions & { knex?: Knex; sche
     if (dryRun) remaining = atStart.eligible;
     else {
       const stillNull = await countEligible(knex, ctx.target, options.shard).catch(() => undefined);
-      remaining = stillNull !== undefined ? Math.max(0, stillNull - processed.failed) : Math.max(0, tracker.total - processed.processed);
+      remaining =
+        stillNull !== undefined
+          ? Math.max(0, stillNull - processed.failed)
+          : Math.max(0, tracker.total - processed.processed);
     }
     // Exact at the end: what this run did plus what is left (a dry or limited run: what it was to do). The
     // display keeps total >= processed (rows the application gave a value meanwhile are processed, not left).
@@ -282,9 +299,13 @@ function openFailuresFile(file: string | undefined, dryRun: boolean): number | u
   try {
     return fs.openSync(file, 'a');
   } catch (err) {
-    throw new SvmError('CONFIG_INVALID', `Cannot open the failures file ${JSON.stringify(file)}: ${(err as Error).message}`, {
-      hint: 'Pass a path in a directory that exists and is writable.',
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `Cannot open the failures file ${JSON.stringify(file)}: ${(err as Error).message}`,
+      {
+        hint: 'Pass a path in a directory that exists and is writable.',
+      },
+    );
   }
 }
 
@@ -298,12 +319,18 @@ export async function checkBackfillTarget(knex: Knex, config: SparseVectorConfig
 async function assertUpgraded(ctx: SparseSchemaContext, config: SparseVectorConfig): Promise<void> {
   const state = await readSchemaState(ctx);
   if (!state.tableExists) {
-    throw new SvmError('TABLE_MISSING', `Table '${config.table}' does not exist.`, { hint: 'Set OCEANBASE_COLLECTION (or `table`) to the memories table.' });
+    throw new SvmError('TABLE_MISSING', `Table '${config.table}' does not exist.`, {
+      hint: 'Set OCEANBASE_COLLECTION (or `table`) to the memories table.',
+    });
   }
   if (!state.column?.expectedType) {
-    throw new SvmError('SCHEMA_NOT_UPGRADED', `Table '${config.table}' has no ${ctx.dialect.columnType} column '${config.sparseColumn}' yet.`, {
-      hint: 'Run the upgrade first: npx umzug up (or npx sparse-vector run upgrade-sparse-vector).',
-    });
+    throw new SvmError(
+      'SCHEMA_NOT_UPGRADED',
+      `Table '${config.table}' has no ${ctx.dialect.columnType} column '${config.sparseColumn}' yet.`,
+      {
+        hint: 'Run the upgrade first: npx umzug up (or npx sparse-vector run upgrade-sparse-vector).',
+      },
+    );
   }
 }
 
@@ -343,13 +370,20 @@ function adapt(size: number, rows: number, tookMs: number, targetMs: number, max
 }
 
 /** Throttle: wait while the server runs more than `threshold` threads (SHOW GLOBAL STATUS Threads_running). */
-async function waitForQuietServer(run: Run, threshold: number, signal: AbortSignal | undefined, log: BackfillOptions['logger']): Promise<void> {
+async function waitForQuietServer(
+  run: Run,
+  threshold: number,
+  signal: AbortSignal | undefined,
+  log: BackfillOptions['logger'],
+): Promise<void> {
   let paused = false;
   // With a display the pause shows there (a log line would break the terminal's redraw); else it is logged.
   const say = (text: string) => (run.renderer.kind === 'none' ? log?.info(text) : log?.debug(text));
   try {
     for (;;) {
-      const [rows] = (await withDbRetry(() => run.knex.raw("SHOW GLOBAL STATUS LIKE 'Threads_running'"))) as [Array<{ Value?: string; value?: string }>];
+      const [rows] = (await withDbRetry(() => run.knex.raw("SHOW GLOBAL STATUS LIKE 'Threads_running'"))) as [
+        Array<{ Value?: string; value?: string }>,
+      ];
       const value = rows[0]?.Value ?? rows[0]?.value;
       if (value === undefined) return; // the server does not report it: no throttle
       const running = Number(value);
@@ -426,11 +460,22 @@ function maybeRecount(run: Run): void {
     });
 }
 
-async function embedRows(run: Run, rows: PendingRow[], writes: PendingWrite[], result: { failed: number }, worker: number, whole: boolean): Promise<void> {
+async function embedRows(
+  run: Run,
+  rows: PendingRow[],
+  writes: PendingWrite[],
+  result: { failed: number },
+  worker: number,
+  whole: boolean,
+): Promise<void> {
   let vectors: SparseVector[];
   try {
     // The whole batch and single rows get every attempt; the halves of a split batch get one.
-    vectors = await embedWithRetry(run, rows.map((r) => r.text), whole || rows.length === 1 ? run.attempts : 1);
+    vectors = await embedWithRetry(
+      run,
+      rows.map((r) => r.text),
+      whole || rows.length === 1 ? run.attempts : 1,
+    );
   } catch (err) {
     if (FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
     if (rows.length === 1) {
@@ -462,11 +507,19 @@ function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<Sp
   const embed = async () => {
     const vectors = await run.embedder.embedDocuments(texts);
     if (!Array.isArray(vectors) || vectors.length !== texts.length) {
-      throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts.`);
+      throw new SvmError(
+        'EMBEDDER_BAD_RESPONSE',
+        `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts.`,
+      );
     }
     return vectors;
   };
-  return retry(embed, attempts, (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code), (attempt) => 100 * 2 ** (attempt - 1));
+  return retry(
+    embed,
+    attempts,
+    (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code),
+    (attempt) => 100 * 2 ** (attempt - 1),
+  );
 }
 
 /** Split a batch's writes so that no statement exceeds the server's packet limit. */
@@ -492,7 +545,12 @@ function packetChunks(writes: PendingWrite[], maxBytes: number): PendingWrite[][
  * Write, retrying transient errors; a server error about the values (a row the server rejects) splits the
  * write until the rejected rows are alone, and those fail. Any other error ends the run.
  */
-async function writeIsolating(run: Run, writes: PendingWrite[], result: { migrated: number; failed: number; changed: number }, worker: number): Promise<void> {
+async function writeIsolating(
+  run: Run,
+  writes: PendingWrite[],
+  result: { migrated: number; failed: number; changed: number },
+  worker: number,
+): Promise<void> {
   try {
     const written = await withDbRetry(() => writeBatch(run.knex, run.target, writes, run.idParam));
     result.migrated += written;
@@ -510,7 +568,13 @@ async function writeIsolating(run: Run, writes: PendingWrite[], result: { migrat
   }
 }
 
-function batchFailed(run: Run, rows: Array<{ id: string }>, err: unknown, worker: number, stage: 'embed' | 'write'): void {
+function batchFailed(
+  run: Run,
+  rows: Array<{ id: string }>,
+  err: unknown,
+  worker: number,
+  stage: 'embed' | 'write',
+): void {
   run.renderer.event('batch-failed', {
     stage,
     worker,
@@ -557,11 +621,16 @@ function printSummary(r: ProgressRenderer, s: BackfillSummary, options: Backfill
       `[DRY RUN] Would write ${n(w.rows)} vectors to ${options.config.table}.${options.config.sparseColumn} ` +
         `(on average ${w.averageTerms.toFixed(1)} terms, ${n(w.averageBytes)} bytes each)${w.sample.length ? ', for example:' : '.'}`,
     );
-    for (const x of w.sample) r.line(`  id ${x.id}: ${x.terms} terms ${x.value.length > 100 ? x.value.slice(0, 100) + '...' : x.value}`);
-    r.line(`[DRY RUN] Embedded ${n(s.migrated)} rows in ${duration(s.elapsedMs)} (${s.recordsPerSecond.toFixed(1)} rec/s); would write ${n(s.migrated)} vectors. Nothing was written.`);
+    for (const x of w.sample)
+      r.line(`  id ${x.id}: ${x.terms} terms ${x.value.length > 100 ? x.value.slice(0, 100) + '...' : x.value}`);
+    r.line(
+      `[DRY RUN] Embedded ${n(s.migrated)} rows in ${duration(s.elapsedMs)} (${s.recordsPerSecond.toFixed(1)} rec/s); would write ${n(s.migrated)} vectors. Nothing was written.`,
+    );
     if (s.migrated && s.remaining > s.migrated) {
       const eta = (s.remaining / Math.max(s.recordsPerSecond, 1e-9)) * 1000;
-      r.line(`[DRY RUN] At this rate the ${n(s.remaining)} rows to migrate would take about ${duration(eta)} with these settings.`);
+      r.line(
+        `[DRY RUN] At this rate the ${n(s.remaining)} rows to migrate would take about ${duration(eta)} with these settings.`,
+      );
     }
   } else {
     r.line(
@@ -570,11 +639,14 @@ function printSummary(r: ProgressRenderer, s: BackfillSummary, options: Backfill
     );
   }
   if (s.failed) {
-    r.line(`Failed rows (they stay NULL and are retried by the next run)${options.failuresFile ? `; all listed in ${options.failuresFile}` : ''}:`);
+    r.line(
+      `Failed rows (they stay NULL and are retried by the next run)${options.failuresFile ? `; all listed in ${options.failuresFile}` : ''}:`,
+    );
     for (const f of s.failures.slice(0, 20)) r.line(`  id ${f.id}: ${f.reason}`);
     if (s.failed > 20) r.line(`  ... and ${n(s.failed - 20)} more`);
   }
-  if (s.changed && !s.dryRun) r.line(`${n(s.changed)} rows changed during the run and were not written; the next run embeds their new text.`);
+  if (s.changed && !s.dryRun)
+    r.line(`${n(s.changed)} rows changed during the run and were not written; the next run embeds their new text.`);
   if (s.error) r.line(`The run stopped on an error: ${redact(s.error.message)}`);
   if (s.stopped) r.line('Stopped before the end: in-flight batches were finished, nothing was lost.');
   if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining)) {

@@ -53,7 +53,14 @@ export interface BackfillOptions {
   targetBatchMs?: number;
 }
 
-export const DEFAULTS = { batchSize: 100, workers: 1, delaySeconds: 0.1, dryRunLimit: 100, embedAttempts: 3, progressIntervalSeconds: 5 } as const;
+export const DEFAULTS = {
+  batchSize: 100,
+  workers: 1,
+  delaySeconds: 0.1,
+  dryRunLimit: 100,
+  embedAttempts: 3,
+  progressIntervalSeconds: 5,
+} as const;
 export const LIMITS = {
   batchSize: { min: 1, max: 10_000 },
   workers: { min: 1, max: 64 },
@@ -72,9 +79,13 @@ export function parseShard(text: string | undefined, name = '--shard'): Shard | 
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || count > 1024 || index >= count) {
-    throw new SvmError('CONFIG_INVALID', `${name} ${JSON.stringify(text)} is not a shard "i/n" with 0 <= i < n <= 1024.`, {
-      hint: 'Run n processes with --shard 0/n, --shard 1/n, ... --shard (n-1)/n; together they cover the table once.',
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `${name} ${JSON.stringify(text)} is not a shard "i/n" with 0 <= i < n <= 1024.`,
+      {
+        hint: 'Run n processes with --shard 0/n, --shard 1/n, ... --shard (n-1)/n; together they cover the table once.',
+      },
+    );
   }
   return { index, count };
 }
@@ -87,11 +98,25 @@ export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
   parseInteger(o.dryRunLimit, 'dryRunLimit', DEFAULTS.dryRunLimit, LIMITS.dryRunLimit);
   parseInteger(o.limit, 'limit', 1, LIMITS.limit);
   parseInteger(o.embedAttempts, 'embedAttempts', DEFAULTS.embedAttempts, LIMITS.embedAttempts);
-  parseNumber(o.progressIntervalSeconds, 'progressIntervalSeconds', DEFAULTS.progressIntervalSeconds, LIMITS.progressIntervalSeconds);
+  parseNumber(
+    o.progressIntervalSeconds,
+    'progressIntervalSeconds',
+    DEFAULTS.progressIntervalSeconds,
+    LIMITS.progressIntervalSeconds,
+  );
   parseInteger(o.maxThreadsRunning, 'maxThreadsRunning', 1, LIMITS.maxThreadsRunning);
   parseInteger(o.targetBatchMs, 'targetBatchMs', 1000, LIMITS.targetBatchMs);
-  if (o.shard && (!Number.isInteger(o.shard.index) || !Number.isInteger(o.shard.count) || o.shard.index < 0 || o.shard.index >= o.shard.count)) {
-    throw new SvmError('CONFIG_INVALID', `shard ${JSON.stringify(o.shard)} is not a shard {index, count} with 0 <= index < count.`);
+  if (
+    o.shard &&
+    (!Number.isInteger(o.shard.index) ||
+      !Number.isInteger(o.shard.count) ||
+      o.shard.index < 0 ||
+      o.shard.index >= o.shard.count)
+  ) {
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `shard ${JSON.stringify(o.shard)} is not a shard {index, count} with 0 <= index < count.`,
+    );
   }
 }
 
@@ -99,15 +124,23 @@ export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
  * Seeder options from the environment (SPARSE_BACKFILL_*): the defaults of `npx umzug seed` (its flags
  * override them) and the options of `npx knex seed:run`. Unset variables are left out.
  */
-export function backfillOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<BackfillOptions> {
+export function backfillOptionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Partial<BackfillOptions> {
   const o: Partial<BackfillOptions> = {};
-  const int = (name: string, range: { min: number; max: number }) => (env[name] ? parseInteger(env[name], name, 0, range) : undefined);
-  const num = (name: string, range: { min: number; max: number }) => (env[name] ? parseNumber(env[name], name, 0, range) : undefined);
+  const int = (name: string, range: { min: number; max: number }) =>
+    env[name] ? parseInteger(env[name], name, 0, range) : undefined;
+  const num = (name: string, range: { min: number; max: number }) =>
+    env[name] ? parseNumber(env[name], name, 0, range) : undefined;
   o.batchSize = int('SPARSE_BACKFILL_BATCH_SIZE', LIMITS.batchSize);
   o.workers = int('SPARSE_BACKFILL_WORKERS', LIMITS.workers);
   o.delaySeconds = num('SPARSE_BACKFILL_DELAY', LIMITS.delaySeconds);
-  o.dryRun = env.SPARSE_BACKFILL_DRY_RUN ? parseBoolean(env.SPARSE_BACKFILL_DRY_RUN, 'SPARSE_BACKFILL_DRY_RUN', false) : undefined;
-  o.rerun = env.SPARSE_BACKFILL_RERUN ? parseBoolean(env.SPARSE_BACKFILL_RERUN, 'SPARSE_BACKFILL_RERUN', false) : undefined;
+  o.dryRun = env.SPARSE_BACKFILL_DRY_RUN
+    ? parseBoolean(env.SPARSE_BACKFILL_DRY_RUN, 'SPARSE_BACKFILL_DRY_RUN', false)
+    : undefined;
+  o.rerun = env.SPARSE_BACKFILL_RERUN
+    ? parseBoolean(env.SPARSE_BACKFILL_RERUN, 'SPARSE_BACKFILL_RERUN', false)
+    : undefined;
   o.shard = parseShard(env.SPARSE_BACKFILL_SHARD, 'SPARSE_BACKFILL_SHARD');
   const limit = int('SPARSE_BACKFILL_LIMIT', LIMITS.limit);
   if (limit !== undefined) {
@@ -115,7 +148,9 @@ export function backfillOptionsFromEnv(env: Record<string, string | undefined> =
     else o.limit = limit;
   }
   o.failuresFile = env.SPARSE_BACKFILL_FAILURES_FILE || undefined;
-  o.progress = env.SPARSE_BACKFILL_PROGRESS ? parseChoice(env.SPARSE_BACKFILL_PROGRESS, 'SPARSE_BACKFILL_PROGRESS', PROGRESS_STYLES, 'auto') : undefined;
+  o.progress = env.SPARSE_BACKFILL_PROGRESS
+    ? parseChoice(env.SPARSE_BACKFILL_PROGRESS, 'SPARSE_BACKFILL_PROGRESS', PROGRESS_STYLES, 'auto')
+    : undefined;
   o.progressIntervalSeconds = num('SPARSE_BACKFILL_PROGRESS_INTERVAL', LIMITS.progressIntervalSeconds);
   o.maxThreadsRunning = int('SPARSE_BACKFILL_MAX_THREADS_RUNNING', LIMITS.maxThreadsRunning);
   o.targetBatchMs = int('SPARSE_BACKFILL_TARGET_BATCH_MS', LIMITS.targetBatchMs);

@@ -43,7 +43,10 @@ export function hasText(column: string): string {
 export function eligibleWhere(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
   const p = alias ? `${alias}.` : '';
   const inShard = shardCondition(t, shard, alias);
-  return { sql: `${p}${q(t.sparseColumn)} IS NULL AND ${hasText(`${p}${q(t.textColumn)}`)}${inShard.sql}`, bindings: inShard.bindings };
+  return {
+    sql: `${p}${q(t.sparseColumn)} IS NULL AND ${hasText(`${p}${q(t.textColumn)}`)}${inShard.sql}`,
+    bindings: inShard.bindings,
+  };
 }
 
 /** ` AND MOD(CRC32(id), n) = i` for shard i of n (see eligibleWhere); nothing without a shard. */
@@ -56,7 +59,9 @@ export function shardCondition(t: SparseTarget, shard?: Shard, alias = ''): { sq
 /** Eligible rows (in the shard): one COUNT, a full scan; used at the start and the end of a run. */
 export async function countEligible(knex: Knex, t: SparseTarget, shard?: Shard): Promise<number> {
   const w = eligibleWhere(t, shard);
-  const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(t.table)} WHERE ${w.sql}`, w.bindings)) as [Array<{ n: number | string }>];
+  const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(t.table)} WHERE ${w.sql}`, w.bindings)) as [
+    Array<{ n: number | string }>,
+  ];
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -105,6 +110,10 @@ export class KeysetReader {
       bindings,
     )) as [Array<{ id: string | number; text: string | Buffer; hash: string }>];
     if (rows.length) this.cursor = String(rows[rows.length - 1].id);
-    return rows.map((r) => ({ id: String(r.id), text: Buffer.isBuffer(r.text) ? r.text.toString('utf8') : String(r.text), hash: String(r.hash) }));
+    return rows.map((r) => ({
+      id: String(r.id),
+      text: Buffer.isBuffer(r.text) ? r.text.toString('utf8') : String(r.text),
+      hash: String(r.hash),
+    }));
   }
 }

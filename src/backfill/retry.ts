@@ -43,7 +43,10 @@ const NOT_ROW_ERRORS = new Set([
   'ER_DISK_FULL',
 ]);
 
-const errorCode = (err: unknown): string => String((err as { code?: unknown } | undefined)?.code ?? '');
+const errorCode = (err: unknown): string => {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : '';
+};
 
 export function isTransientDbError(err: unknown): boolean {
   return TRANSIENT.has(errorCode(err)) || (err as Error | undefined)?.name === 'KnexTimeoutError';
@@ -63,7 +66,12 @@ export function isRowDataError(err: unknown): boolean {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure. */
-export async function retry<T>(fn: () => Promise<T>, attempts: number, retryable: (err: unknown) => boolean, pauseMs: (attempt: number) => number): Promise<T> {
+export async function retry<T>(
+  fn: () => Promise<T>,
+  attempts: number,
+  retryable: (err: unknown) => boolean,
+  pauseMs: (attempt: number) => number,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

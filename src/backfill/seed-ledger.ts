@@ -36,7 +36,7 @@ export class SeedLedger {
 
   async all(knex: Knex): Promise<SeedRecord[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
-    const rows: SeedRecord[] = await knex(this.tableName).select('*').orderBy('name');
+    const rows = (await knex(this.tableName).select('*').orderBy('name')) as SeedRecord[];
     // BIGINT counters arrive as strings (bigNumberStrings); they are far below 2^53.
     return rows.map((r) => ({ ...r, runs: Number(r.runs), migrated: Number(r.migrated), failed: Number(r.failed) }));
   }
@@ -59,14 +59,28 @@ export class SeedLedger {
   async finish(
     knex: Knex,
     name: string,
-    r: { status: SeedStatus | { doneUnless: { table: string; where: string; bindings: readonly unknown[] } }; migrated: number; failed: number; error?: string },
+    r: {
+      status: SeedStatus | { doneUnless: { table: string; where: string; bindings: readonly unknown[] } };
+      migrated: number;
+      failed: number;
+      error?: string;
+    },
   ): Promise<void> {
     const status =
       typeof r.status === 'string'
         ? r.status
-        : knex.raw(`IF(EXISTS(SELECT 1 FROM ${q(r.status.doneUnless.table)} WHERE ${r.status.doneUnless.where}), 'incomplete', 'done')`, [...r.status.doneUnless.bindings] as Knex.RawBinding[]);
+        : knex.raw(
+            `IF(EXISTS(SELECT 1 FROM ${q(r.status.doneUnless.table)} WHERE ${r.status.doneUnless.where}), 'incomplete', 'done')`,
+            [...r.status.doneUnless.bindings] as Knex.RawBinding[],
+          );
     await knex(this.tableName)
       .where({ name })
-      .update({ status, migrated: r.migrated, failed: r.failed, last_finished_at: knex.raw('NOW()'), last_error: r.error ?? null });
+      .update({
+        status,
+        migrated: r.migrated,
+        failed: r.failed,
+        last_finished_at: knex.raw('NOW()'),
+        last_error: r.error ?? null,
+      });
   }
 }

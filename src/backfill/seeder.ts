@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until runSeeder is split with the engine (issue 13 item 1). */
 import type { Knex } from 'knex';
 import { requireConnection } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
@@ -58,10 +59,14 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     const ledger = new SeedLedger(config.seedsTable);
     const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
     try {
-      lock = await acquireLock(connection, lockName('seed', connection.database, config.table + shard), { timeoutSeconds: 0 });
+      lock = await acquireLock(connection, lockName('seed', connection.database, config.table + shard), {
+        timeoutSeconds: 0,
+      });
     } catch (err) {
       if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
-      say(`Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`);
+      say(
+        `Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`,
+      );
       return skipped({ ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
     }
     // Everything that can be refused is refused before the ledger is created or changed.
@@ -76,7 +81,9 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
       return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
     }
     if (record?.status === 'running' && !shard && !options.dryRun) {
-      say('The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.');
+      say(
+        'The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.',
+      );
     }
     if (!options.dryRun) await ledger.start(knex, BACKFILL_SEEDER);
     let summary: BackfillSummary;
@@ -85,7 +92,10 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     } catch (err) {
       // Nothing was written (setup failed): a 'done' seeder stays done.
       const status = record?.status === 'done' ? 'done' : 'incomplete';
-      if (!options.dryRun) await ledger.finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) }).catch(() => undefined);
+      if (!options.dryRun)
+        await ledger
+          .finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) })
+          .catch(() => undefined);
       throw err;
     }
     if (!options.dryRun) {
@@ -94,7 +104,13 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
       // at the moment of the ledger write.
       const all = eligibleWhere(targetOf(config));
       const allDone = summary.remaining + summary.failed === 0;
-      const status = summary.error ? 'incomplete' : shard ? { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } } : allDone ? 'done' : 'incomplete';
+      const status = summary.error
+        ? 'incomplete'
+        : shard
+          ? { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } }
+          : allDone
+            ? 'done'
+            : 'incomplete';
       await ledger.finish(knex, BACKFILL_SEEDER, {
         status,
         migrated: summary.migrated,
@@ -110,12 +126,31 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
 }
 
 export function emptySummary(dryRun: boolean): BackfillSummary {
-  return { ok: true, dryRun, stopped: false, total: 0, migrated: 0, failed: 0, skipped: 0, changed: 0, failures: [], workers: [], elapsedMs: 0, recordsPerSecond: 0, remaining: 0 };
+  return {
+    ok: true,
+    dryRun,
+    stopped: false,
+    total: 0,
+    migrated: 0,
+    failed: 0,
+    skipped: 0,
+    changed: 0,
+    failures: [],
+    workers: [],
+    elapsedMs: 0,
+    recordsPerSecond: 0,
+    remaining: 0,
+  };
 }
 
 /** Throw when a seeder run did not complete (for callers that need an exception, e.g. knex seed:run). */
 export function assertSeederSucceeded(r: SeederResult): void {
   if (r.error) throw r.error;
-  if (r.failed) throw new SvmError('BACKFILL_FAILED', `${r.failed} rows could not be embedded; they stay NULL and the next run retries them.`);
-  if (r.stopped) throw new SvmError('BACKFILL_FAILED', 'The backfill was stopped before the end; run it again to continue.');
+  if (r.failed)
+    throw new SvmError(
+      'BACKFILL_FAILED',
+      `${r.failed} rows could not be embedded; they stay NULL and the next run retries them.`,
+    );
+  if (r.stopped)
+    throw new SvmError('BACKFILL_FAILED', 'The backfill was stopped before the end; run it again to continue.');
 }

@@ -20,9 +20,16 @@ export interface PendingWrite {
  * the application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
  * Returns the number of rows written (the others changed during the run).
  */
-export async function writeBatch(knex: Knex, t: SparseTarget, items: readonly PendingWrite[], idParam = 'CAST(? AS SIGNED)'): Promise<number> {
+export async function writeBatch(
+  knex: Knex,
+  t: SparseTarget,
+  items: readonly PendingWrite[],
+  idParam = 'CAST(? AS SIGNED)',
+): Promise<number> {
   if (!items.length) return 0;
-  const rows = items.map((_, i) => (i === 0 ? `SELECT ${idParam} AS id, ? AS h, ? AS v` : `SELECT ${idParam}, ?, ?`)).join(' UNION ALL ');
+  const rows = items
+    .map((_, i) => (i === 0 ? `SELECT ${idParam} AS id, ? AS h, ? AS v` : `SELECT ${idParam}, ?, ?`))
+    .join(' UNION ALL ');
   const bindings = items.flatMap((w) => [w.id, w.hash, w.value]);
   const [result] = (await knex.raw(
     `UPDATE ${q(t.table)} AS m JOIN (${rows}) AS x ON m.${q(t.idColumn)} = x.id ` +

@@ -1,5 +1,20 @@
-import { CommandLineAction, type CommandLineChoiceParameter, type CommandLineFlagParameter, type CommandLineStringParameter } from '@rushstack/ts-command-line';
-import { BACKFILL_DEFAULTS, BACKFILL_LIMITS, backfillOptionsFromEnv, parseShard, PROGRESS_STYLES, runSeeder, type BackfillOptions, type ProgressStyle } from '../backfill';
+/* eslint-disable max-lines-per-function -- TEMPORARY until the flag definitions move to the option table / one CLI parser (issue 13 items 2-3). */
+import {
+  CommandLineAction,
+  type CommandLineChoiceParameter,
+  type CommandLineFlagParameter,
+  type CommandLineStringParameter,
+} from '@rushstack/ts-command-line';
+import {
+  BACKFILL_DEFAULTS,
+  BACKFILL_LIMITS,
+  backfillOptionsFromEnv,
+  parseShard,
+  PROGRESS_STYLES,
+  runSeeder,
+  type BackfillOptions,
+  type ProgressStyle,
+} from '../backfill';
 import type { SparseVectorConfig } from '../config/config';
 import { parseInteger, parseNumber } from '../config/parse';
 import type { Logger } from '../util/logger';
@@ -60,17 +75,27 @@ export class SeedAction extends CommandLineAction {
       argumentName: 'SECONDS',
       description: `Pause of each worker between its batches, >= 0 (default ${BACKFILL_DEFAULTS.delaySeconds}).`,
     });
-    this.limit = this.defineStringParameter({ parameterLongName: '--limit', argumentName: 'N', description: 'Stop after N rows (with --dry-run: rows to test, default 100).' });
+    this.limit = this.defineStringParameter({
+      parameterLongName: '--limit',
+      argumentName: 'N',
+      description: 'Stop after N rows (with --dry-run: rows to test, default 100).',
+    });
     this.shard = this.defineStringParameter({
       parameterLongName: '--shard',
       argumentName: 'SHARD',
-      description: 'I/N: process only shard I of N (rows with CRC32(id) MOD N = I); run N processes with 0/N ... N-1/N.',
+      description:
+        'I/N: process only shard I of N (rows with CRC32(id) MOD N = I); run N processes with 0/N ... N-1/N.',
     });
-    this.failuresFile = this.defineStringParameter({ parameterLongName: '--failures-file', argumentName: 'FILE', description: 'Append failed rows as JSON lines {"id","reason"} to FILE.' });
+    this.failuresFile = this.defineStringParameter({
+      parameterLongName: '--failures-file',
+      argumentName: 'FILE',
+      description: 'Append failed rows as JSON lines {"id","reason"} to FILE.',
+    });
     this.progress = this.defineChoiceParameter({
       parameterLongName: '--progress',
       alternatives: [...PROGRESS_STYLES],
-      description: 'Progress display: tty (redrawn in place), plain (a line every few seconds), json, none (default auto: tty on a terminal, plain otherwise).',
+      description:
+        'Progress display: tty (redrawn in place), plain (a line every few seconds), json, none (default auto: tty on a terminal, plain otherwise).',
     });
     this.progressInterval = this.defineStringParameter({
       parameterLongName: '--progress-interval',
@@ -87,9 +112,18 @@ export class SeedAction extends CommandLineAction {
       argumentName: 'MS',
       description: 'Throttle: adapt the batch size (up to --batch-size) so that a batch takes about MS milliseconds.',
     });
-    this.dryRun = this.defineFlagParameter({ parameterLongName: '--dry-run', description: 'Read and embed the first rows (100, or --limit), write nothing, report the rate.' });
-    this.rerun = this.defineFlagParameter({ parameterLongName: '--rerun', description: 'Run even if the ledger says done (embeds rows that became NULL since).' });
-    this.json = this.defineFlagParameter({ parameterLongName: '--json', description: 'One JSON event per line on stdout (start, progress, batch-failed, row-failed, done).' });
+    this.dryRun = this.defineFlagParameter({
+      parameterLongName: '--dry-run',
+      description: 'Read and embed the first rows (100, or --limit), write nothing, report the rate.',
+    });
+    this.rerun = this.defineFlagParameter({
+      parameterLongName: '--rerun',
+      description: 'Run even if the ledger says done (embeds rows that became NULL since).',
+    });
+    this.json = this.defineFlagParameter({
+      parameterLongName: '--json',
+      description: 'One JSON event per line on stdout (start, progress, batch-failed, row-failed, done).',
+    });
   }
 
   /** The run's options: flags over SPARSE_BACKFILL_* over defaults, all validated (throws CONFIG_INVALID). */
@@ -114,8 +148,14 @@ export class SeedAction extends CommandLineAction {
       limit: dryRun ? undefined : limit,
       rerun: this.rerun.value || !!env.rerun,
       failuresFile: this.failuresFile.value ?? env.failuresFile,
-      progress: this.json.value ? 'json' : ((this.progress.value as ProgressStyle | undefined) ?? env.progress ?? 'auto'),
-      progressIntervalSeconds: num(this.progressInterval, BACKFILL_LIMITS.progressIntervalSeconds, env.progressIntervalSeconds),
+      progress: this.json.value
+        ? 'json'
+        : ((this.progress.value as ProgressStyle | undefined) ?? env.progress ?? 'auto'),
+      progressIntervalSeconds: num(
+        this.progressInterval,
+        BACKFILL_LIMITS.progressIntervalSeconds,
+        env.progressIntervalSeconds,
+      ),
       maxThreadsRunning: int(this.maxThreadsRunning, BACKFILL_LIMITS.maxThreadsRunning, env.maxThreadsRunning),
       targetBatchMs: int(this.targetBatchMs, BACKFILL_LIMITS.targetBatchMs, env.targetBatchMs),
     };
@@ -128,10 +168,14 @@ export class SeedAction extends CommandLineAction {
     const onSignal = (sig: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
-        process.stderr.write(`\n${sig} received again: exiting now. Rows not yet written stay NULL; run the same command again to continue.\n`);
+        process.stderr.write(
+          `\n${sig} received again: exiting now. Rows not yet written stay NULL; run the same command again to continue.\n`,
+        );
         process.exit(EXIT_STOPPED);
       }
-      process.stderr.write(`\n${sig} received: finishing the batches in flight, then stopping (send it again to exit at once)...\n`);
+      process.stderr.write(
+        `\n${sig} received: finishing the batches in flight, then stopping (send it again to exit at once)...\n`,
+      );
       controller.abort();
     };
     process.on('SIGINT', onSignal);

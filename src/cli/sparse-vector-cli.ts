@@ -1,9 +1,18 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until replaced by one CLI parser (issue 13 item 3). */
 import { resolveConfig } from '../config/config';
 import { booleanWord } from '../config/parse';
 import { loadDotenv } from '../config/load-env';
 import { SvmError, isSvmError } from '../errors';
 import { MAX_SEARCH_LIMIT } from '../dialect/common';
-import { findScript, formatScriptInfo, formatScriptList, listScripts, parseScriptParams, runScript, wasReported } from '../scripts/manager';
+import {
+  findScript,
+  formatScriptInfo,
+  formatScriptList,
+  listScripts,
+  parseScriptParams,
+  runScript,
+  wasReported,
+} from '../scripts/manager';
 import { sparseSearch } from '../search/sparse-search';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
@@ -44,7 +53,10 @@ function booleanFlags(): Set<string> {
  * --key value, --key=value, --flag; everything else is positional. A boolean flag (see booleanFlags) takes
  * the next argument only when it is a boolean word, so `search --json teapot` keeps "teapot" as the query.
  */
-export function parseArgs(args: string[], booleans: Set<string> = booleanFlags()): { positional: string[]; flags: Record<string, string | boolean> } {
+export function parseArgs(
+  args: string[],
+  booleans: Set<string> = booleanFlags(),
+): { positional: string[]; flags: Record<string, string | boolean> } {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < args.length; i++) {
@@ -68,7 +80,8 @@ export function parseArgs(args: string[], booleans: Set<string> = booleanFlags()
     }
     const name = a.slice(2);
     const next = args[i + 1];
-    const takesValue = next !== undefined && !next.startsWith('--') && (!booleans.has(name) || booleanWord(next) !== undefined);
+    const takesValue =
+      next !== undefined && !next.startsWith('--') && (!booleans.has(name) || booleanWord(next) !== undefined);
     flags[name] = takesValue ? args[++i] : true;
   }
   return { positional, flags };
@@ -79,7 +92,9 @@ function usageError(message: string): SvmError {
 }
 
 function onlyFlags(flags: Record<string, unknown>, allowed: string[]): void {
-  for (const k of Object.keys(flags)) if (!allowed.includes(k)) throw usageError(`Unknown option --${k}. Accepted: ${allowed.map((a) => `--${a}`).join(', ') || 'none'}.`);
+  for (const k of Object.keys(flags))
+    if (!allowed.includes(k))
+      throw usageError(`Unknown option --${k}. Accepted: ${allowed.map((a) => `--${a}`).join(', ') || 'none'}.`);
 }
 
 function limitFlag(value: string | boolean | undefined, fallback: number): number {
@@ -129,7 +144,9 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       if (rest.length > 1) {
         // `--dry-run perhaps`: a bool parameter left the word alone; say what the parameter accepts.
         const before = argv[argv.indexOf(rest[1]) - 1] ?? '';
-        const boolParam = script.parameters.find((p) => p.type === 'bool' && before.replace(/^--/, '').replace(/-/g, '_') === p.name);
+        const boolParam = script.parameters.find(
+          (p) => p.type === 'bool' && before.replace(/^--/, '').replace(/-/g, '_') === p.name,
+        );
         if (boolParam && before.startsWith('--')) {
           const { [before.slice(2)]: _flag, ...others } = flags;
           parseScriptParams(script, { ...others, [boolParam.name]: rest[1] });
@@ -143,7 +160,13 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await runScript(rest[0], flags, { config, out, err: process.stderr, confirm: confirmOnTerminal(), signal: controller.signal });
+        await runScript(rest[0], flags, {
+          config,
+          out,
+          err: process.stderr,
+          confirm: confirmOnTerminal(),
+          signal: controller.signal,
+        });
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -170,11 +193,18 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       const limit = limitFlag(flags.limit, 10);
       const config = resolveConfig();
       const json = flags.json === true;
-      const hits = await sparseSearch({ config, query, limit, logger: createConsoleLogger({ out: json ? process.stderr : out }) });
+      const hits = await sparseSearch({
+        config,
+        query,
+        limit,
+        logger: createConsoleLogger({ out: json ? process.stderr : out }),
+      });
       if (json) out.write(JSON.stringify(hits, null, 2) + '\n');
       else {
         out.write(`✓ Search returned ${hits.length} results\n`);
-        hits.forEach((h, i) => out.write(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`));
+        hits.forEach((h, i) =>
+          out.write(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`),
+        );
       }
       return EXIT.ok;
     }

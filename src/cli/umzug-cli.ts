@@ -17,7 +17,10 @@ export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promi
     loadDotenv();
     const config = resolveConfig();
     // With --json the standard output is for JSON only; progress lines go to stderr.
-    const json = argv.includes('--json') || argv.includes('--progress=json') || argv.some((a, i) => a === '--progress' && argv[i + 1] === 'json');
+    const json =
+      argv.includes('--json') ||
+      argv.includes('--progress=json') ||
+      argv.some((a, i) => a === '--progress' && argv[i + 1] === 'json');
     const logger = createConsoleLogger({ out: json ? process.stderr : process.stdout });
     migrator = createSparseMigrator({ config, logger });
     const cli = migrator.umzug.cli({

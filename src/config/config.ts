@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until resolveConfig is split when options get one table (issue 13 item 2). */
 import { createHash } from 'node:crypto';
 import { SvmError } from '../errors';
 import { loadDotenv } from './load-env';
@@ -114,7 +115,9 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
     connection,
     embeddedSeekdb: connection ? undefined : detectEmbeddedSeekdb(env),
     table: validateIdentifier(table, 'table name', 'OCEANBASE_COLLECTION'),
-    tableDiscovery: env.OCEANBASE_COLLECTION ? undefined : { migrationsTableDerived: !env.SPARSE_MIGRATIONS_TABLE, seedsTableDerived: !env.SPARSE_SEEDS_TABLE },
+    tableDiscovery: env.OCEANBASE_COLLECTION
+      ? undefined
+      : { migrationsTableDerived: !env.SPARSE_MIGRATIONS_TABLE, seedsTableDerived: !env.SPARSE_SEEDS_TABLE },
     idColumn: validateIdentifier(env.SPARSE_ID_FIELD || 'id', 'id column', 'SPARSE_ID_FIELD'),
     textColumn: validateIdentifier(env.OCEANBASE_TEXT_FIELD || 'document', 'text column', 'OCEANBASE_TEXT_FIELD'),
     sparseColumn: 'sparse_embedding',
@@ -122,8 +125,16 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
     enabled: enabledSource ? parseBoolean(env[enabledSource], enabledSource, true) : true,
     storage: parseChoice(env.SPARSE_VECTOR_STORAGE, 'SPARSE_VECTOR_STORAGE', ['native', 'json'] as const, 'native'),
     indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
-    migrationsTable: validateIdentifier(env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', table), 'migrations table', 'SPARSE_MIGRATIONS_TABLE'),
-    seedsTable: validateIdentifier(env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', table), 'seeds table', 'SPARSE_SEEDS_TABLE'),
+    migrationsTable: validateIdentifier(
+      env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', table),
+      'migrations table',
+      'SPARSE_MIGRATIONS_TABLE',
+    ),
+    seedsTable: validateIdentifier(
+      env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', table),
+      'seeds table',
+      'SPARSE_SEEDS_TABLE',
+    ),
     lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
     embedder: embedderConfigFromEnv(env),
   });
@@ -137,7 +148,7 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
 export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
   if (env === process.env) loadDotenv();
   const base = configFromEnv(env);
-  const vs = (options.vector_store?.config ?? {}) as Record<string, unknown>;
+  const vs = options.vector_store?.config ?? {};
   let connection = base.connection;
   if (options.databaseUrl) connection = parseDatabaseUrl(options.databaseUrl, 'databaseUrl');
   else if (options.connection) {
@@ -148,16 +159,25 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       });
     }
     registerSecret(c.password);
-    connection = { host: c.host, port: c.port ?? 3306, user: c.user ?? 'root', password: c.password ?? '', database: c.database };
+    connection = {
+      host: c.host,
+      port: c.port ?? 3306,
+      user: c.user ?? 'root',
+      password: c.password ?? '',
+      database: c.database,
+    };
   } else if (typeof vs.host === 'string') {
     const password = typeof vs.password === 'string' ? vs.password : '';
     registerSecret(password);
     connection = {
       host: vs.host,
-      port: parseInteger(vs.port as string | number | undefined, 'vector_store.config.port', 2881, { min: 1, max: 65535 }),
+      port: parseInteger(vs.port as string | number | undefined, 'vector_store.config.port', 2881, {
+        min: 1,
+        max: 65535,
+      }),
       user: typeof vs.user === 'string' ? vs.user : 'root',
       password,
-      database: String(vs.db_name ?? vs.database ?? ''),
+      database: stringSetting(vs.db_name) ?? stringSetting(vs.database) ?? '',
     };
   }
   const embedder = options.sparse_embedder
@@ -173,30 +193,50 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
     connection,
     embeddedSeekdb: connection ? undefined : base.embeddedSeekdb,
     table: validateIdentifier(table, 'table name', 'table'),
-    tableDiscovery: configuredTable === undefined && base.tableDiscovery ? { migrationsTableDerived, seedsTableDerived } : undefined,
+    tableDiscovery:
+      configuredTable === undefined && base.tableDiscovery ? { migrationsTableDerived, seedsTableDerived } : undefined,
     idColumn: validateIdentifier(options.idColumn ?? base.idColumn, 'id column', 'idColumn'),
-    textColumn: validateIdentifier(options.textColumn ?? (typeof vs.text_field === 'string' ? vs.text_field : base.textColumn), 'text column', 'textColumn'),
+    textColumn: validateIdentifier(
+      options.textColumn ?? (typeof vs.text_field === 'string' ? vs.text_field : base.textColumn),
+      'text column',
+      'textColumn',
+    ),
     sparseColumn: base.sparseColumn,
     sparseIndex: base.sparseIndex,
     enabled: options.enabled ?? (typeof vs.include_sparse === 'boolean' ? vs.include_sparse : base.enabled),
-    storage: options.storage !== undefined ? parseChoice(options.storage, 'storage', ['native', 'json'] as const, 'native') : base.storage,
+    storage:
+      options.storage !== undefined
+        ? parseChoice(options.storage, 'storage', ['native', 'json'] as const, 'native')
+        : base.storage,
     indexParams: options.indexParams ?? base.indexParams,
     migrationsTable: validateIdentifier(
-      options.migrationsTable ?? (env.SPARSE_MIGRATIONS_TABLE ? base.migrationsTable : ledgerTableFor('sparse_vector_migrations', table)),
+      options.migrationsTable ??
+        (env.SPARSE_MIGRATIONS_TABLE ? base.migrationsTable : ledgerTableFor('sparse_vector_migrations', table)),
       'migrations table',
       'migrationsTable',
     ),
-    seedsTable: validateIdentifier(options.seedsTable ?? (env.SPARSE_SEEDS_TABLE ? base.seedsTable : ledgerTableFor('sparse_vector_seeds', table)), 'seeds table', 'seedsTable'),
-    lockTimeoutSeconds: parseInteger(options.lockTimeoutSeconds ?? base.lockTimeoutSeconds, 'lockTimeoutSeconds', 120, { min: 0, max: 86400 }),
+    seedsTable: validateIdentifier(
+      options.seedsTable ?? (env.SPARSE_SEEDS_TABLE ? base.seedsTable : ledgerTableFor('sparse_vector_seeds', table)),
+      'seeds table',
+      'seedsTable',
+    ),
+    lockTimeoutSeconds: parseInteger(options.lockTimeoutSeconds ?? base.lockTimeoutSeconds, 'lockTimeoutSeconds', 120, {
+      min: 0,
+      max: 86400,
+    }),
     embedder,
   });
 }
 
 function finish(c: SparseVectorConfig): SparseVectorConfig {
   if (c.indexParams !== undefined && !INDEX_PARAMS.test(c.indexParams)) {
-    throw new SvmError('CONFIG_INVALID', `SPARSE_VECTOR_INDEX_PARAMS=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`, {
-      hint: 'Use e.g. "distance=inner_product,type=sindi,lib=vsag" (letters, digits, "_" and "." only).',
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `SPARSE_VECTOR_INDEX_PARAMS=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`,
+      {
+        hint: 'Use e.g. "distance=inner_product,type=sindi,lib=vsag" (letters, digits, "_" and "." only).',
+      },
+    );
   }
   if (c.connection) {
     validateDatabaseName(c.connection.database, 'the connection settings');
@@ -209,10 +249,16 @@ export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
   if (!c.connection && c.embeddedSeekdb) throw embeddedSeekdbError(c.embeddedSeekdb);
   if (!c.connection) {
     throw new SvmError('CONFIG_INVALID', 'No database is configured.', {
-      hint: 'Set DATABASE_URL (mysql://user:password@host:port/database) or OCEANBASE_HOST/OCEANBASE_PORT/OCEANBASE_USER/' +
+      hint:
+        'Set DATABASE_URL (mysql://user:password@host:port/database) or OCEANBASE_HOST/OCEANBASE_PORT/OCEANBASE_USER/' +
         'OCEANBASE_PASSWORD/OCEANBASE_DATABASE in the environment or in .env. For the local MariaDB of this project: ' +
         'npm run db:start, then DATABASE_URL=$(bash scripts/db.sh url).',
     });
   }
   return c.connection;
+}
+
+/** A powermem-style setting given as a string or a number (anything else counts as not given). */
+function stringSetting(v: unknown): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }

@@ -24,9 +24,13 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): Connecti
     });
   }
   if (!SCHEMES.includes(u.protocol)) {
-    throw new SvmError('CONFIG_INVALID', `${source} has the scheme "${u.protocol}", which is not a MySQL-protocol URL.`, {
-      hint: `Use one of ${SCHEMES.map((s) => s + '//').join(', ')} e.g. mysql://user:password@host:2881/database.`,
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `${source} has the scheme "${u.protocol}", which is not a MySQL-protocol URL.`,
+      {
+        hint: `Use one of ${SCHEMES.map((s) => s + '//').join(', ')} e.g. mysql://user:password@host:2881/database.`,
+      },
+    );
   }
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!u.hostname || !database) {

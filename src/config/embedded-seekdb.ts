@@ -19,7 +19,10 @@ export interface EmbeddedSeekdb {
  * embedded seekdb when OCEANBASE_HOST is unset or empty and there is a seekdb data path (OCEANBASE_PATH set,
  * or a ./seekdb_data directory in the working directory).
  */
-export function detectEmbeddedSeekdb(env: Record<string, string | undefined>, cwd = process.cwd()): EmbeddedSeekdb | undefined {
+export function detectEmbeddedSeekdb(
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+): EmbeddedSeekdb | undefined {
   if ((env.OCEANBASE_HOST ?? '').trim() !== '') return undefined;
   const hostWords = env.OCEANBASE_HOST === undefined ? 'OCEANBASE_HOST is not set' : 'OCEANBASE_HOST is empty';
   const configured = (env.OCEANBASE_PATH ?? '').trim();

@@ -39,9 +39,13 @@ export function parseInteger(
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : integerText(value);
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not an integer between ${range.min} and ${range.max}.`, {
-      hint: `Set ${name} to a whole number in that range.`,
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `${name}=${JSON.stringify(value)} is not an integer between ${range.min} and ${range.max}.`,
+      {
+        hint: `Set ${name} to a whole number in that range.`,
+      },
+    );
   }
   return n;
 }
@@ -55,14 +59,23 @@ export function parseNumber(
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : numberText(value);
   if (!Number.isFinite(n) || n < range.min || n > range.max) {
-    throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not a number between ${range.min} and ${range.max}.`, {
-      hint: `Set ${name} to a number in that range.`,
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `${name}=${JSON.stringify(value)} is not a number between ${range.min} and ${range.max}.`,
+      {
+        hint: `Set ${name} to a number in that range.`,
+      },
+    );
   }
   return n;
 }
 
-export function parseChoice<T extends string>(value: string | undefined, name: string, choices: readonly T[], fallback: T): T {
+export function parseChoice<T extends string>(
+  value: string | undefined,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined || value === '') return fallback;
   const v = value.trim().toLowerCase();
   if ((choices as readonly string[]).includes(v)) return v as T;

@@ -30,7 +30,9 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
       'TABLE_AMBIGUOUS',
       `OCEANBASE_COLLECTION is not set and database '${db}' has both 'power_mem' (powermem 1.1's default table) and 'memories' ` +
         '(older powermem and the migration guide). Nothing was changed.',
-      { hint: 'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).' },
+      {
+        hint: 'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).',
+      },
     );
   }
   if (found.length === 0) {
@@ -38,7 +40,9 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
       'TABLE_MISSING',
       `OCEANBASE_COLLECTION is not set and database '${db}' has neither 'power_mem' (powermem 1.1's default table) nor 'memories' ` +
         '(older powermem and the migration guide): looked for both.',
-      { hint: 'Set OCEANBASE_COLLECTION to your memories table, or create the table first (powermem creates it on first use).' },
+      {
+        hint: 'Set OCEANBASE_COLLECTION to your memories table, or create the table first (powermem creates it on first use).',
+      },
     );
   }
   const table = found[0];
@@ -57,7 +61,9 @@ export function withTable(config: SparseVectorConfig, table: string): SparseVect
   return Object.freeze({
     ...config,
     table,
-    migrationsTable: derived?.migrationsTableDerived ? ledgerTableFor('sparse_vector_migrations', table) : config.migrationsTable,
+    migrationsTable: derived?.migrationsTableDerived
+      ? ledgerTableFor('sparse_vector_migrations', table)
+      : config.migrationsTable,
     seedsTable: derived?.seedsTableDerived ? ledgerTableFor('sparse_vector_seeds', table) : config.seedsTable,
     tableDiscovery: undefined,
   });
@@ -72,7 +78,11 @@ async function databaseName(knex: Knex): Promise<string> {
  * For tools that create a sample table when there is none (the demo, the examples): the table found as
  * discoverTable() finds it, or, when neither exists, the guide's `memories`.
  */
-export async function discoverTableOrDefault(knex: Knex, config: SparseVectorConfig, log?: Logger): Promise<SparseVectorConfig> {
+export async function discoverTableOrDefault(
+  knex: Knex,
+  config: SparseVectorConfig,
+  log?: Logger,
+): Promise<SparseVectorConfig> {
   try {
     return await discoverTable(knex, config, log);
   } catch (err) {

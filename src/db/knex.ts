@@ -30,16 +30,22 @@ export type KnexConfigWithUserParams = Knex.Config & { userParams?: Record<strin
  * a stack) routed to our logger's debug level, first line only: the error itself reaches the caller as a
  * rejected query and is reported once, by us. Silent unless LOG_LEVEL=debug.
  */
-export function knexLog(logger: Logger = createConsoleLogger({ out: process.stderr })): NonNullable<Knex.Config['log']> {
+export function knexLog(
+  logger: Logger = createConsoleLogger({ out: process.stderr }),
+): NonNullable<Knex.Config['log']> {
   const line = (message: unknown) => {
-    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    const text =
+      message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
     logger.debug(`knex: ${String(text).split('\n')[0]}`);
   };
   return { warn: line, error: line, deprecate: line, debug: line, enableColors: false };
 }
 
 /** A knex instance over mysql2 for one database; knex's own log lines go to knexLog (silent unless debugging). */
-export function createKnex(c: ConnectionConfig, options: { pool?: number; userParams?: Record<string, unknown>; logger?: Logger } = {}): Knex {
+export function createKnex(
+  c: ConnectionConfig,
+  options: { pool?: number; userParams?: Record<string, unknown>; logger?: Logger } = {},
+): Knex {
   const config: KnexConfigWithUserParams = {
     client: 'mysql2',
     connection: mysql2Options(c),
@@ -65,9 +71,13 @@ const CONNECT_ERRORS: Record<string, string> = {
 export function connectionError(err: unknown, c: ConnectionConfig): SvmError | undefined {
   const code = (err as { code?: string } | undefined)?.code;
   if (!code || !(code in CONNECT_ERRORS)) return undefined;
-  return new SvmError('CONNECTION_FAILED', `Cannot connect to ${describeConnection(c)}: ${CONNECT_ERRORS[code]} [${code}].`, {
-    hint: 'Check DATABASE_URL or the OCEANBASE_HOST/PORT/USER/PASSWORD/DATABASE settings.',
-  });
+  return new SvmError(
+    'CONNECTION_FAILED',
+    `Cannot connect to ${describeConnection(c)}: ${CONNECT_ERRORS[code]} [${code}].`,
+    {
+      hint: 'Check DATABASE_URL or the OCEANBASE_HOST/PORT/USER/PASSWORD/DATABASE settings.',
+    },
+  );
 }
 
 /** Run a first query so that connection problems surface as one clear error before any work starts. */
@@ -75,6 +85,9 @@ export async function checkConnection(knex: Knex, c: ConnectionConfig): Promise<
   try {
     await knex.raw('SELECT 1');
   } catch (err) {
-    throw connectionError(err, c) ?? new SvmError('CONNECTION_FAILED', redact(`Cannot use ${describeConnection(c)}: ${(err as Error).message}`));
+    throw (
+      connectionError(err, c) ??
+      new SvmError('CONNECTION_FAILED', redact(`Cannot use ${describeConnection(c)}: ${(err as Error).message}`))
+    );
   }
 }

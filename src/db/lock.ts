@@ -42,49 +42,28 @@ export async function acquireLock(
   }
   // A lost lock connection must not crash the process with an unhandled 'error' event; it is remembered,
   // and assertHeld() reports it.
-  let lost: string | undefined;
-  conn.on('error', (err: Error) => void (lost ??= err.message));
-  conn.on('end', () => void (lost ??= 'its connection was closed (by the server or the network)'));
+  const state: LockState = { released: false };
+  conn.on('error', (err: Error) => void (state.lost ??= err.message));
+  conn.on('end', () => void (state.lost ??= 'its connection was closed (by the server or the network)'));
   try {
-    const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [Array<{ free: number; holder: number | null }>, unknown];
+    const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [
+      Array<{ free: number; holder: number | null }>,
+      unknown,
+    ];
     if (free && free.free === 0) options.onWait?.(free.holder);
-    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [name, options.timeoutSeconds])) as [Array<{ got: number | null; id: number }>, unknown];
-    if (row?.got === 1) {
-      let released = false;
-      return {
-        name,
-        connectionId: Number(row.id),
-        assertHeld: async () => {
-          if (!lost && !released) {
-            try {
-              const [[mine]] = (await conn.query('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [name])) as [Array<{ mine: number | null }>, unknown];
-              if (mine?.mine === 1) return;
-              lost = 'the server no longer lists it as ours';
-            } catch (err) {
-              lost ??= (err as Error).message;
-            }
-          }
-          throw new SvmError('LOCK_LOST', `Lost the lock "${name}": ${lost ?? 'it was released'}. Stopped before writing the ledger.`, {
-            hint: 'Nothing is lost (every step is idempotent): run the same command again.',
-          });
-        },
-        release: async () => {
-          if (released) return;
-          released = true;
-          try {
-            await conn.query('SELECT RELEASE_LOCK(?)', [name]);
-          } catch {
-            // The connection is gone: the server has already released the lock.
-          } finally {
-            await conn.end().catch(() => conn.destroy());
-          }
-        },
-      };
-    }
+    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [
+      name,
+      options.timeoutSeconds,
+    ])) as [Array<{ got: number | null; id: number }>, unknown];
+    if (row?.got === 1) return heldLock(conn, name, Number(row.id), state);
     if (row?.got === 0) {
-      throw new SvmError('LOCK_TIMEOUT', `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`, {
-        hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
-      });
+      throw new SvmError(
+        'LOCK_TIMEOUT',
+        `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`,
+        {
+          hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
+        },
+      );
     }
     throw new SvmError('LOCK_FAILED', `The server could not take the lock "${name}" (GET_LOCK returned NULL).`);
   } catch (err) {
@@ -106,4 +85,47 @@ export async function withLock<T>(
   } finally {
     await lock.release();
   }
+}
+
+/** What a held lock knows about its connection: why it was lost (if it was), and whether it was released. */
+interface LockState {
+  lost?: string;
+  released: boolean;
+}
+
+function heldLock(conn: mysql.Connection, name: string, connectionId: number, state: LockState): HeldLock {
+  return {
+    name,
+    connectionId,
+    assertHeld: async () => {
+      if (!state.lost && !state.released) {
+        try {
+          const [[mine]] = (await conn.query('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [name])) as [
+            Array<{ mine: number | null }>,
+            unknown,
+          ];
+          if (mine?.mine === 1) return;
+          state.lost = 'the server no longer lists it as ours';
+        } catch (err) {
+          state.lost ??= (err as Error).message;
+        }
+      }
+      throw new SvmError(
+        'LOCK_LOST',
+        `Lost the lock "${name}": ${state.lost ?? 'it was released'}. Stopped before writing the ledger.`,
+        { hint: 'Nothing is lost (every step is idempotent): run the same command again.' },
+      );
+    },
+    release: async () => {
+      if (state.released) return;
+      state.released = true;
+      try {
+        await conn.query('SELECT RELEASE_LOCK(?)', [name]);
+      } catch {
+        // The connection is gone: the server has already released the lock.
+      } finally {
+        await conn.end().catch(() => conn.destroy());
+      }
+    },
+  };
 }

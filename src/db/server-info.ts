@@ -62,11 +62,19 @@ export function versionAtLeast(a: readonly number[], b: readonly number[]): bool
 }
 
 export function describeServer(s: ServerInfo): string {
-  const name = { oceanbase: 'OceanBase', seekdb: 'seekdb', mariadb: 'MariaDB', mysql: 'MySQL', unknown: 'an unknown server' }[s.product];
+  const name = {
+    oceanbase: 'OceanBase',
+    seekdb: 'seekdb',
+    mariadb: 'MariaDB',
+    mysql: 'MySQL',
+    unknown: 'an unknown server',
+  }[s.product];
   return `${name} ${s.versionText} (VERSION() = '${s.rawVersion}')`;
 }
 
 export async function detectServer(knex: Knex): Promise<ServerInfo> {
-  const [rows] = (await knex.raw('SELECT VERSION() AS v, @@version_comment AS c')) as [Array<{ v: string; c: string | null }>];
+  const [rows] = (await knex.raw('SELECT VERSION() AS v, @@version_comment AS c')) as [
+    Array<{ v: string; c: string | null }>,
+  ];
   return parseServerVersion(String(rows[0]?.v ?? ''), String(rows[0]?.c ?? ''));
 }

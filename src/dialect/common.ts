@@ -23,9 +23,13 @@ export const MAX_SEARCH_LIMIT = 16_384;
 
 export function checkLimit(k: number): number {
   if (!Number.isSafeInteger(k) || k < 1 || k > MAX_SEARCH_LIMIT) {
-    throw new SvmError('CONFIG_INVALID', `Search limit ${k} is out of range: use a whole number from 1 to ${MAX_SEARCH_LIMIT}.`, {
-      hint: `OceanBase/seekdb answer approximate (indexed) queries with at most ${MAX_SEARCH_LIMIT} rows.`,
-    });
+    throw new SvmError(
+      'CONFIG_INVALID',
+      `Search limit ${k} is out of range: use a whole number from 1 to ${MAX_SEARCH_LIMIT}.`,
+      {
+        hint: `OceanBase/seekdb answer approximate (indexed) queries with at most ${MAX_SEARCH_LIMIT} rows.`,
+      },
+    );
   }
   return k;
 }

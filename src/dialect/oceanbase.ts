@@ -1,6 +1,11 @@
 import { quoteIdentifier as q } from '../identifiers';
 import type { ServerInfo } from '../db/server-info';
-import { SPARSE_INDEX_LIMIT, parseOceanBaseLiteral, toOceanBaseLiteral, type SparseVector } from '../sparse/sparse-vector';
+import {
+  SPARSE_INDEX_LIMIT,
+  parseOceanBaseLiteral,
+  toOceanBaseLiteral,
+  type SparseVector,
+} from '../sparse/sparse-vector';
 import type { SearchStatement, SparseDialect, SparseTarget } from './dialect';
 import { checkLimit, dropColumnStatement, dropIndexStatement, selectList } from './common';
 
@@ -69,6 +74,11 @@ export class OceanBaseDialect implements SparseDialect {
 export function normaliseParams(params: string): string {
   return params
     .split(',')
-    .map((p) => p.split('=').map((s) => s.trim()).join('='))
+    .map((p) =>
+      p
+        .split('=')
+        .map((s) => s.trim())
+        .join('='),
+    )
     .join(', ');
 }

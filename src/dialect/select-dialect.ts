@@ -11,7 +11,9 @@ export const MIN_OCEANBASE_VERSION = [4, 5, 0];
 /** Whether the server has native sparse vectors (SPARSEVECTOR + sparse vector index). */
 export function supportsNativeSparse(server: ServerInfo): boolean {
   if (server.product === 'seekdb') return true;
-  return server.product === 'oceanbase' && server.version.length > 0 && versionAtLeast(server.version, MIN_OCEANBASE_VERSION);
+  return (
+    server.product === 'oceanbase' && server.version.length > 0 && versionAtLeast(server.version, MIN_OCEANBASE_VERSION)
+  );
 }
 
 /**

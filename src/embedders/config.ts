@@ -49,12 +49,20 @@ const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
 };
 
 const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
-  dims: { min: 1, max: 1_000_000, hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1536, as powermem).' },
+  dims: {
+    min: 1,
+    max: 1_000_000,
+    hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1536, as powermem).',
+  },
   timeoutMs: { min: 1, max: 3_600_000, hint: 'Use a whole number of milliseconds, e.g. 30000 (the default).' },
   maxRetries: { min: 0, max: 100, hint: 'Use a whole number >= 0, e.g. 5 (the default); 0 disables retries.' },
   backoffBaseMs: { min: 0, max: 600_000, hint: 'Use a whole number of milliseconds >= 0, e.g. 500 (the default).' },
   batchSize: { min: 1, max: 10_000, hint: 'Use a whole number of texts per request, e.g. 32 (the tei default).' },
-  indexSpace: { min: 1, max: 2 ** 32, hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).' },
+  indexSpace: {
+    min: 1,
+    max: 2 ** 32,
+    hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).',
+  },
 };
 
 function fail(message: string, hint: string): never {
@@ -64,21 +72,57 @@ function fail(message: string, hint: string): never {
 
 function text(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const s = String(v).trim();
+  const s = scalarText(v).trim();
   return s === '' ? undefined : s;
 }
 
-function integer(setting: RawSetting | undefined, range: { min: number; max: number; hint: string }): number | undefined {
+/** A setting's value as text: scalars as written, objects as JSON (so an error can show what was given). */
+function scalarText(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(v);
+    case 'object':
+      return JSON.stringify(v);
+    default:
+      return '';
+  }
+}
+
+function integer(
+  setting: RawSetting | undefined,
+  range: { min: number; max: number; hint: string },
+): number | undefined {
   if (setting === undefined) return undefined;
   const v = setting.value;
   const s = typeof v === 'number' ? String(v) : text(v);
   if (s === undefined) return undefined;
   const n = integerText(s);
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    const what = range.min === 0 && range.max >= 100 ? 'a non-negative integer' : `an integer from ${range.min} to ${range.max}`;
+    const what =
+      range.min === 0 && range.max >= 100 ? 'a non-negative integer' : `an integer from ${range.min} to ${range.max}`;
     fail(`${setting.name}=${JSON.stringify(s)} is not ${what}.`, range.hint);
   }
   return n;
+}
+
+function checkBaseUrl(baseUrl: string, name: string): void {
+  let ok = false;
+  try {
+    const u = new URL(baseUrl);
+    ok = u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    fail(
+      `${name}=${JSON.stringify(baseUrl)} is not an http(s) URL.`,
+      'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).',
+    );
+  }
 }
 
 /** Validate raw settings into an EmbedderConfig; messages use the names the settings were given. */
@@ -96,32 +140,38 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
   registerSecret(apiKey);
   if (apiKey !== undefined && /[\s\u0000-\u001f\u007f]/.test(apiKey)) {
     // Never echo the key: say what is wrong with it instead.
-    fail(`${nameOf('apiKey')} contains whitespace or control characters.`, 'Copy the key again without spaces, quotes or line breaks.');
+    fail(
+      `${nameOf('apiKey')} contains whitespace or control characters.`,
+      'Copy the key again without spaces, quotes or line breaks.',
+    );
   }
   const baseUrl = text(raw.baseUrl?.value);
-  if (baseUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(baseUrl);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
-    }
-    if (!ok) fail(`${nameOf('baseUrl')}=${JSON.stringify(baseUrl)} is not an http(s) URL.`, 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).');
-  }
+  if (baseUrl !== undefined) checkBaseUrl(baseUrl, nameOf('baseUrl'));
   const config: EmbedderConfig = { provider: definition.name };
   if (apiKey !== undefined) config.apiKey = apiKey;
   const model = text(raw.model?.value);
   if (model !== undefined) config.model = model;
   if (baseUrl !== undefined) config.baseUrl = baseUrl;
-  for (const field of Object.keys(INTEGER_RANGES) as Array<'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace'>) {
+  for (const field of Object.keys(INTEGER_RANGES) as Array<
+    'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace'
+  >) {
     const n = integer(raw[field], INTEGER_RANGES[field]!);
     if (n !== undefined) config[field] = n;
   }
-  const threads = raw.threads === undefined ? undefined : typeof raw.threads.value === 'number' ? String(raw.threads.value) : text(raw.threads.value);
+  const threads =
+    raw.threads === undefined
+      ? undefined
+      : typeof raw.threads.value === 'number'
+        ? String(raw.threads.value)
+        : text(raw.threads.value);
   if (threads !== undefined) {
     if (threads.toLowerCase() === 'auto') config.threads = 'auto';
-    else config.threads = integer(raw.threads, { min: 0, max: 64, hint: "Use 'auto' (one per spare core, at most 4; the default), 0 (embed in the main thread) or a number of threads up to 64." })!;
+    else
+      config.threads = integer(raw.threads, {
+        min: 0,
+        max: 64,
+        hint: "Use 'auto' (one per spare core, at most 4; the default), 0 (embed in the main thread) or a number of threads up to 64.",
+      })!;
   }
   definition.validate?.(config, { nameOf, source, fail });
   return config;
@@ -136,14 +186,20 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
  * SPARSE_EMBEDDER_THREADS.
  * Empty values count as unset. Throws SvmError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
  */
-export function embedderConfigFromEnv(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): EmbedderConfig {
+export function embedderConfigFromEnv(
+  env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
+): EmbedderConfig {
   const raw: RawSettings = {};
   for (const field of Object.keys(ENV_NAMES) as Field[]) {
     const name = ENV_NAMES[field].find((n) => text(env[n]) !== undefined);
     if (name !== undefined) raw[field] = { value: env[name], name };
   }
   // DASHSCOPE_BASE_URL (e.g. https://dashscope.aliyuncs.com/api/v1) names a DashScope host: meaningful for qwen only.
-  if (!raw.baseUrl && text(env.DASHSCOPE_BASE_URL) !== undefined && text(env.SPARSE_EMBEDDER_PROVIDER)?.toLowerCase() === 'qwen') {
+  if (
+    !raw.baseUrl &&
+    text(env.DASHSCOPE_BASE_URL) !== undefined &&
+    text(env.SPARSE_EMBEDDER_PROVIDER)?.toLowerCase() === 'qwen'
+  ) {
     raw.baseUrl = { value: env.DASHSCOPE_BASE_URL, name: 'DASHSCOPE_BASE_URL' };
   }
   return build(raw, 'env', (field) => ENV_NAMES[field][0]);
@@ -155,17 +211,26 @@ export function embedderConfigFromEnv(env: NodeJS.ProcessEnv | Record<string, st
  * or the camelCase `{ provider, apiKey, model, dims, baseUrl, timeoutMs, maxRetries, backoffBaseMs, batchSize, indexSpace }`.
  */
 export function embedderConfigFromObject(obj: Record<string, unknown>): EmbedderConfig {
-  if (obj === null || typeof obj !== 'object') fail('The sparse embedder configuration must be an object.', 'Use { sparse_embedder: { provider, config: { ... } } } or { provider, apiKey, ... }.');
+  if (obj === null || typeof obj !== 'object')
+    fail(
+      'The sparse embedder configuration must be an object.',
+      'Use { sparse_embedder: { provider, config: { ... } } } or { provider, apiKey, ... }.',
+    );
   const se = obj.sparse_embedder;
   const raw: RawSettings = {};
   let settings: Record<string, unknown>;
   let prefix: string;
   if (se !== undefined && se !== null) {
-    if (typeof se !== 'object') fail('sparse_embedder must be an object.', 'Use { sparse_embedder: { provider: "qwen", config: { api_key: "...", model: "text-embedding-v4" } } }.');
+    if (typeof se !== 'object')
+      fail(
+        'sparse_embedder must be an object.',
+        'Use { sparse_embedder: { provider: "qwen", config: { api_key: "...", model: "text-embedding-v4" } } }.',
+      );
     const s = se as Record<string, unknown>;
     raw.provider = { value: s.provider, name: 'sparse_embedder.provider' };
     const c = s.config ?? {};
-    if (typeof c !== 'object' || c === null) fail('sparse_embedder.config must be an object.', 'Use config: { api_key, model, embedding_dims, base_url }.');
+    if (typeof c !== 'object' || c === null)
+      fail('sparse_embedder.config must be an object.', 'Use config: { api_key, model, embedding_dims, base_url }.');
     settings = c as Record<string, unknown>;
     prefix = 'sparse_embedder.config.';
   } else {
@@ -177,5 +242,7 @@ export function embedderConfigFromObject(obj: Record<string, unknown>): Embedder
     const key = OBJECT_KEYS[field].find((k) => settings[k] !== undefined && settings[k] !== null && settings[k] !== '');
     if (key !== undefined) raw[field] = { value: settings[key], name: prefix + key };
   }
-  return build(raw, 'object', (field) => (field === 'provider' ? raw.provider!.name : prefix ? prefix + OBJECT_KEYS[field][0] : field));
+  return build(raw, 'object', (field) =>
+    field === 'provider' ? raw.provider!.name : prefix ? prefix + OBJECT_KEYS[field][0] : field,
+  );
 }

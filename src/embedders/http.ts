@@ -35,7 +35,13 @@ export interface HttpStats {
   retries: number;
 }
 
-export const HTTP_DEFAULTS = { timeoutMs: 30_000, maxRetries: 5, backoffBaseMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 } as const;
+export const HTTP_DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 5,
+  backoffBaseMs: 500,
+  maxBackoffMs: 30_000,
+  maxRetryAfterMs: 60_000,
+} as const;
 
 /**
  * Register an API key with redact() and check that it can be sent in a header. Whitespace or control
@@ -45,7 +51,9 @@ export const HTTP_DEFAULTS = { timeoutMs: 30_000, maxRetries: 5, backoffBaseMs: 
 export function bearerHeader(apiKey: string, setting = 'SPARSE_EMBEDDER_API_KEY'): Record<string, string> {
   registerSecret(apiKey);
   if (/[\s\u0000-\u001f\u007f]/.test(apiKey)) {
-    throw new SvmError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, { hint: 'Copy the key again without spaces, quotes or line breaks.' });
+    throw new SvmError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, {
+      hint: 'Copy the key again without spaces, quotes or line breaks.',
+    });
   }
   return { Authorization: `Bearer ${apiKey}` };
 }
@@ -66,9 +74,12 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // An abort rejects with the signal's own reason, as node's own APIs do.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as above
       reject(signal!.reason);
     };
     const timer = setTimeout(() => {
@@ -129,7 +140,10 @@ export async function postJson(
       throw svmError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
     }
     stats.retries++;
-    const wait = outcome.waitMs !== undefined ? Math.min(outcome.waitMs, maxRetryAfter) : backoffMs(attempt, options.backoffBaseMs, maxBackoff);
+    const wait =
+      outcome.waitMs !== undefined
+        ? Math.min(outcome.waitMs, maxRetryAfter)
+        : backoffMs(attempt, options.backoffBaseMs, maxBackoff);
     await sleep(wait, signal);
   }
 }
@@ -146,17 +160,30 @@ async function attemptOnce(
   let res: Response;
   let text: string;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers }, body: payload, signal: combined });
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+      body: payload,
+      signal: combined,
+    });
     text = await res.text();
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) {
       return new Retryable(
-        svmError('EMBEDDER_TIMEOUT', `${options.service} did not answer within ${options.timeoutMs} ms.`, 'Raise SPARSE_EMBEDDER_TIMEOUT_MS, or check the service and the network.'),
+        svmError(
+          'EMBEDDER_TIMEOUT',
+          `${options.service} did not answer within ${options.timeoutMs} ms.`,
+          'Raise SPARSE_EMBEDDER_TIMEOUT_MS, or check the service and the network.',
+        ),
       );
     }
     return new Retryable(
-      svmError('EMBEDDER_NETWORK', `Could not reach ${options.service} at ${new URL(url).origin}: ${networkCause(err)}.`, 'Check SPARSE_EMBEDDER_BASE_URL and the network.'),
+      svmError(
+        'EMBEDDER_NETWORK',
+        `Could not reach ${options.service} at ${new URL(url).origin}: ${networkCause(err)}.`,
+        'Check SPARSE_EMBEDDER_BASE_URL and the network.',
+      ),
     );
   }
   let parsed: unknown;
@@ -166,12 +193,17 @@ async function attemptOnce(
     parsed = undefined;
   }
   if (res.ok) {
-    if (parsed === undefined) throw svmError('EMBEDDER_BAD_RESPONSE', `${options.service} answered HTTP ${res.status} with a body that is not JSON.`);
+    if (parsed === undefined)
+      throw svmError(
+        'EMBEDDER_BAD_RESPONSE',
+        `${options.service} answered HTTP ${res.status} with a body that is not JSON.`,
+      );
     return { value: parsed };
   }
   const d = options.describeError(res.status, parsed ?? text.slice(0, 200));
   const error = svmError(d.code, d.message, d.hint);
-  if (res.status === 408 || res.status === 429 || res.status >= 500) return new Retryable(error, retryAfterMs(res.headers.get('retry-after')));
+  if (res.status === 408 || res.status === 429 || res.status >= 500)
+    return new Retryable(error, retryAfterMs(res.headers.get('retry-after')));
   throw error;
 }
 
@@ -179,12 +211,20 @@ async function attemptOnce(
  * Run `embed` on consecutive slices of at most `size` texts, one after the other, and concatenate the
  * results; checks that each slice produced one result per text.
  */
-export async function inBatches<T>(texts: readonly string[], size: number, embed: (slice: string[]) => Promise<T[]>): Promise<T[]> {
+export async function inBatches<T>(
+  texts: readonly string[],
+  size: number,
+  embed: (slice: string[]) => Promise<T[]>,
+): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < texts.length; i += size) {
     const slice = texts.slice(i, i + size);
     const got = await embed(slice);
-    if (got.length !== slice.length) throw new SvmError('EMBEDDER_BAD_RESPONSE', `The embedder returned ${got.length} vectors for ${slice.length} texts.`);
+    if (got.length !== slice.length)
+      throw new SvmError(
+        'EMBEDDER_BAD_RESPONSE',
+        `The embedder returned ${got.length} vectors for ${slice.length} texts.`,
+      );
     out.push(...got);
   }
   return out;
@@ -212,7 +252,12 @@ export function httpOptions(
 export function vectorFromPairs(pairs: unknown, what: string, bad: (what: string) => Error): SparseVector {
   if (!Array.isArray(pairs)) throw bad(`${what} is not a list of {index, value}`);
   try {
-    return createSparseVector(pairs.map((p: { index?: unknown; value?: unknown } | null) => [p?.index, p?.value] as unknown as readonly [number, number]));
+    return createSparseVector(
+      pairs.map(
+        (p: { index?: unknown; value?: unknown } | null) =>
+          [p?.index, p?.value] as unknown as readonly [number, number],
+      ),
+    );
   } catch (err) {
     throw bad(`${what}: ${(err as Error).message}`);
   }

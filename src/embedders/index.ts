@@ -2,7 +2,15 @@ import { embedderConfigFromObject } from './config';
 import { findProvider } from './providers';
 import type { EmbedderConfig, SparseEmbedder } from './types';
 
-export type { ConfigCheck, EmbedderConfig, EmbedderProvider, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
+export type {
+  ConfigCheck,
+  EmbedderConfig,
+  EmbedderProvider,
+  EmbedderProviderDefinition,
+  EmbedMode,
+  EmbedOptions,
+  SparseEmbedder,
+} from './types';
 export { embedderConfigFromEnv, embedderConfigFromObject } from './config';
 export { EMBEDDER_PROVIDERS, PROVIDERS, findProvider } from './providers';
 export { LocalSparseEmbedder, localProvider, DEFAULT_INDEX_SPACE } from './local';
@@ -16,6 +24,6 @@ export type { HttpStats } from './http';
  * it is held to the same rules and gets the same errors.
  */
 export function createEmbedder(config: EmbedderConfig): SparseEmbedder {
-  const checked = embedderConfigFromObject({ ...config } as Record<string, unknown>);
+  const checked = embedderConfigFromObject({ ...config });
   return findProvider(checked.provider)!.create(checked);
 }

@@ -44,7 +44,8 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
-    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32) throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
+    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32)
+      throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
     this.indexSpace = space;
     this.maxIndex = space - 1;
     const threads = (config.threads ?? 'auto') === 'auto' ? autoThreads() : (config.threads as number);
@@ -95,7 +96,9 @@ export class LocalSparseEmbedder implements SparseEmbedder {
     const counts = this.counts;
     const space = this.indexSpace;
     counts.reset();
-    const length = forEachTerm(text, (t, start, end, weight) => counts.add(fnv1a32Range(t, start, end) % space, weight));
+    const length = forEachTerm(text, (t, start, end, weight) =>
+      counts.add(fnv1a32Range(t, start, end) % space, weight),
+    );
     const { indices, weights } = counts.sorted();
     const values = new Float32Array(indices.length);
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
@@ -112,7 +115,18 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 export function quantize(w: number): number {
   if (!(w > 0) || !Number.isFinite(w)) return w;
   // BM25 document weights lie in (0, k1 + 1): a comparison ladder is cheaper than log10 there.
-  const scale = w >= 1 ? (w >= 10 ? 10 ** (3 - Math.floor(Math.log10(w))) : 1e3) : w >= 0.1 ? 1e4 : w >= 0.01 ? 1e5 : w >= 0.001 ? 1e6 : 10 ** (3 - Math.floor(Math.log10(w)));
+  const scale =
+    w >= 1
+      ? w >= 10
+        ? 10 ** (3 - Math.floor(Math.log10(w)))
+        : 1e3
+      : w >= 0.1
+        ? 1e4
+        : w >= 0.01
+          ? 1e5
+          : w >= 0.001
+            ? 1e6
+            : 10 ** (3 - Math.floor(Math.log10(w)));
   const q = Math.round(w * scale) / scale;
   return q > 0 ? q : w;
 }

@@ -1,7 +1,15 @@
 import { SvmError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
-import { bearerHeader, httpOptions, inBatches, postJson, vectorFromPairs, type HttpOptions, type HttpStats } from './http';
+import {
+  bearerHeader,
+  httpOptions,
+  inBatches,
+  postJson,
+  vectorFromPairs,
+  type HttpOptions,
+  type HttpStats,
+} from './http';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
 
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
@@ -77,7 +85,9 @@ export class QwenSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
     if (!config.apiKey) {
-      throw new SvmError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', { hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.' });
+      throw new SvmError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', {
+        hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.',
+      });
     }
     this.#headers = bearerHeader(config.apiKey);
     this.model = config.model ?? QWEN_DEFAULTS.model;
@@ -99,7 +109,9 @@ export class QwenSparseEmbedder implements SparseEmbedder {
     const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, signal)) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
-      throw bad(`expected output.embeddings with ${texts.length} entries, got ${Array.isArray(embeddings) ? embeddings.length : typeof embeddings}`);
+      throw bad(
+        `expected output.embeddings with ${texts.length} entries, got ${Array.isArray(embeddings) ? embeddings.length : typeof embeddings}`,
+      );
     }
     const tokens = Number(json.usage?.total_tokens);
     if (Number.isFinite(tokens)) this.stats.tokens += tokens;
@@ -107,7 +119,8 @@ export class QwenSparseEmbedder implements SparseEmbedder {
     const result = new Array<SparseVector | undefined>(texts.length);
     for (const e of embeddings as Array<{ text_index?: unknown; sparse_embedding?: unknown } | null>) {
       const i = e?.text_index;
-      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= texts.length) throw bad(`an embedding has a missing or invalid text_index ${JSON.stringify(i) ?? 'undefined'}`);
+      if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= texts.length)
+        throw bad(`an embedding has a missing or invalid text_index ${JSON.stringify(i) ?? 'undefined'}`);
       if (result[i]) throw bad(`text_index ${i} appears more than once`);
       result[i] = vectorFromPairs(e!.sparse_embedding, `embedding ${i}`, bad);
     }
@@ -121,17 +134,29 @@ export class QwenSparseEmbedder implements SparseEmbedder {
  * with up to 10 texts per request instead of one.
  */
 export function requestBody(model: string, dims: number, texts: readonly string[], mode: EmbedMode) {
-  return { model, input: { texts: texts.map(cleanTextLikePowermem) }, parameters: { output_type: 'sparse', dimension: dims, text_type: mode } };
+  return {
+    model,
+    input: { texts: texts.map(cleanTextLikePowermem) },
+    parameters: { output_type: 'sparse', dimension: dims, text_type: mode },
+  };
 }
 
 function bad(what: string): SvmError {
-  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`DashScope returned a malformed response: ${what.replace(/\.$/, '')}.`));
+  return new SvmError(
+    'EMBEDDER_BAD_RESPONSE',
+    redact(`DashScope returned a malformed response: ${what.replace(/\.$/, '')}.`),
+  );
 }
 
-function describeDashScopeError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
+function describeDashScopeError(
+  status: number,
+  body: unknown,
+): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
   const b = (body && typeof body === 'object' ? body : {}) as { code?: unknown; message?: unknown };
   const code = typeof b.code === 'string' ? b.code : undefined;
-  const detail = [code, typeof b.message === 'string' ? b.message : undefined].filter(Boolean).join(': ') || (typeof body === 'string' ? body.trim() : '');
+  const detail =
+    [code, typeof b.message === 'string' ? b.message : undefined].filter(Boolean).join(': ') ||
+    (typeof body === 'string' ? body.trim() : '');
   if (status === 401 || status === 403) {
     return {
       code: 'EMBEDDER_AUTH',
@@ -140,7 +165,11 @@ function describeDashScopeError(status: number, body: unknown): { code: 'EMBEDDE
     };
   }
   if (status === 429) {
-    return { code: 'EMBEDDER_RATE_LIMIT', message: `DashScope is rate limiting requests (HTTP 429${detail ? `: ${detail}` : ''}).`, hint: 'Lower --workers, raise --delay, or ask for a higher quota.' };
+    return {
+      code: 'EMBEDDER_RATE_LIMIT',
+      message: `DashScope is rate limiting requests (HTTP 429${detail ? `: ${detail}` : ''}).`,
+      hint: 'Lower --workers, raise --delay, or ask for a higher quota.',
+    };
   }
   return { code: 'EMBEDDER_HTTP', message: `DashScope answered HTTP ${status}${detail ? `: ${detail}` : ''}.` };
 }

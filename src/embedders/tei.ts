@@ -1,7 +1,15 @@
 import { SvmError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
-import { bearerHeader, httpOptions, inBatches, postJson, vectorFromPairs, type HttpOptions, type HttpStats } from './http';
+import {
+  bearerHeader,
+  httpOptions,
+  inBatches,
+  postJson,
+  vectorFromPairs,
+  type HttpOptions,
+  type HttpStats,
+} from './http';
 import type { EmbedderConfig, EmbedderProviderDefinition, EmbedOptions, SparseEmbedder } from './types';
 
 export const TEI_DEFAULTS = { batchSize: 32 } as const;
@@ -31,7 +39,11 @@ export class TeiSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
     if (!config.baseUrl) {
-      throw new SvmError('EMBEDDER_CONFIG', 'The tei sparse embedder needs the URL of a text-embeddings-inference server.', { hint: 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.' });
+      throw new SvmError(
+        'EMBEDDER_CONFIG',
+        'The tei sparse embedder needs the URL of a text-embeddings-inference server.',
+        { hint: 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.' },
+      );
     }
     this.#headers = config.apiKey ? bearerHeader(config.apiKey) : {};
     this.endpoint = teiEndpoint(config.baseUrl);
@@ -49,29 +61,59 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   }
 
   private async request(texts: string[], signal?: AbortSignal): Promise<SparseVector[]> {
-    const json = await postJson(this.endpoint, this.#headers, { inputs: texts, truncate: true }, this.http, this.stats, signal);
+    const json = await postJson(
+      this.endpoint,
+      this.#headers,
+      { inputs: texts, truncate: true },
+      this.http,
+      this.stats,
+      signal,
+    );
     if (!Array.isArray(json) || json.length !== texts.length) {
-      throw bad(`expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`);
+      throw bad(
+        `expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`,
+      );
     }
     return json.map((pairs: unknown, i) => vectorFromPairs(pairs, `vector ${i}`, bad));
   }
 }
 
 function bad(what: string): SvmError {
-  return new SvmError('EMBEDDER_BAD_RESPONSE', redact(`text-embeddings-inference returned a malformed response: ${what.replace(/\.$/, '')}.`));
+  return new SvmError(
+    'EMBEDDER_BAD_RESPONSE',
+    redact(`text-embeddings-inference returned a malformed response: ${what.replace(/\.$/, '')}.`),
+  );
 }
 
-function describeTeiError(status: number, body: unknown): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
+function describeTeiError(
+  status: number,
+  body: unknown,
+): { code: 'EMBEDDER_AUTH' | 'EMBEDDER_RATE_LIMIT' | 'EMBEDDER_HTTP'; message: string; hint?: string } {
   const b = (body && typeof body === 'object' ? body : {}) as { error?: unknown; error_type?: unknown };
-  const detail = [b.error_type, b.error].filter((x) => typeof x === 'string' && x).join(': ') || (typeof body === 'string' ? body.trim() : '');
+  const detail =
+    [b.error_type, b.error].filter((x) => typeof x === 'string' && x).join(': ') ||
+    (typeof body === 'string' ? body.trim() : '');
   if (status === 401 || status === 403) {
-    return { code: 'EMBEDDER_AUTH', message: `text-embeddings-inference rejected the credentials (HTTP ${status}).`, hint: 'Check SPARSE_EMBEDDER_API_KEY (sent as a Bearer token).' };
+    return {
+      code: 'EMBEDDER_AUTH',
+      message: `text-embeddings-inference rejected the credentials (HTTP ${status}).`,
+      hint: 'Check SPARSE_EMBEDDER_API_KEY (sent as a Bearer token).',
+    };
   }
   if (status === 429) {
-    return { code: 'EMBEDDER_RATE_LIMIT', message: `text-embeddings-inference is overloaded (HTTP 429${detail ? `: ${detail}` : ''}).`, hint: 'Lower --workers or raise the server\'s --max-concurrent-requests.' };
+    return {
+      code: 'EMBEDDER_RATE_LIMIT',
+      message: `text-embeddings-inference is overloaded (HTTP 429${detail ? `: ${detail}` : ''}).`,
+      hint: "Lower --workers or raise the server's --max-concurrent-requests.",
+    };
   }
-  const hint = status === 413 ? 'Lower SPARSE_EMBEDDER_BATCH_SIZE to at most the server\'s --max-client-batch-size.' : undefined;
-  return { code: 'EMBEDDER_HTTP', message: `text-embeddings-inference answered HTTP ${status}${detail ? `: ${detail}` : ''}.`, ...(hint ? { hint } : {}) };
+  const hint =
+    status === 413 ? "Lower SPARSE_EMBEDDER_BATCH_SIZE to at most the server's --max-client-batch-size." : undefined;
+  return {
+    code: 'EMBEDDER_HTTP',
+    message: `text-embeddings-inference answered HTTP ${status}${detail ? `: ${detail}` : ''}.`,
+    ...(hint ? { hint } : {}),
+  };
 }
 
 export const teiProvider: EmbedderProviderDefinition<'tei'> = {
@@ -79,7 +121,10 @@ export const teiProvider: EmbedderProviderDefinition<'tei'> = {
   description: 'Hugging Face text-embeddings-inference /embed_sparse (SPLADE-style models; needs its URL)',
   validate(config, check) {
     if (!config.baseUrl) {
-      check.fail('The tei sparse embedder needs the URL of a text-embeddings-inference server.', `Set ${check.nameOf('baseUrl')}, e.g. http://127.0.0.1:8080.`);
+      check.fail(
+        'The tei sparse embedder needs the URL of a text-embeddings-inference server.',
+        `Set ${check.nameOf('baseUrl')}, e.g. http://127.0.0.1:8080.`,
+      );
     }
   },
   create: (config) => new TeiSparseEmbedder(config),

@@ -16,7 +16,11 @@ export interface SparseUserParams {
   assertLockHeld?: () => Promise<void>;
 }
 
-export function userParamsFor(config: SparseVectorConfig, logger?: Logger, assertLockHeld?: () => Promise<void>): SparseUserParams {
+export function userParamsFor(
+  config: SparseVectorConfig,
+  logger?: Logger,
+  assertLockHeld?: () => Promise<void>,
+): SparseUserParams {
   return { sparseVector: config, logger, assertLockHeld };
 }
 

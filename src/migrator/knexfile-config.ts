@@ -7,7 +7,14 @@ import { acquireLock, lockName } from '../db/lock';
 import { createConsoleLogger, type Logger } from '../util/logger';
 import { userParamsFor } from './context';
 import { KnexLedgerStorage } from './ledger';
-import { listScriptFiles, loadMigrationModule, MIGRATIONS_DIR, SCRIPT_EXTENSION, SEEDERS_DIR, type ScriptFile } from './migration-files';
+import {
+  listScriptFiles,
+  loadMigrationModule,
+  MIGRATIONS_DIR,
+  SCRIPT_EXTENSION,
+  SEEDERS_DIR,
+  type ScriptFile,
+} from './migration-files';
 
 /**
  * knex's migration source for the package's migrations: names without extension (the same ledger keys
@@ -71,7 +78,8 @@ export async function createKnexfileConfig(options: KnexfileOptions = {}): Promi
   if (command && LOCKED.has(command)) {
     const lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
       timeoutSeconds: config.lockTimeoutSeconds,
-      onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
+      onWait: (holder) =>
+        logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
     });
     assertLockHeld = () => lock.assertHeld();
     const k = createKnex(connection, { pool: 1 });

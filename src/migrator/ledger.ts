@@ -44,13 +44,15 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
         t.integer('is_locked');
       });
     }
-    const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(this.lockTableName)}`)) as [Array<{ n: number | string }>];
+    const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(this.lockTableName)}`)) as [
+      Array<{ n: number | string }>,
+    ];
     if (Number(rows[0]?.n ?? 0) === 0) await knex(this.lockTableName).insert({ is_locked: 0 });
   }
 
   async executed({ context: knex }: { context: Knex }): Promise<string[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
-    const rows: Array<{ name: string }> = await knex(this.tableName).select('name').orderBy('id', 'asc');
+    const rows = (await knex(this.tableName).select('name').orderBy('id', 'asc')) as Array<{ name: string }>;
     return rows.map((r) => r.name);
   }
 

@@ -70,23 +70,10 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   };
 
   const umzug = new SparseUmzug({
-    migrations: () =>
-      listScriptFiles(options.migrationsDir ?? MIGRATIONS_DIR).map((f) => {
-        return {
-          name: f.name,
-          path: f.path,
-          up: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).up(context),
-          down: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).down(context),
-        };
-      }),
+    migrations: () => migrationsIn(options.migrationsDir ?? MIGRATIONS_DIR),
     context: getKnex,
     storage,
-    logger: {
-      info: (m: Record<string, unknown>) => logger.info(formatUmzugEvent(m)),
-      warn: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
-      error: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
-      debug: (m: Record<string, unknown>) => logger.debug(formatUmzugEvent(m)),
-    },
+    logger: umzugLogger(logger),
   });
 
   umzug.on('beforeCommand', async ({ command, context }) => {
@@ -95,10 +82,12 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
     const connection = requireConnection(config);
     lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
       timeoutSeconds: config.lockTimeoutSeconds,
-      onWait: (holder) => logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
+      onWait: (holder) =>
+        logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
     });
     storage.startRun(assertLockHeld);
-    if (await storage.clearStaleKnexLock(context)) logger.info(`Cleared a stale knex migration lock left by a crashed run`);
+    if (await storage.clearStaleKnexLock(context))
+      logger.info(`Cleared a stale knex migration lock left by a crashed run`);
   });
   umzug.on('afterCommand', async () => {
     const held = lock;
@@ -119,10 +108,36 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   };
 }
 
+/** The migration files of `dir` as Umzug migrations (each module is loaded when it runs). */
+function migrationsIn(dir: string) {
+  return listScriptFiles(dir).map((f) => ({
+    name: f.name,
+    path: f.path,
+    up: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).up(context),
+    down: async ({ context }: { context: Knex }) => loadMigrationModule(f.path).down(context),
+  }));
+}
+
+/** Umzug's structured log events, as lines of the package's logger (Umzug errors are reported by the caller). */
+function umzugLogger(logger: Logger) {
+  return {
+    info: (m: Record<string, unknown>) => logger.info(formatUmzugEvent(m)),
+    warn: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+    error: (m: Record<string, unknown>) => logger.warn(formatUmzugEvent(m)),
+    debug: (m: Record<string, unknown>) => logger.debug(formatUmzugEvent(m)),
+  };
+}
+
 function formatUmzugEvent(m: Record<string, unknown>): string {
-  const event = String(m.event ?? '');
-  const name = m.name ? ` ${String(m.name)}` : '';
+  const event = text(m.event);
+  const name = m.name ? ` ${text(m.name)}` : '';
   const took = typeof m.durationSeconds === 'number' ? ` (${m.durationSeconds.toFixed(2)}s)` : '';
-  const message = m.message ? ` ${String(m.message)}` : '';
+  const message = m.message ? ` ${text(m.message)}` : '';
   return `== ${event}${name}${took}${message}`;
+}
+
+/** A log field as text: strings and numbers as they are, anything else as JSON. */
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
 }

@@ -44,7 +44,16 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const EN_SUBJECTS = ['The user', 'User', 'My sister', 'The customer', 'Alex', 'The team lead', 'My manager', 'Our neighbour'];
+const EN_SUBJECTS = [
+  'The user',
+  'User',
+  'My sister',
+  'The customer',
+  'Alex',
+  'The team lead',
+  'My manager',
+  'Our neighbour',
+];
 const EN_FACTS = [
   'prefers green tea over coffee in the morning',
   'is allergic to peanuts and shellfish',
@@ -77,7 +86,12 @@ const ZH_FACTS = [
   '住在上海浦东,通勤需要一个小时',
   '每年十月十四日庆祝结婚纪念日',
 ];
-const EN_TAILS = ['', ' This came up during the last conversation.', ' Mentioned twice this week.', ' Confirmed by the user on the phone.'];
+const EN_TAILS = [
+  '',
+  ' This came up during the last conversation.',
+  ' Mentioned twice this week.',
+  ' Confirmed by the user on the phone.',
+];
 const ZH_TAILS = ['', '这是在上次对话中提到的。', '本周提到了两次。'];
 
 /** One realistic memory text, 20–500 characters, English or Chinese. */
@@ -87,7 +101,11 @@ export function sampleMemoryText(rand: () => number): string {
   const sentences = 1 + Math.floor(rand() * (chinese ? 6 : 4));
   const parts: string[] = [];
   for (let i = 0; i < sentences; i++) {
-    parts.push(chinese ? `${pick(ZH_SUBJECTS)}${pick(ZH_FACTS)}。${pick(ZH_TAILS)}` : `${pick(EN_SUBJECTS)} ${pick(EN_FACTS)}.${pick(EN_TAILS)}`);
+    parts.push(
+      chinese
+        ? `${pick(ZH_SUBJECTS)}${pick(ZH_FACTS)}。${pick(ZH_TAILS)}`
+        : `${pick(EN_SUBJECTS)} ${pick(EN_FACTS)}.${pick(EN_TAILS)}`,
+    );
   }
   const text = parts.join(chinese ? '' : ' ');
   return text.length > 500 ? text.slice(0, 500) : text.padEnd(20, chinese ? '。' : '.');
@@ -127,7 +145,12 @@ export async function insertSampleMemories(knex: Knex, options: SampleRowsOption
       rows.push({
         id: sampleId(n),
         document: text,
-        embedding: JSON.stringify([Number(rand().toFixed(4)), Number(rand().toFixed(4)), Number(rand().toFixed(4)), Number(rand().toFixed(4))]),
+        embedding: JSON.stringify([
+          Number(rand().toFixed(4)),
+          Number(rand().toFixed(4)),
+          Number(rand().toFixed(4)),
+          Number(rand().toFixed(4)),
+        ]),
         metadata: JSON.stringify({ source: 'sample', n }),
         user_id: `user_${n % 17}`,
         agent_id: 'agent_demo',

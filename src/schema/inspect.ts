@@ -23,7 +23,9 @@ export async function columnInfo(knex: Knex, table: string, column: string): Pro
     [table, column],
   )) as [Array<{ dataType: string; columnType: string; nullable: string }>];
   const r = rows[0];
-  return r ? { dataType: String(r.dataType), columnType: String(r.columnType), nullable: r.nullable === 'YES' } : undefined;
+  return r
+    ? { dataType: String(r.dataType), columnType: String(r.columnType), nullable: r.nullable === 'YES' }
+    : undefined;
 }
 
 export async function indexExists(knex: Knex, table: string, index: string): Promise<boolean> {

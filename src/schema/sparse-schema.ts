@@ -50,8 +50,17 @@ export async function readSchemaState(ctx: SparseSchemaContext): Promise<SchemaS
   if (!(await tableExists(knex, target.table))) return { tableExists: false, indexExists: false, upgraded: false };
   const col = await columnInfo(knex, target.table, target.sparseColumn);
   const idx = await indexExists(knex, target.table, target.sparseIndex);
-  const column = col && { dataType: col.dataType, columnType: col.columnType, expectedType: dialect.isExpectedColumnType(col.dataType, col.columnType) };
-  return { tableExists: true, column, indexExists: idx, upgraded: !!column?.expectedType && (idx || !dialect.hasIndex) };
+  const column = col && {
+    dataType: col.dataType,
+    columnType: col.columnType,
+    expectedType: dialect.isExpectedColumnType(col.dataType, col.columnType),
+  };
+  return {
+    tableExists: true,
+    column,
+    indexExists: idx,
+    upgraded: !!column?.expectedType && (idx || !dialect.hasIndex),
+  };
 }
 
 /** Check the table and its columns before any DDL, so bad input leaves the database as it was. */
@@ -79,7 +88,9 @@ async function checkTable(ctx: SparseSchemaContext): Promise<SchemaState> {
       'COLUMN_TYPE_MISMATCH',
       `Table '${target.table}' already has a column '${target.sparseColumn}' of type ${state.column.columnType}, ` +
         `but ${dialect.name} storage needs ${dialect.columnType}. Nothing was changed.`,
-      { hint: `Rename or drop that column, or choose the matching storage (SPARSE_VECTOR_STORAGE=${dialect.name === 'portable-json' ? 'native' : 'json'}).` },
+      {
+        hint: `Rename or drop that column, or choose the matching storage (SPARSE_VECTOR_STORAGE=${dialect.name === 'portable-json' ? 'native' : 'json'}).`,
+      },
     );
   }
   return state;
@@ -130,7 +141,9 @@ export async function upgradeSparseSchema(ctx: SparseSchemaContext, log: Logger)
 
   const indexSql = dialect.createIndexSql(target);
   if (!indexSql) {
-    log.info(`Portable ${dialect.columnType} storage has no sparse vector index; search scans the embedded rows exactly`);
+    log.info(
+      `Portable ${dialect.columnType} storage has no sparse vector index; search scans the embedded rows exactly`,
+    );
   } else if (state.indexExists) {
     log.info(`${target.sparseIndex} already exists on table '${target.table}'`);
   } else {

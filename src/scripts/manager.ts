@@ -4,7 +4,14 @@ import { formatError } from '../cli/errors';
 import { SvmError } from '../errors';
 import { unwrapMigrationError } from '../migrator/boot';
 import { createConsoleLogger } from '../util/logger';
-import { CATEGORY_TITLES, type ScriptCategory, type ScriptContext, type ScriptDefinition, type ScriptParameter, type ScriptParams } from './registry';
+import {
+  CATEGORY_TITLES,
+  type ScriptCategory,
+  type ScriptContext,
+  type ScriptDefinition,
+  type ScriptParameter,
+  type ScriptParams,
+} from './registry';
 import { SCRIPTS } from './scripts';
 
 const RULE = '='.repeat(70);
@@ -13,7 +20,9 @@ const THIN = '-'.repeat(70);
 export function findScript(name: string): ScriptDefinition {
   const s = SCRIPTS.find((x) => x.name === name);
   if (!s) {
-    throw new SvmError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, { hint: `Available scripts: ${SCRIPTS.map((x) => x.name).join(', ')}.` });
+    throw new SvmError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, {
+      hint: `Available scripts: ${SCRIPTS.map((x) => x.name).join(', ')}.`,
+    });
   }
   return s;
 }
@@ -72,14 +81,26 @@ function formatParameter(p: ScriptParameter): string {
 /** `info <script>`: category, description and every parameter with type, default and whether it is required. */
 export function formatScriptInfo(name: string): string[] {
   const s = findScript(name);
-  const lines = [RULE, `Script: ${s.name}`, RULE, `Category: ${s.category}`, `Description: ${s.description}`, '', THIN, 'Parameters:', THIN];
+  const lines = [
+    RULE,
+    `Script: ${s.name}`,
+    RULE,
+    `Category: ${s.category}`,
+    `Description: ${s.description}`,
+    '',
+    THIN,
+    'Parameters:',
+    THIN,
+  ];
   lines.push('  config (object) (from .env / environment, or passed programmatically)');
   for (const p of s.parameters) lines.push(formatParameter(p));
   return lines;
 }
 
 function describeAccepted(s: ScriptDefinition): string {
-  return s.parameters.length ? s.parameters.map((p) => `--${p.name.replace(/_/g, '-')} (${p.type})`).join(', ') : 'none';
+  return s.parameters.length
+    ? s.parameters.map((p) => `--${p.name.replace(/_/g, '-')} (${p.type})`).join(', ')
+    : 'none';
 }
 
 /** Validate and convert raw parameters (strings from the CLI, or typed values) against the script's list. */
@@ -89,22 +110,29 @@ export function parseScriptParams(s: ScriptDefinition, raw: Record<string, unkno
     const name = key.replace(/-/g, '_');
     const p = s.parameters.find((x) => x.name === name);
     if (!p) {
-      throw new SvmError('SCRIPT_PARAMETER', `Unknown parameter '${key}' for script '${s.name}'.`, { hint: `Accepted: ${describeAccepted(s)}.` });
+      throw new SvmError('SCRIPT_PARAMETER', `Unknown parameter '${key}' for script '${s.name}'.`, {
+        hint: `Accepted: ${describeAccepted(s)}.`,
+      });
     }
     out[name] = convert(s, p, value);
   }
   for (const p of s.parameters) {
     if (out[p.name] === undefined && p.default !== undefined) out[p.name] = p.default;
-    if (out[p.name] === undefined && p.required) throw new SvmError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
+    if (out[p.name] === undefined && p.required)
+      throw new SvmError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
   }
   return out;
 }
 
 function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): string | number | boolean {
   const bad = (why: string) =>
-    new SvmError('SCRIPT_PARAMETER', `Parameter '${p.name}' of script '${s.name}' ${why} (got ${JSON.stringify(value)}).`, {
-      hint: `Expected ${p.type}${p.range ? ` from ${p.range.min} to ${p.range.max}` : ''}. Accepted parameters: ${describeAccepted(s)}.`,
-    });
+    new SvmError(
+      'SCRIPT_PARAMETER',
+      `Parameter '${p.name}' of script '${s.name}' ${why} (got ${JSON.stringify(value)}).`,
+      {
+        hint: `Expected ${p.type}${p.range ? ` from ${p.range.min} to ${p.range.max}` : ''}. Accepted parameters: ${describeAccepted(s)}.`,
+      },
+    );
   switch (p.type) {
     case 'bool': {
       const b = typeof value === 'boolean' ? value : booleanWord(String(value));
@@ -113,8 +141,10 @@ function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): strin
     }
     case 'int':
     case 'float': {
-      const n = typeof value === 'number' ? value : p.type === 'int' ? integerText(String(value)) : numberText(String(value));
-      if (!Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n))) throw bad(`must be ${p.type === 'int' ? 'a whole number' : 'a number'}`);
+      const n =
+        typeof value === 'number' ? value : p.type === 'int' ? integerText(String(value)) : numberText(String(value));
+      if (!Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n)))
+        throw bad(`must be ${p.type === 'int' ? 'a whole number' : 'a number'}`);
       if (p.range && (n < p.range.min || n > p.range.max)) throw bad(`is out of range`);
       return n;
     }
@@ -148,7 +178,11 @@ export function wasReported(err: unknown): boolean {
  * ill-typed: SvmError SCRIPT_PARAMETER naming the accepted ones, and nothing is printed or run).
  * Parameter keys may be snake_case (batch_size, as in the guide) or kebab-case.
  */
-export async function runScript(name: string, params: Record<string, unknown> = {}, options: RunScriptOptions = {}): Promise<unknown> {
+export async function runScript(
+  name: string,
+  params: Record<string, unknown> = {},
+  options: RunScriptOptions = {},
+): Promise<unknown> {
   const s = findScript(name);
   const parsed = parseScriptParams(s, params);
   const out = options.out ?? process.stdout;
@@ -156,7 +190,14 @@ export async function runScript(name: string, params: Record<string, unknown> = 
   const logger = options.logger ?? createConsoleLogger({ out });
   out.write(`Preparing to execute script: ${s.name}\nDescription: ${s.description}\n`);
   try {
-    const result = await s.run(parsed, { config, out, logger, confirm: options.confirm, signal: options.signal, embedder: options.embedder });
+    const result = await s.run(parsed, {
+      config,
+      out,
+      logger,
+      confirm: options.confirm,
+      signal: options.signal,
+      embedder: options.embedder,
+    });
     out.write(`\n✓ Script '${s.name}' executed successfully!\n`);
     return result;
   } catch (caught) {

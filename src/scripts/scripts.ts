@@ -1,3 +1,4 @@
+/* eslint-disable max-lines-per-function -- TEMPORARY until the script runner is split with the option table (issue 13 item 2). */
 import { runSeeder, assertSeederSucceeded, parseShard, BACKFILL_SEEDER } from '../backfill';
 import { SvmError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
@@ -14,7 +15,10 @@ const upgrade: ScriptDefinition = {
     const m = createSparseMigrator({ config: ctx.config, logger: ctx.logger });
     try {
       const applied = await m.umzug.up();
-      if (!applied.length) ctx.logger.info(`Sparse vector support is already in place for table '${(await m.config()).table}' (nothing pending)`);
+      if (!applied.length)
+        ctx.logger.info(
+          `Sparse vector support is already in place for table '${(await m.config()).table}' (nothing pending)`,
+        );
       return { applied: applied.map((x) => x.name) };
     } finally {
       await m.close();
@@ -27,14 +31,58 @@ const migrate: ScriptDefinition = {
   category: 'migration',
   description: 'Migrate historical data to add sparse vector embeddings',
   parameters: [
-    { name: 'batch_size', type: 'int', default: 100, required: false, description: 'Number of records processed per batch', range: { min: 1, max: 10_000 } },
-    { name: 'workers', type: 'int', default: 1, required: false, description: 'Number of concurrent workers', range: { min: 1, max: 64 } },
-    { name: 'delay', type: 'float', default: 0.1, required: false, description: 'Delay between batches of a worker (seconds)', range: { min: 0, max: 3600 } },
-    { name: 'dry_run', type: 'bool', default: false, required: false, description: 'Test mode: only processes 100 records (or limit) and does not write to the database' },
-    { name: 'limit', type: 'int', required: false, description: 'Stop after this many records (dry run: records to test)', range: { min: 1, max: Number.MAX_SAFE_INTEGER } },
+    {
+      name: 'batch_size',
+      type: 'int',
+      default: 100,
+      required: false,
+      description: 'Number of records processed per batch',
+      range: { min: 1, max: 10_000 },
+    },
+    {
+      name: 'workers',
+      type: 'int',
+      default: 1,
+      required: false,
+      description: 'Number of concurrent workers',
+      range: { min: 1, max: 64 },
+    },
+    {
+      name: 'delay',
+      type: 'float',
+      default: 0.1,
+      required: false,
+      description: 'Delay between batches of a worker (seconds)',
+      range: { min: 0, max: 3600 },
+    },
+    {
+      name: 'dry_run',
+      type: 'bool',
+      default: false,
+      required: false,
+      description: 'Test mode: only processes 100 records (or limit) and does not write to the database',
+    },
+    {
+      name: 'limit',
+      type: 'int',
+      required: false,
+      description: 'Stop after this many records (dry run: records to test)',
+      range: { min: 1, max: Number.MAX_SAFE_INTEGER },
+    },
     { name: 'shard', type: 'string', required: false, description: 'i/n: process only shard i of n' },
-    { name: 'rerun', type: 'bool', default: false, required: false, description: 'Run even if the seeder ledger says the backfill is done' },
-    { name: 'failures_file', type: 'string', required: false, description: 'Append failed rows as JSON lines to this file' },
+    {
+      name: 'rerun',
+      type: 'bool',
+      default: false,
+      required: false,
+      description: 'Run even if the seeder ledger says the backfill is done',
+    },
+    {
+      name: 'failures_file',
+      type: 'string',
+      required: false,
+      description: 'Append failed rows as JSON lines to this file',
+    },
   ],
   async run(p, ctx) {
     const dryRun = p.dry_run === true;
@@ -55,7 +103,8 @@ const migrate: ScriptDefinition = {
       failuresFile: p.failures_file as string | undefined,
       signal: ctx.signal,
     });
-    if (result.skippedReason === 'busy') throw new SvmError('LOCK_TIMEOUT', 'Another backfill run is already working on this table.');
+    if (result.skippedReason === 'busy')
+      throw new SvmError('LOCK_TIMEOUT', 'Another backfill run is already working on this table.');
     assertSeederSucceeded(result);
     return result;
   },
@@ -65,7 +114,15 @@ const downgrade: ScriptDefinition = {
   name: 'downgrade-sparse-vector',
   category: 'downgrade',
   description: 'Remove sparse vector support from OceanBase table (Warning: will delete all sparse vector data)',
-  parameters: [{ name: 'yes', type: 'bool', default: false, required: false, description: 'Confirm the deletion without asking (required when not on a terminal)' }],
+  parameters: [
+    {
+      name: 'yes',
+      type: 'bool',
+      default: false,
+      required: false,
+      description: 'Confirm the deletion without asking (required when not on a terminal)',
+    },
+  ],
   /**
    * Reverts the migrations through the migrator (same ledger and lock as `npx umzug down --to 0`), after
    * saying how many vectors that deletes and getting a confirmation: a yes on the terminal, or yes: true
@@ -85,16 +142,22 @@ const downgrade: ScriptDefinition = {
           throw new SvmError(
             'MIGRATION_NOT_FOUND',
             `Table '${config.table}' has a ${config.sparseColumn} column, but the migrations ledger '${config.migrationsTable}' does not record the ` +
-              'sparse vector upgrade (it was added by another tool, e.g. powermem\'s upgrade script). Nothing was changed.',
-            { hint: 'Record it first with `npx sparse-vector run upgrade-sparse-vector` (idempotent: the schema is left as it is), then run the downgrade again.' },
+              "sparse vector upgrade (it was added by another tool, e.g. powermem's upgrade script). Nothing was changed.",
+            {
+              hint: 'Record it first with `npx sparse-vector run upgrade-sparse-vector` (idempotent: the schema is left as it is), then run the downgrade again.',
+            },
           );
         }
-        logger.info(`Sparse vector support is not installed on table '${config.table}' (no migration applied): nothing to downgrade`);
+        logger.info(
+          `Sparse vector support is not installed on table '${config.table}' (no migration applied): nothing to downgrade`,
+        );
         return { reverted: [], deletedVectors: 0 };
       }
       let vectors = 0;
       if (hasColumn) {
-        const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(config.table)} WHERE ${q(config.sparseColumn)} IS NOT NULL`)) as [Array<{ n: unknown }>];
+        const [rows] = (await knex.raw(
+          `SELECT COUNT(*) AS n FROM ${q(config.table)} WHERE ${q(config.sparseColumn)} IS NOT NULL`,
+        )) as [Array<{ n: unknown }>];
         vectors = Number(rows[0].n);
       }
       const hasIndex = hasTable && (await indexExists(knex, config.table, config.sparseIndex));
@@ -104,9 +167,13 @@ const downgrade: ScriptDefinition = {
       );
       if (p.yes !== true) {
         if (!ctx.confirm) {
-          throw new SvmError('CONFIRMATION_REQUIRED', `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`, {
-            hint: 'Run again with --yes to confirm.',
-          });
+          throw new SvmError(
+            'CONFIRMATION_REQUIRED',
+            `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`,
+            {
+              hint: 'Run again with --yes to confirm.',
+            },
+          );
         }
         if (!(await ctx.confirm('Confirm to continue? (yes/no) '))) {
           throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
@@ -118,8 +185,13 @@ const downgrade: ScriptDefinition = {
       // The vectors the seeder wrote are gone: a "done" record would make the next backfill (after a new
       // upgrade) skip the whole table.
       if (reverted.length && (await knex.schema.hasTable(config.seedsTable))) {
-        const n = await knex(config.seedsTable).where({ name: BACKFILL_SEEDER, status: 'done' }).update({ status: 'incomplete' });
-        if (Number(n) > 0) logger.info(`Marked the backfill seeder ${BACKFILL_SEEDER} as incomplete in '${config.seedsTable}' (its vectors were deleted)`);
+        const n = await knex(config.seedsTable)
+          .where({ name: BACKFILL_SEEDER, status: 'done' })
+          .update({ status: 'incomplete' });
+        if (Number(n) > 0)
+          logger.info(
+            `Marked the backfill seeder ${BACKFILL_SEEDER} as incomplete in '${config.seedsTable}' (its vectors were deleted)`,
+          );
       }
       return { reverted: reverted.map((x) => x.name), deletedVectors: reverted.length ? vectors : 0 };
     } finally {

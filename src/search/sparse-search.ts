@@ -71,7 +71,11 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
     // NULL scores (rows without a vector) can only appear when a server answers without the index.
     const hits = rows
       .filter((r) => r.score !== null && r.score !== undefined)
-      .map((r) => ({ id: String(r.id), text: r.text === null ? '' : String(r.text), score: statement.similarity(r.score) }));
+      .map((r) => ({
+        id: String(r.id),
+        text: r.text === null ? '' : String(r.text),
+        score: statement.similarity(r.score),
+      }));
     log.debug(`_sparse_search results, len : ${hits.length}`);
     return hits;
   } finally {
@@ -83,13 +87,20 @@ async function notUpgraded(ctx: SparseSchemaContext, cause: unknown): Promise<Er
   const state = await readSchemaState(ctx).catch(() => undefined);
   const { table, sparseColumn } = ctx.target;
   if (state && !state.tableExists) {
-    return new SvmError('TABLE_MISSING', `Table '${table}' does not exist.`, { hint: 'Set OCEANBASE_COLLECTION to the memories table.', cause });
-  }
-  if (state && !state.column) {
-    return new SvmError('SCHEMA_NOT_UPGRADED', `Table '${table}' has no ${sparseColumn} column: sparse search needs the schema upgrade first.`, {
-      hint: 'Run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`), then backfill with `npx sparse-vector run migrate-sparse-vector`.',
+    return new SvmError('TABLE_MISSING', `Table '${table}' does not exist.`, {
+      hint: 'Set OCEANBASE_COLLECTION to the memories table.',
       cause,
     });
+  }
+  if (state && !state.column) {
+    return new SvmError(
+      'SCHEMA_NOT_UPGRADED',
+      `Table '${table}' has no ${sparseColumn} column: sparse search needs the schema upgrade first.`,
+      {
+        hint: 'Run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`), then backfill with `npx sparse-vector run migrate-sparse-vector`.',
+        cause,
+      },
+    );
   }
   return cause instanceof Error ? cause : new Error(String(cause));
 }

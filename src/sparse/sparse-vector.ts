@@ -32,11 +32,14 @@ function checkIndex(index: unknown, maxIndex: number, where: string): number {
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
     throw invalid(`Sparse vector index ${show(index)} at ${where} is not a non-negative integer.`);
   }
-  if (index > MAX_UINT32) throw invalid(`Sparse vector index ${index} at ${where} is above 4294967295 (indices are unsigned 32-bit).`);
+  if (index > MAX_UINT32)
+    throw invalid(`Sparse vector index ${index} at ${where} is above 4294967295 (indices are unsigned 32-bit).`);
   if (index > maxIndex) {
     throw invalid(
       `Sparse vector index ${index} at ${where} is above the limit ${maxIndex}` +
-        (maxIndex <= SPARSE_INDEX_LIMIT ? ` (OceanBase/seekdb's sparse index rejects keys above ${SPARSE_INDEX_LIMIT.toLocaleString('en-US')}).` : '.'),
+        (maxIndex <= SPARSE_INDEX_LIMIT
+          ? ` (OceanBase/seekdb's sparse index rejects keys above ${SPARSE_INDEX_LIMIT.toLocaleString('en-US')}).`
+          : '.'),
     );
   }
   return index;
@@ -47,22 +50,28 @@ function checkWeight(weight: unknown, where: string): number {
     throw invalid(`Sparse vector weight ${show(weight)} at ${where} is not a finite number.`);
   }
   // Values that round to the largest float32 (e.g. its shortest text 3.4028235e38) are fine; beyond that, float32 overflows.
-  if (!Number.isFinite(Math.fround(weight))) throw invalid(`Sparse vector weight ${weight} at ${where} does not fit in a float32.`);
+  if (!Number.isFinite(Math.fround(weight)))
+    throw invalid(`Sparse vector weight ${weight} at ${where} does not fit in a float32.`);
   return weight;
 }
 
-export type SparseVectorInput = Iterable<readonly [number, number]> | Record<string, number> | ReadonlyMap<number, number>;
+export type SparseVectorInput =
+  Iterable<readonly [number, number]> | Record<string, number> | ReadonlyMap<number, number>;
 
 function entriesOf(input: SparseVectorInput): Array<readonly [unknown, unknown]> {
-  if (input === null || typeof input !== 'object') throw invalid(`A sparse vector is built from [index, weight] pairs, a Map or an object; got ${show(input)}.`);
+  if (input === null || typeof input !== 'object')
+    throw invalid(`A sparse vector is built from [index, weight] pairs, a Map or an object; got ${show(input)}.`);
   if (input instanceof Map) return [...input.entries()];
   if (typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return Array.from(input as Iterable<unknown>, (pair, n) => {
-      if (!Array.isArray(pair) || pair.length !== 2) throw invalid(`Sparse vector entry ${n} is not an [index, weight] pair.`);
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw invalid(`Sparse vector entry ${n} is not an [index, weight] pair.`);
       return [pair[0], pair[1]] as const;
     });
   }
-  return Object.entries(input as Record<string, unknown>).map(([k, v]) => [/^\d+$/.test(k) ? Number(k) : k, v] as const);
+  return Object.entries(input as Record<string, unknown>).map(
+    ([k, v]) => [/^\d+$/.test(k) ? Number(k) : k, v] as const,
+  );
 }
 
 /**
@@ -81,7 +90,8 @@ export function createSparseVector(input: SparseVectorInput, options: SparseVect
   const indices = new Uint32Array(entries.length);
   const values = new Float32Array(entries.length);
   for (let k = 0; k < entries.length; k++) {
-    if (k > 0 && entries[k][0] === entries[k - 1][0]) throw invalid(`Sparse vector index ${entries[k][0]} appears more than once.`);
+    if (k > 0 && entries[k][0] === entries[k - 1][0])
+      throw invalid(`Sparse vector index ${entries[k][0]} appears more than once.`);
     indices[k] = entries[k][0];
     values[k] = entries[k][1] + 0; // -0 + 0 === +0
   }
@@ -140,7 +150,8 @@ const LITERAL_ENTRY = /^\s*"?(\d+)"?\s*:\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?
 /** Parse `{1:0.5, 20:0.3}` (what the server returns) or the relaxed `{"1":0.5}` form it also accepts. */
 export function parseOceanBaseLiteral(text: string, options: SparseVectorOptions = {}): SparseVector {
   const t = text.trim();
-  if (!t.startsWith('{') || !t.endsWith('}')) throw invalid(`Not a sparse vector literal: ${JSON.stringify(t.slice(0, 40))} (expected {index:weight,...}).`);
+  if (!t.startsWith('{') || !t.endsWith('}'))
+    throw invalid(`Not a sparse vector literal: ${JSON.stringify(t.slice(0, 40))} (expected {index:weight,...}).`);
   const body = t.slice(1, -1).trim();
   if (!body) return createSparseVector([], options);
   const entries = body.split(',').map((part, n) => {
@@ -170,7 +181,8 @@ export function parsePortableJson(value: unknown, options: SparseVectorOptions =
   }
   if (!Array.isArray(parsed)) throw invalid('A portable sparse vector is a JSON array of [index, weight] pairs.');
   const entries = parsed.map((pair, n) => {
-    if (!Array.isArray(pair) || pair.length !== 2) throw invalid(`Portable sparse vector entry ${n} is not an [index, weight] pair.`);
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw invalid(`Portable sparse vector entry ${n} is not an [index, weight] pair.`);
     return [pair[0], pair[1]] as const;
   });
   return createSparseVector(entries as Array<readonly [number, number]>, options);

@@ -16,8 +16,7 @@ export interface RecordedRequest {
 }
 
 export type ScriptedResponse =
-  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number }
-  | 'default';
+  { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number } | 'default';
 
 export interface FakeServerOptions {
   flavor: 'qwen' | 'tei';
@@ -43,32 +42,33 @@ export interface FakeEmbeddingServer {
 }
 
 export async function startFakeEmbeddingServer(options: FakeServerOptions): Promise<FakeEmbeddingServer> {
-  const local = new LocalSparseEmbedder();
-  const vectorFor = options.vectorFor ?? ((t: string) => {
-    const v = local.embed(t, 'document');
-    return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
-  });
+  const vectorFor = options.vectorFor ?? localVectors();
   const script = [...(options.script ?? [])];
   const requests: RecordedRequest[] = [];
   let rng = (options.seed ?? 7) >>> 0;
-  const random = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => (rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296;
   const server = http.createServer((req, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
     req.on('end', () => {
-      let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      let body: unknown;
       try {
         body = JSON.parse(data);
       } catch {
         body = data;
       }
       requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
+      // What the provider's request body should hold; a wrong body reads as empty and gets a provider-like answer.
+      const fields = (typeof body === 'object' && body !== null ? body : {}) as RequestFields;
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}, raw?: string, delay = 0) =>
-        setTimeout(() => {
-          if (res.destroyed) return;
-          res.writeHead(status, { 'content-type': 'application/json', ...headers });
-          res.end(raw ?? JSON.stringify(payload));
-        }, (options.latencyMs ?? 0) + delay);
+        setTimeout(
+          () => {
+            if (res.destroyed) return;
+            res.writeHead(status, { 'content-type': 'application/json', ...headers });
+            res.end(raw ?? JSON.stringify(payload));
+          },
+          (options.latencyMs ?? 0) + delay,
+        );
       const step = script.shift();
       if (step && step !== 'default') return send(step.status, step.body, step.headers, step.raw, step.delayMs);
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -81,16 +81,8 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
           ? send(500, { code: 'InternalError', message: 'Internal server error', request_id: 'fake-2' })
           : send(503, { error: 'Model is overloaded', error_type: 'Overloaded' });
       }
-      if (options.flavor === 'qwen') {
-        if (req.url !== '/api/v1/services/embeddings/text-embedding/text-embedding') return send(404, { code: 'NotFound', message: 'no such path' });
-        const texts: string[] = body?.input?.texts ?? [];
-        let embeddings = texts.map((t, i) => ({ text_index: i, sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })) }));
-        if (options.shuffle) embeddings = embeddings.reverse();
-        return send(200, { output: { embeddings }, usage: { total_tokens: texts.join('').length }, request_id: 'fake-ok' });
-      }
-      if (req.url !== '/embed_sparse') return send(404, { error: 'Not Found', error_type: 'NotFound' });
-      const inputs: string[] = Array.isArray(body?.inputs) ? body.inputs : [body?.inputs];
-      return send(200, inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value }))));
+      const [status, payload] = embeddingAnswer(options, req.url, fields, vectorFor);
+      return send(status, payload);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,6 +90,48 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+/** The default vectors: the local embedder's, as [index, value] pairs. */
+function localVectors(): (text: string) => Array<[number, number]> {
+  const local = new LocalSparseEmbedder();
+  return (t) => {
+    const v = local.embed(t, 'document');
+    return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
+  };
+}
+
+interface RequestFields {
+  input?: { texts?: string[] };
+  inputs?: string | string[];
+}
+
+/** The provider's answer to an embedding request: [status, JSON payload]. */
+function embeddingAnswer(
+  options: FakeServerOptions,
+  url: string | undefined,
+  fields: RequestFields,
+  vectorFor: (text: string) => Array<[number, number]>,
+): [number, unknown] {
+  if (options.flavor === 'qwen') {
+    if (url !== '/api/v1/services/embeddings/text-embedding/text-embedding') {
+      return [404, { code: 'NotFound', message: 'no such path' }];
+    }
+    const texts: string[] = fields.input?.texts ?? [];
+    let embeddings = texts.map((t, i) => ({
+      text_index: i,
+      sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })),
+    }));
+    if (options.shuffle) embeddings = embeddings.reverse();
+    return [200, { output: { embeddings }, usage: { total_tokens: texts.join('').length }, request_id: 'fake-ok' }];
+  }
+  if (url !== '/embed_sparse') return [404, { error: 'Not Found', error_type: 'NotFound' }];
+  const inputs = Array.isArray(fields.inputs) ? fields.inputs : [fields.inputs as string];
+  return [200, inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value })))];
 }

@@ -9,7 +9,11 @@ import { quoteDatabaseName as q } from '../identifiers';
  */
 export async function scratchDatabase(baseUrl: string, name: string, pool = 4): Promise<{ url: string; knex: Knex }> {
   const base = parseDatabaseUrl(baseUrl);
-  const admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined }, log: knexLog() });
+  const admin = knexFactory({
+    client: 'mysql2',
+    connection: { ...mysql2Options(base), database: undefined },
+    log: knexLog(),
+  });
   try {
     await admin.raw(`DROP DATABASE IF EXISTS ${q(name)}`);
     await admin.raw(`CREATE DATABASE ${q(name)} CHARACTER SET utf8mb4`);
@@ -18,5 +22,13 @@ export async function scratchDatabase(baseUrl: string, name: string, pool = 4): 
   }
   const u = new URL(baseUrl);
   u.pathname = '/' + name;
-  return { url: u.toString(), knex: knexFactory({ client: 'mysql2', connection: mysql2Options({ ...base, database: name }), pool: { min: 0, max: pool }, log: knexLog() }) };
+  return {
+    url: u.toString(),
+    knex: knexFactory({
+      client: 'mysql2',
+      connection: mysql2Options({ ...base, database: name }),
+      pool: { min: 0, max: pool },
+      log: knexLog(),
+    }),
+  };
 }

@@ -23,7 +23,9 @@ export async function checkStoredVectors(
   embedder: SparseEmbedder = new LocalSparseEmbedder(),
   skip: (id: string) => boolean = () => false,
 ): Promise<TableCheck> {
-  const rows: Array<{ id: string; document: string | null; sparse_embedding: string | null }> = await knex(table).select('id', 'document', 'sparse_embedding');
+  const rows: Array<{ id: string; document: string | null; sparse_embedding: string | null }> = await knex(
+    table,
+  ).select('id', 'document', 'sparse_embedding');
   const check: TableCheck = { rows: rows.length, embedded: 0, nullEligible: 0, nullEmpty: 0, wrong: [] };
   const toEmbed = rows.filter((r) => r.sparse_embedding !== null && !skip(String(r.id)));
   const expected = await embedder.embedDocuments(toEmbed.map((r) => r.document ?? ''));

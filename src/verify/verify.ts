@@ -58,7 +58,9 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
     const ctx = await openSchemaContext(knex, config);
     const state = await readSchemaState(ctx);
     const applied = (await new KnexLedgerStorage(config.migrationsTable).rows(knex)).map((r) => r.name);
-    const pending = listScriptFiles(MIGRATIONS_DIR).map((f) => f.name).filter((n) => !applied.includes(n));
+    const pending = listScriptFiles(MIGRATIONS_DIR)
+      .map((f) => f.name)
+      .filter((n) => !applied.includes(n));
     const seeder = await new SeedLedger(config.seedsTable).get(knex, BACKFILL_SEEDER);
     const report: VerifyReport = {
       server: describeServer(server),
@@ -86,7 +88,15 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
         failedLastRun: seeder?.failed ?? 0,
       };
     }
-    if (state.upgraded) report.results = await sparseSearch({ config, query, limit: options.limit ?? 10, knex, embedder: options.embedder, logger: options.logger });
+    if (state.upgraded)
+      report.results = await sparseSearch({
+        config,
+        query,
+        limit: options.limit ?? 10,
+        knex,
+        embedder: options.embedder,
+        logger: options.logger,
+      });
     return report;
   } finally {
     if (!options.knex) await knex.destroy();
@@ -108,7 +118,9 @@ export function formatVerifyReport(r: VerifyReport): string[] {
         ` | ${r.rows.failedLastRun} failed in the last backfill run`,
     );
   }
-  lines.push(`Backfill:    ${r.seeder ? `${r.seeder.status} (runs: ${r.seeder.runs}, last: ${r.seeder.last_finished_at ?? 'running'})` : 'never run'}`);
+  lines.push(
+    `Backfill:    ${r.seeder ? `${r.seeder.status} (runs: ${r.seeder.runs}, last: ${r.seeder.last_finished_at ?? 'running'})` : 'never run'}`,
+  );
   if (r.upgraded && r.rows && r.rows.stillNull > 0) {
     // Rows with text but no vector do not take part in sparse search.
     lines.push(
@@ -121,9 +133,15 @@ export function formatVerifyReport(r: VerifyReport): string[] {
     lines.push(``, `Search "${r.query}": ${r.results.length} results`);
     r.results.forEach((h, i) => lines.push(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${snippet(h.text)}`));
   } else if (!r.schema.tableExists) {
-    lines.push('', `Table '${r.table}' does not exist: create it first, or set OCEANBASE_COLLECTION to the memories table.`);
+    lines.push(
+      '',
+      `Table '${r.table}' does not exist: create it first, or set OCEANBASE_COLLECTION to the memories table.`,
+    );
   } else {
-    lines.push('', 'The schema is not upgraded: run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`).');
+    lines.push(
+      '',
+      'The schema is not upgraded: run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`).',
+    );
   }
   return lines;
 }

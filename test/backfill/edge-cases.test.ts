@@ -21,7 +21,9 @@ describe('ids and columns: BIGINT UNSIGNED ids near 2^64, a configured text colu
   afterAll(async () => db.drop());
 
   test('keyset paging is exact above 2^53 (consecutive ids a double cannot tell apart); textColumn is honoured', async () => {
-    await db.knex.raw('CREATE TABLE notes (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, content LONGTEXT NULL, document LONGTEXT NULL)');
+    await db.knex.raw(
+      'CREATE TABLE notes (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, content LONGTEXT NULL, document LONGTEXT NULL)',
+    );
     const base = 18446744073709551000n; // near 2^64 - 1
     const rows = Array.from({ length: 240 }, (_, i) => ({
       id: (i < 120 ? base + BigInt(i) : 9007199254740993n + BigInt(i)).toString(), // 2^53 + 1 + i
@@ -36,7 +38,9 @@ describe('ids and columns: BIGINT UNSIGNED ids near 2^64, a configured text colu
 
     const s = await runBackfill({ config, workers: 3, batchSize: 7, delaySeconds: 0, progress: 'none' });
     expect(s).toMatchObject({ ok: true, migrated: 240, failed: 0, changed: 0, remaining: 0, total: 240 });
-    const stored: Array<{ id: string; content: string; sparse_embedding: unknown }> = await db.knex('notes').select('id', 'content', 'sparse_embedding');
+    const stored: Array<{ id: string; content: string; sparse_embedding: unknown }> = await db
+      .knex('notes')
+      .select('id', 'content', 'sparse_embedding');
     const local = new LocalSparseEmbedder();
     const expected = await local.embedDocuments(stored.map((r) => r.content));
     stored.forEach((r, i) => {
@@ -64,9 +68,20 @@ describe('rows the server rejects at write time are isolated by splitting the wr
 
   test('exactly the rejected rows fail (with the server message), batch-failed events name the write stage', async () => {
     const bad = [sampleId(3), sampleId(140), sampleId(141), sampleId(299)];
-    for (const id of bad) await db.knex('memories').where({ id }).update({ document: db.knex.raw("CONCAT(document, ' REJECTME')") });
+    for (const id of bad)
+      await db
+        .knex('memories')
+        .where({ id })
+        .update({ document: db.knex.raw("CONCAT(document, ' REJECTME')") });
     const out = captureStream();
-    const s = await runBackfill({ config: portableConfig(db), workers: 2, batchSize: 60, delaySeconds: 0, progress: 'json', out });
+    const s = await runBackfill({
+      config: portableConfig(db),
+      workers: 2,
+      batchSize: 60,
+      delaySeconds: 0,
+      progress: 'json',
+      out,
+    });
     expect(s).toMatchObject({ ok: false, failed: 4, migrated: 296, changed: 0 });
     expect(s.error).toBeUndefined();
     expect(s.failures.map((f) => f.id).sort()).toEqual([...bad].sort());
@@ -74,8 +89,15 @@ describe('rows the server rejects at write time are isolated by splitting the wr
     const events = jsonLines(out.text);
     const splits = events.filter((e) => e.event === 'batch-failed');
     expect(splits.length).toBeGreaterThan(0);
-    expect(splits.every((e) => e.stage === 'write' && e.next === 'split' && e.reason.includes('row rejected'))).toBe(true);
-    expect(events.filter((e) => e.event === 'row-failed').map((e) => e.id).sort()).toEqual([...bad].sort());
+    expect(splits.every((e) => e.stage === 'write' && e.next === 'split' && e.reason.includes('row rejected'))).toBe(
+      true,
+    );
+    expect(
+      events
+        .filter((e) => e.event === 'row-failed')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...bad].sort());
     const check = await checkTable(db);
     expect(check).toMatchObject({ wrong: [], nullEligible: 4 });
   });
@@ -93,24 +115,40 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
 
   test('an unusable failures file is refused before anything is read or written', async () => {
     const file = path.join(os.tmpdir(), 'no-such-dir-svm', 'sub', 'failures.jsonl');
-    await expect(runBackfill({ config: portableConfig(db), failuresFile: file, progress: 'none' })).rejects.toMatchObject({
+    await expect(
+      runBackfill({ config: portableConfig(db), failuresFile: file, progress: 'none' }),
+    ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: expect.stringContaining('Cannot open the failures file'),
     });
-    await expect(runBackfill({ config: portableConfig(db), batchSize: 0, progress: 'none' })).rejects.toThrow('batchSize=0 is not an integer between 1 and 10000.');
-    await expect(runBackfill({ config: portableConfig(db), shard: { index: 3, count: 3 }, progress: 'none' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(runBackfill({ config: portableConfig(db), batchSize: 0, progress: 'none' })).rejects.toThrow(
+      'batchSize=0 is not an integer between 1 and 10000.',
+    );
+    await expect(
+      runBackfill({ config: portableConfig(db), shard: { index: 3, count: 3 }, progress: 'none' }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     expect((await checkTable(db)).embedded).toBe(0);
   });
 
   test('dry run: reports what it would write (sample, sizes, rate, estimate) and writes nothing', async () => {
     const out = captureStream();
-    const s = await runBackfill({ config: portableConfig(db), dryRun: true, dryRunLimit: 40, batchSize: 15, delaySeconds: 0, progress: 'plain', out });
+    const s = await runBackfill({
+      config: portableConfig(db),
+      dryRun: true,
+      dryRunLimit: 40,
+      batchSize: 15,
+      delaySeconds: 0,
+      progress: 'plain',
+      out,
+    });
     expect(s).toMatchObject({ dryRun: true, migrated: 40, total: 40, remaining: 500 });
     expect(s.wouldWrite?.rows).toBe(40);
     expect(s.wouldWrite?.sample).toHaveLength(3);
     expect(s.wouldWrite!.averageTerms).toBeGreaterThan(1);
     expect(out.text).toContain('[DRY RUN] Mode enabled - will only test with 40 records (nothing is written)');
-    expect(out.text).toMatch(/\[DRY RUN\] Would write 40 vectors to memories\.sparse_embedding \(on average [\d.]+ terms, [\d,]+ bytes each\), for example:\n {2}id \d+: \d+ terms \[\[/);
+    expect(out.text).toMatch(
+      /\[DRY RUN\] Would write 40 vectors to memories\.sparse_embedding \(on average [\d.]+ terms, [\d,]+ bytes each\), for example:\n {2}id \d+: \d+ terms \[\[/,
+    );
     expect(out.text).toMatch(/\[DRY RUN\] At this rate the 500 rows to migrate would take about /);
     expect(out.text).not.toContain('To resume');
     expect((await checkTable(db)).embedded).toBe(0);
@@ -118,7 +156,15 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
 
   test('limit: exactly N rows, then the summary says how to continue', async () => {
     const out = captureStream();
-    const s = await runBackfill({ config: portableConfig(db), limit: 120, batchSize: 50, workers: 2, delaySeconds: 0, progress: 'plain', out });
+    const s = await runBackfill({
+      config: portableConfig(db),
+      limit: 120,
+      batchSize: 50,
+      workers: 2,
+      delaySeconds: 0,
+      progress: 'plain',
+      out,
+    });
     expect(s).toMatchObject({ ok: true, migrated: 120, total: 120, remaining: 380 });
     expect(out.text).toContain('Migrated: 120 | Failed: 0 | Changed during the run: 0 | Still NULL: 380');
     expect(out.text).toContain('To resume, run the same command again: rows still NULL are picked up.');
@@ -156,7 +202,14 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
 
   test('backfillOnBoot: background handle, abort(), then a full run records done; once done a boot run is a no-op', async () => {
     const ledger = new SeedLedger('sparse_vector_seeds');
-    const handle = backfillOnBoot({ databaseUrl: db.url, storage: 'json', background: true, embedder: slowed(40), batchSize: 10, delaySeconds: 0 });
+    const handle = backfillOnBoot({
+      databaseUrl: db.url,
+      storage: 'json',
+      background: true,
+      embedder: slowed(40),
+      batchSize: 10,
+      delaySeconds: 0,
+    });
     // Returned at once: the handle is there while the run has not ended (no wall-clock bound).
     let ended = false;
     void handle.done.then(() => (ended = true));
@@ -194,7 +247,13 @@ describe('two identical seeder runs at once', () => {
   afterAll(async () => db.drop());
 
   test('the second returns at once as busy; another shard is not blocked; the table ends right', async () => {
-    const first = runSeeder({ config: portableConfig(db), embedder: slowed(30), batchSize: 10, delaySeconds: 0, progress: 'none' });
+    const first = runSeeder({
+      config: portableConfig(db),
+      embedder: slowed(30),
+      batchSize: 10,
+      delaySeconds: 0,
+      progress: 'none',
+    });
     await new Promise((r) => setTimeout(r, 300));
     const out = captureStream();
     const t0 = Date.now();
@@ -202,7 +261,12 @@ describe('two identical seeder runs at once', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(second).toMatchObject({ skippedReason: 'busy', migrated: 0 });
     expect(out.text).toContain("Another backfill run is already working on table 'memories'; nothing to do here.");
-    const shard = await runSeeder({ config: portableConfig(db), shard: { index: 1, count: 2 }, delaySeconds: 0, progress: 'none' });
+    const shard = await runSeeder({
+      config: portableConfig(db),
+      shard: { index: 1, count: 2 },
+      delaySeconds: 0,
+      progress: 'none',
+    });
     expect(shard.skippedReason).toBeUndefined();
     const a = await first;
     expect(a.ok).toBe(true);
@@ -240,7 +304,12 @@ describe('the write guard and the seeds ledger, statement by statement on the se
     ]);
     expect(written).toBe(1);
     const rows = await db.knex('memories').select('id', 'sparse_embedding').orderBy('id');
-    expect(rows.map((r: { id: string; sparse_embedding: unknown }) => [String(r.id), r.sparse_embedding === null ? null : storedJson(r.sparse_embedding)])).toEqual([
+    expect(
+      rows.map((r: { id: string; sparse_embedding: unknown }) => [
+        String(r.id),
+        r.sparse_embedding === null ? null : storedJson(r.sparse_embedding),
+      ]),
+    ).toEqual([
       ['1', '[[1,0.5]]'],
       ['2', '[[5,1]]'], // the application's value, untouched
       ['3', null], // the embedding of the old text was not stored; the next run embeds the new one
@@ -252,7 +321,12 @@ describe('the write guard and the seeds ledger, statement by statement on the se
     const { eligibleWhere } = await import('../../src/backfill/reader');
     const { targetOf } = await import('../../src/schema/sparse-schema');
     const all = eligibleWhere(targetOf(portableConfig(db)));
-    const finish = () => ledger.finish(db.knex, SEEDER, { status: { doneUnless: { table: 'memories', where: all.sql, bindings: all.bindings } }, migrated: 1, failed: 0 });
+    const finish = () =>
+      ledger.finish(db.knex, SEEDER, {
+        status: { doneUnless: { table: 'memories', where: all.sql, bindings: all.bindings } },
+        migrated: 1,
+        failed: 0,
+      });
     await ledger.start(db.knex, SEEDER);
     await finish(); // row 3 is still NULL
     expect((await ledger.get(db.knex, SEEDER))?.status).toBe('incomplete');

@@ -31,10 +31,19 @@ describe('backfill engine on a real server (portable mode)', () => {
 
   test('dry run reads and embeds 100 rows, writes nothing, and says so', async () => {
     const out = captureStream();
-    const s = await runBackfill({ config: portableConfig(db), dryRun: true, workers: 2, delaySeconds: 0, progress: 'plain', out });
+    const s = await runBackfill({
+      config: portableConfig(db),
+      dryRun: true,
+      workers: 2,
+      delaySeconds: 0,
+      progress: 'plain',
+      out,
+    });
     expect(s).toMatchObject({ dryRun: true, migrated: 100, failed: 0, total: 100 });
     expect(out.text).toContain('[DRY RUN] Mode enabled - will only test with 100 records (nothing is written)');
-    expect(out.text).toMatch(/\[DRY RUN\] Embedded 100 rows in .* rec\/s\); would write 100 vectors\. Nothing was written\./);
+    expect(out.text).toMatch(
+      /\[DRY RUN\] Embedded 100 rows in .* rec\/s\); would write 100 vectors\. Nothing was written\./,
+    );
     const c = await checkTable(db);
     expect(c.embedded).toBe(0);
   });
@@ -53,18 +62,32 @@ describe('backfill engine on a real server (portable mode)', () => {
     expect(s.ok).toBe(true);
     expect(s.migrated).toBe(before.nullEligible);
     // No row was taken twice (a second write of a row finds it no longer NULL and counts as changed).
-    expect(s).toMatchObject({ changed: 0, failed: 0, skipped: before.nullEmpty, remaining: 0, total: before.nullEligible });
+    expect(s).toMatchObject({
+      changed: 0,
+      failed: 0,
+      skipped: before.nullEmpty,
+      remaining: 0,
+      total: before.nullEligible,
+    });
     expect(s.workers).toHaveLength(4);
     expect(s.workers.reduce((a, w) => a + w.migrated, 0)).toBe(s.migrated);
     expect(s.workers.filter((w) => w.migrated > 0).length).toBe(4); // round-robin over the worker slots
     expect(progressEvents[progressEvents.length - 1]).toBe(s.migrated);
     const after = await checkTable(db);
-    expect(after).toMatchObject({ wrong: [], nullEligible: 0, nullEmpty: before.nullEmpty, embedded: before.nullEligible });
+    expect(after).toMatchObject({
+      wrong: [],
+      nullEligible: 0,
+      nullEmpty: before.nullEmpty,
+      embedded: before.nullEligible,
+    });
     expect(before.nullEmpty).toBeGreaterThan(0);
     const ledger = await new SeedLedger('sparse_vector_seeds').get(db.knex, '20250601000100_backfill_sparse_vector');
     expect(ledger).toMatchObject({ status: 'done', migrated: before.nullEligible, failed: 0, runs: 1 });
     // Done: a plain run does nothing; --rerun processes rows that became NULL later.
-    await db.knex('memories').whereIn('id', [sampleId(5), sampleId(6)]).update({ sparse_embedding: null });
+    await db
+      .knex('memories')
+      .whereIn('id', [sampleId(5), sampleId(6)])
+      .update({ sparse_embedding: null });
     const againOut = captureStream();
     const again = await runSeeder({ config: portableConfig(db), progress: 'plain', out: againOut });
     expect(again).toMatchObject({ skippedReason: 'already-done', migrated: 0 });
@@ -89,34 +112,75 @@ describe('failures are isolated to the rows that cause them', () => {
 
   test('injected embedder failures: exactly the bad rows stay NULL, are listed, and the next run retries them', async () => {
     const poisoned = [sampleId(7), sampleId(150), sampleId(151), sampleId(399)];
-    for (const id of poisoned) await db.knex('memories').where({ id }).update({ document: db.knex.raw("CONCAT(document, ' POISON')") });
+    for (const id of poisoned)
+      await db
+        .knex('memories')
+        .where({ id })
+        .update({ document: db.knex.raw("CONCAT(document, ' POISON')") });
     const file = path.join(os.tmpdir(), `svm-failures-${process.pid}.jsonl`);
     fs.rmSync(file, { force: true });
     const out = captureStream();
-    const s = await runSeeder({ config: portableConfig(db), embedder: failingFor('POISON'), workers: 3, batchSize: 50, delaySeconds: 0, failuresFile: file, progress: 'plain', out, embedAttempts: 2 });
+    const s = await runSeeder({
+      config: portableConfig(db),
+      embedder: failingFor('POISON'),
+      workers: 3,
+      batchSize: 50,
+      delaySeconds: 0,
+      failuresFile: file,
+      progress: 'plain',
+      out,
+      embedAttempts: 2,
+    });
     expect(s.ok).toBe(false);
     expect(s.failed).toBe(4);
     expect(s.migrated).toBe(396);
     expect(s.failures.map((f) => f.id).sort()).toEqual([...poisoned].sort());
     expect(s.failures[0].reason).toBe('refused a text containing POISON');
-    const fromFile = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id).sort();
+    const fromFile = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id)
+      .sort();
     expect(fromFile).toEqual([...poisoned].sort());
     expect(out.text).toContain('Failed rows (they stay NULL and are retried by the next run)');
     expect(out.text).toContain('To resume, run the same command again: rows still NULL are picked up.');
-    const nulls = (await db.knex('memories').whereNull('sparse_embedding').select('id')).map((r: { id: string }) => String(r.id)).sort();
+    const nulls = (await db.knex('memories').whereNull('sparse_embedding').select('id'))
+      .map((r: { id: string }) => String(r.id))
+      .sort();
     expect(nulls).toEqual([...poisoned].sort());
     const ledger = await new SeedLedger('sparse_vector_seeds').get(db.knex, '20250601000100_backfill_sparse_vector');
     expect(ledger?.status).toBe('incomplete');
 
     // --json: the failing batches are announced (batch-failed, then split) before the rows are isolated.
     const json = captureStream();
-    const dry = await runBackfill({ config: portableConfig(db), embedder: failingFor('POISON'), dryRun: true, dryRunLimit: 400, batchSize: 50, delaySeconds: 0, progress: 'json', out: json, embedAttempts: 1 });
+    const dry = await runBackfill({
+      config: portableConfig(db),
+      embedder: failingFor('POISON'),
+      dryRun: true,
+      dryRunLimit: 400,
+      batchSize: 50,
+      delaySeconds: 0,
+      progress: 'json',
+      out: json,
+      embedAttempts: 1,
+    });
     expect(dry).toMatchObject({ dryRun: true, failed: 4, migrated: 0, total: 4 }); // only the 4 bad rows are still NULL
     const events = jsonLines(json.text);
     const batchFailed = events.filter((e) => e.event === 'batch-failed');
     expect(batchFailed.length).toBeGreaterThanOrEqual(3);
-    expect(batchFailed[0]).toMatchObject({ stage: 'embed', rows: 4, next: 'split', reason: 'refused a text containing POISON' });
-    expect(events.filter((e) => e.event === 'row-failed').map((e) => e.id).sort()).toEqual([...poisoned].sort());
+    expect(batchFailed[0]).toMatchObject({
+      stage: 'embed',
+      rows: 4,
+      next: 'split',
+      reason: 'refused a text containing POISON',
+    });
+    expect(
+      events
+        .filter((e) => e.event === 'row-failed')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...poisoned].sort());
     expect(events[events.length - 1]).toMatchObject({ event: 'done', failed: 4, ok: false });
 
     const retry = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'none' });
@@ -138,7 +202,14 @@ describe('an application writing during the run is never overwritten', () => {
 
   test('values the application wrote stay; rows whose text changed never hold the embedding of the old text', async () => {
     const APP_VALUE = '[[1,42]]';
-    const run = runBackfill({ config: portableConfig(db), embedder: slowed(40), workers: 2, batchSize: 25, delaySeconds: 0, progress: 'none' });
+    const run = runBackfill({
+      config: portableConfig(db),
+      embedder: slowed(40),
+      workers: 2,
+      batchSize: 25,
+      delaySeconds: 0,
+      progress: 'none',
+    });
     const appSet = new Set<string>();
     const changed = new Set<string>();
     let inserted = 0;
@@ -150,7 +221,10 @@ describe('an application writing during the run is never overwritten', () => {
           await db.knex('memories').where({ id }).update({ sparse_embedding: APP_VALUE });
           appSet.add(id);
         } else if (k % 3 === 1) {
-          await db.knex('memories').where({ id }).update({ document: `rewritten by the app ${k}`, sparse_embedding: null });
+          await db
+            .knex('memories')
+            .where({ id })
+            .update({ document: `rewritten by the app ${k}`, sparse_embedding: null });
           changed.add(id);
         } else {
           await db.knex('memories').insert({ id: sampleId(10_000 + k), document: `inserted by the app ${k}` });
@@ -190,9 +264,18 @@ describe('progress output', () => {
   });
   afterAll(async () => db.drop());
 
-  test('terminal: the guide\'s bar, counts, time, rate and one line per worker, redrawn in place', async () => {
+  test("terminal: the guide's bar, counts, time, rate and one line per worker, redrawn in place", async () => {
     const out = captureStream(true);
-    await runBackfill({ config: portableConfig(db), workers: 3, batchSize: 20, delaySeconds: 0.02, progress: 'auto', out, dryRun: true, dryRunLimit: 300 });
+    await runBackfill({
+      config: portableConfig(db),
+      workers: 3,
+      batchSize: 20,
+      delaySeconds: 0.02,
+      progress: 'auto',
+      out,
+      dryRun: true,
+      dryRunLimit: 300,
+    });
     expect(out.text).toMatch(/Total: \[█+\] 100\.0% \| 300\/300/);
     expect(out.text).toMatch(/ {2}✓ Migrated: 300 \| ✗ Failed: 0/);
     expect(out.text).toMatch(/ {2}⏱ Elapsed: [\d.]+s \| Remaining: ~[\d.]+s \| 📊 [\d.]+ rec\/s/);
@@ -205,12 +288,32 @@ describe('progress output', () => {
 
   test('not a terminal: plain lines; --json: one JSON event per line', async () => {
     const plain = captureStream(false);
-    await runBackfill({ config: portableConfig(db), workers: 2, batchSize: 50, delaySeconds: 0, progress: 'auto', out: plain, dryRun: true, dryRunLimit: 200 });
+    await runBackfill({
+      config: portableConfig(db),
+      workers: 2,
+      batchSize: 50,
+      delaySeconds: 0,
+      progress: 'auto',
+      out: plain,
+      dryRun: true,
+      dryRunLimit: 200,
+    });
     expect(plain.text).not.toContain('\x1b[');
-    expect(plain.text).toMatch(/^progress 100\.0% 200\/200 migrated=200 failed=0 [\d.]+ rec\/s elapsed [\d.]+s remaining ~0\.0s workers=\[\d+\/0 \d+\/0\]$/m);
+    expect(plain.text).toMatch(
+      /^progress 100\.0% 200\/200 migrated=200 failed=0 [\d.]+ rec\/s elapsed [\d.]+s remaining ~0\.0s workers=\[\d+\/0 \d+\/0\]$/m,
+    );
 
     const json = captureStream(false);
-    await runBackfill({ config: portableConfig(db), workers: 2, batchSize: 50, delaySeconds: 0, progress: 'json', out: json, dryRun: true, dryRunLimit: 200 });
+    await runBackfill({
+      config: portableConfig(db),
+      workers: 2,
+      batchSize: 50,
+      delaySeconds: 0,
+      progress: 'json',
+      out: json,
+      dryRun: true,
+      dryRunLimit: 200,
+    });
     const events = jsonLines(json.text);
     expect(events[0]).toMatchObject({ event: 'start', total: 200, batchSize: 50, workers: 2, dryRun: true });
     expect(events.some((e) => e.event === 'progress' && e.processed === 200 && e.workers.length === 2)).toBe(true);

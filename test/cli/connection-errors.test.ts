@@ -37,20 +37,36 @@ const COMMANDS: Array<{ name: string; exec: (env: NodeJS.ProcessEnv) => Promise<
   { name: 'sparse-vector verify', exec: (env) => sparseVector(['verify'], env) },
   { name: 'sparse-vector verify --json', exec: (env) => sparseVector(['verify', '--json'], env), json: true },
   { name: 'sparse-vector search --json', exec: (env) => sparseVector(['search', 'teapot', '--json'], env), json: true },
-  { name: 'sparse-vector run upgrade-sparse-vector', exec: (env) => sparseVector(['run', 'upgrade-sparse-vector'], env) },
-  { name: 'sparse-vector run migrate-sparse-vector', exec: (env) => sparseVector(['run', 'migrate-sparse-vector'], env) },
-  { name: 'sparse-vector run downgrade-sparse-vector --yes', exec: (env) => sparseVector(['run', 'downgrade-sparse-vector', '--yes'], env) },
+  {
+    name: 'sparse-vector run upgrade-sparse-vector',
+    exec: (env) => sparseVector(['run', 'upgrade-sparse-vector'], env),
+  },
+  {
+    name: 'sparse-vector run migrate-sparse-vector',
+    exec: (env) => sparseVector(['run', 'migrate-sparse-vector'], env),
+  },
+  {
+    name: 'sparse-vector run downgrade-sparse-vector --yes',
+    exec: (env) => sparseVector(['run', 'downgrade-sparse-vector', '--yes'], env),
+  },
   {
     name: 'migrateToLatest() and backfillOnBoot()',
     exec: (env) =>
-      run(process.execPath, ['-e', `
+      run(
+        process.execPath,
+        [
+          '-e',
+          `
         const { migrateToLatest, backfillOnBoot } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
         (async () => {
           const m = await migrateToLatest();
           const b = await backfillOnBoot();
           process.stderr.write(String(m.error && m.error.message) + '\\n' + String(b.error && b.error.message) + '\\n');
           process.exit(m.ok || b.ok ? 0 : 1);
-        })();`], { env }),
+        })();`,
+        ],
+        { env },
+      ),
   },
 ];
 
@@ -66,17 +82,21 @@ describe('connection errors: one clear message, no stack trace, --json stays JSO
   });
   afterAll(async () => db.drop());
 
-  test.each([0, 1, 2])('failure kind #%i through every command', async (i) => {
-    const [, url, message] = failures(db)[i];
-    const env = { ...process.env, DATABASE_URL: url, SPARSE_VECTOR_STORAGE: 'json', LOG_LEVEL: 'info' };
-    for (const command of COMMANDS) {
-      const r = await command.exec(env);
-      const shown = `${command.name}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-      expect([shown, r.code]).toEqual([shown, 1]);
-      expect(`${r.stdout}\n${r.stderr}`).not.toMatch(STACK_FRAME);
-      expect(r.stdout).not.toContain('Acquire connection error');
-      expect([shown, message.test(r.stderr)]).toEqual([shown, true]);
-      if (command.json) expectJsonLines(r.stdout);
-    }
-  }, 300_000);
+  test.each([0, 1, 2])(
+    'failure kind #%i through every command',
+    async (i) => {
+      const [, url, message] = failures(db)[i];
+      const env = { ...process.env, DATABASE_URL: url, SPARSE_VECTOR_STORAGE: 'json', LOG_LEVEL: 'info' };
+      for (const command of COMMANDS) {
+        const r = await command.exec(env);
+        const shown = `${command.name}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+        expect([shown, r.code]).toEqual([shown, 1]);
+        expect(`${r.stdout}\n${r.stderr}`).not.toMatch(STACK_FRAME);
+        expect(r.stdout).not.toContain('Acquire connection error');
+        expect([shown, message.test(r.stderr)]).toEqual([shown, true]);
+        if (command.json) expectJsonLines(r.stdout);
+      }
+    },
+    300_000,
+  );
 });

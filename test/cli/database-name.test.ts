@@ -17,9 +17,17 @@ describe('a database whose name needs quoting (my-app)', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     const base = parseDatabaseUrl(serverUrl());
-    admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined }, pool: { min: 0, max: 1 } });
+    admin = knexFactory({
+      client: 'mysql2',
+      connection: { ...mysql2Options(base), database: undefined },
+      pool: { min: 0, max: 1 },
+    });
     await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4', [name]);
-    knex = knexFactory({ client: 'mysql2', connection: mysql2Options({ ...base, database: name }), pool: { min: 0, max: 2 } });
+    knex = knexFactory({
+      client: 'mysql2',
+      connection: mysql2Options({ ...base, database: name }),
+      pool: { min: 0, max: 2 },
+    });
     await createMemoriesTable(knex);
     await insertSampleMemories(knex, { count: 30 });
     const u = new URL(serverUrl());
@@ -38,7 +46,9 @@ describe('a database whose name needs quoting (my-app)', () => {
     expect(up.code).toBe(0);
     const seed = await umzug(['seed'], env);
     expect(seed.code).toBe(0);
-    const [[{ missing }]] = await knex.raw("SELECT COUNT(*) AS missing FROM memories WHERE sparse_embedding IS NULL AND document <> ''");
+    const [[{ missing }]] = await knex.raw(
+      "SELECT COUNT(*) AS missing FROM memories WHERE sparse_embedding IS NULL AND document <> ''",
+    );
     expect(Number(missing)).toBe(0);
     const verify = await sparseVector(['verify', '--json'], env);
     expect(verify.code).toBe(0);

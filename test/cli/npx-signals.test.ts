@@ -6,9 +6,13 @@ import { createMemoriesTable, createTestDatabase, insertSampleMemories, type Tes
 /** The pids of every process below `pid` (children, grandchildren, …). */
 function descendants(pid: number): number[] {
   const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
-  const pairs = out.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const pairs = out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
   const found: number[] = [];
-  const walk = (p: number) => pairs.filter(([, parent]) => parent === p).forEach(([child]) => (found.push(child), walk(child)));
+  const walk = (p: number) =>
+    pairs.filter(([, parent]) => parent === p).forEach(([child]) => (found.push(child), walk(child)));
   walk(pid);
   return found;
 }
@@ -16,7 +20,9 @@ function descendants(pid: number): number[] {
 /** Whether `pid` is still running (an exited process its new parent has not reaped yet, a zombie, is not). */
 function running(pid: number): boolean {
   try {
-    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .startsWith('Z');
   } catch {
     return false; // ps exits 1: no such process
   }
@@ -41,9 +47,13 @@ describe('SIGTERM to the npx process', () => {
     const args = ['--no-install', 'umzug', 'seed', '--batch-size', '10', '--delay', '0.2', '--progress', 'plain'];
     const npx = spawn('npx', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(npx, 120_000);
-    await new Promise<void>((resolve) => npx.stdout!.on('data', (d) => String(d).includes('Embedder:') && resolve()));
-    const node = descendants(npx.pid!).filter((pid) => execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).includes('umzug seed'));
-    const backfill = node.find((pid) => execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'node');
+    await new Promise<void>((resolve) => npx.stdout.on('data', (d) => String(d).includes('Embedder:') && resolve()));
+    const node = descendants(npx.pid!).filter((pid) =>
+      execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).includes('umzug seed'),
+    );
+    const backfill = node.find(
+      (pid) => execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'node',
+    );
     expect(backfill).toBeDefined();
     npx.kill('SIGTERM');
     // The pipes close only when every process holding them (npm, and an orphan too) has exited.

@@ -32,12 +32,15 @@ describe('a user without the privileges a step needs', () => {
   });
 
   const schema = async () => (await db.knex.raw('SHOW CREATE TABLE memories'))[0][0]['Create Table'];
-  const stored = async () => Number((await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL'))[0][0].n);
+  const stored = async () =>
+    Number((await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL'))[0][0].n);
 
   /** The error's two lines (what is missing for which step; how to grant it), exit 1, and no SQL shown. */
   function expectClear(r: CliResult, privilege: string, table: string, step: string) {
     const lines = r.stderr.slice(r.stderr.indexOf('Error [')).split('\n');
-    expect(lines[0]).toBe(`Error [PERMISSION_DENIED]: The database user '${user}' lacks the ${privilege} privilege on table '${table}', needed ${step}.`);
+    expect(lines[0]).toBe(
+      `Error [PERMISSION_DENIED]: The database user '${user}' lacks the ${privilege} privilege on table '${table}', needed ${step}.`,
+    );
     expect(lines[1]).toBe(
       `  Grant it (GRANT ${privilege} ON \`${db.name}\`.\`${table}\` TO '${user}'@'${host}';) or run this step as a user that has it. ` +
         'The upgrade needs ALTER and INDEX on the table, the backfill UPDATE, the ledgers CREATE, INSERT, UPDATE and DELETE.',
@@ -49,15 +52,26 @@ describe('a user without the privileges a step needs', () => {
 
   test('SELECT only: the upgrade asks for ALTER on the table; nothing changed', async () => {
     const before = await schema();
-    expectClear(await umzug(['up'], env), 'ALTER', 'memories', 'for the upgrade (adding the sparse_embedding column and its index)');
+    expectClear(
+      await umzug(['up'], env),
+      'ALTER',
+      'memories',
+      'for the upgrade (adding the sparse_embedding column and its index)',
+    );
     expect(await schema()).toBe(before);
   });
 
   test('upgraded by an administrator, SELECT only: the backfill asks for CREATE for its ledger, then (ledgers granted) for UPDATE; no row written', async () => {
     await upgrade(db);
-    expectClear(await umzug(['seed'], env), 'CREATE', 'sparse_vector_seeds', "to keep its ledger table 'sparse_vector_seeds'");
+    expectClear(
+      await umzug(['seed'], env),
+      'CREATE',
+      'sparse_vector_seeds',
+      "to keep its ledger table 'sparse_vector_seeds'",
+    );
     expect(await stored()).toBe(0);
-    for (const t of ['sparse_vector_migrations', 'sparse_vector_seeds']) await db.knex.raw('GRANT ALL ON ??.?? TO ?@?', [db.name, t, user, host]);
+    for (const t of ['sparse_vector_migrations', 'sparse_vector_seeds'])
+      await db.knex.raw('GRANT ALL ON ??.?? TO ?@?', [db.name, t, user, host]);
     expectClear(await umzug(['seed'], env), 'UPDATE', 'memories', 'for the backfill (writing sparse_embedding)');
     expect(await stored()).toBe(0);
   });

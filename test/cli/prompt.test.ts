@@ -45,7 +45,9 @@ import { hasScript, startOnPty } from '../support/pty';
     pty.type('\x04');
     const r = await pty.done;
     const text = r.stdout.replace(/\r/g, '');
-    expect(text).toContain('Error [CONFIRMATION_REQUIRED]: Downgrade cancelled: nothing was changed.\n  To delete them, run it again and answer yes, or run it with --yes.');
+    expect(text).toContain(
+      'Error [CONFIRMATION_REQUIRED]: Downgrade cancelled: nothing was changed.\n  To delete them, run it again and answer yes, or run it with --yes.',
+    );
     expect(r.code).toBe(1);
     await unchanged();
   }, 120_000);

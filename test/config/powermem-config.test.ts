@@ -29,7 +29,9 @@ async function rejected(p: Promise<unknown>): Promise<SvmError> {
 }
 
 async function tables(db: TestDatabase): Promise<string[]> {
-  const [rows] = (await db.knex.raw('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME')) as [Array<{ t: string }>];
+  const [rows] = (await db.knex.raw(
+    'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME',
+  )) as [Array<{ t: string }>];
   return rows.map((r) => r.t);
 }
 
@@ -41,7 +43,7 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
   afterEach(async () => db.drop());
   const config = () => configFromEnv({ DATABASE_URL: db.url, SPARSE_VECTOR_STORAGE: 'json' });
 
-  test("only power_mem: it is used, said so, and the ledgers are named after it", async () => {
+  test('only power_mem: it is used, said so, and the ledgers are named after it', async () => {
     await createMemoriesTable(db.knex, 'power_mem');
     const log = createMemoryLogger();
     const c = await discoverTable(db.knex, config(), log);
@@ -49,7 +51,9 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     expect(c.migrationsTable).toBe('sparse_vector_migrations_power_mem');
     expect(c.seedsTable).toBe('sparse_vector_seeds_power_mem');
     expect(c.tableDiscovery).toBeUndefined();
-    expect(log.lines.join('\n')).toContain("Using table 'power_mem' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found 'power_mem')");
+    expect(log.lines.join('\n')).toContain(
+      "Using table 'power_mem' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found 'power_mem')",
+    );
   });
 
   test('only memories: it is used, with the plain ledger names (as before)', async () => {
@@ -68,7 +72,9 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     expect(e.message).toBe(
       `OCEANBASE_COLLECTION is not set and database '${db.name}' has both 'power_mem' (powermem 1.1's default table) and 'memories' (older powermem and the migration guide). Nothing was changed.`,
     );
-    expect(e.hint).toBe('Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).');
+    expect(e.hint).toBe(
+      'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).',
+    );
   });
 
   test('neither: the error says both names were looked for', async () => {
@@ -85,7 +91,10 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     for (const c of [
       configFromEnv({ DATABASE_URL: db.url, OCEANBASE_COLLECTION: 'memories' }),
       resolveConfig({ table: 'memories' }, { DATABASE_URL: db.url }),
-      resolveConfig({ vector_store: { provider: 'oceanbase', config: { collection_name: 'power_mem' } } }, { DATABASE_URL: db.url }),
+      resolveConfig(
+        { vector_store: { provider: 'oceanbase', config: { collection_name: 'power_mem' } } },
+        { DATABASE_URL: db.url },
+      ),
     ]) {
       expect(c.tableDiscovery).toBeUndefined();
       expect(await discoverTable(db.knex, c)).toBe(c);
@@ -93,7 +102,11 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     // An explicit ledger name stays as given when the table is discovered.
     await db.knex.schema.dropTable('memories');
     const c = await discoverTable(db.knex, configFromEnv({ DATABASE_URL: db.url, SPARSE_SEEDS_TABLE: 'my_seeds' }));
-    expect([c.table, c.migrationsTable, c.seedsTable]).toEqual(['power_mem', 'sparse_vector_migrations_power_mem', 'my_seeds']);
+    expect([c.table, c.migrationsTable, c.seedsTable]).toEqual([
+      'power_mem',
+      'sparse_vector_migrations_power_mem',
+      'my_seeds',
+    ]);
   });
 
   test('CLI: upgrade and backfill find power_mem, say so, and change only it', async () => {
@@ -107,9 +120,16 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     expect(up.stdout).toContain("Adding sparse_embedding column to table 'power_mem'");
     const fill = await sparseVector(['run', 'migrate-sparse-vector', '--delay', '0'], env);
     expect(fill.code).toBe(0);
-    const [rows] = (await db.knex.raw('SELECT COUNT(*) AS n FROM power_mem WHERE sparse_embedding IS NOT NULL')) as [Array<{ n: number }>];
+    const [rows] = (await db.knex.raw('SELECT COUNT(*) AS n FROM power_mem WHERE sparse_embedding IS NOT NULL')) as [
+      Array<{ n: number }>,
+    ];
     expect(Number(rows[0].n)).toBe(20);
-    expect(await tables(db)).toEqual(['power_mem', 'sparse_vector_migrations_power_mem', 'sparse_vector_migrations_power_mem_lock', 'sparse_vector_seeds_power_mem']);
+    expect(await tables(db)).toEqual([
+      'power_mem',
+      'sparse_vector_migrations_power_mem',
+      'sparse_vector_migrations_power_mem_lock',
+      'sparse_vector_seeds_power_mem',
+    ]);
   });
 
   test('CLI: both tables -> exit 1, the choice explained, nothing created or changed', async () => {
@@ -122,7 +142,9 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
     expect(r.stderr).toContain("has both 'power_mem' (powermem 1.1's default table) and 'memories'");
     expect(r.stderr).toContain('set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories');
     expect(await tables(db)).toEqual(['memories', 'power_mem']);
-    const [cols] = (await db.knex.raw("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'sparse_embedding'")) as [Array<{ n: number }>];
+    const [cols] = (await db.knex.raw(
+      "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'sparse_embedding'",
+    )) as [Array<{ n: number }>];
     expect(Number(cols[0].n)).toBe(0);
   });
 });
@@ -145,7 +167,10 @@ describe("powermem's sparse switch: OCEANBASE_INCLUDE_SPARSE, then SPARSE_VECTOR
   });
 
   test("vector_store.config.include_sparse (powermem's dictionary) comes before both", () => {
-    const c = resolveConfig({ vector_store: { provider: 'oceanbase', config: { include_sparse: false } } }, { OCEANBASE_INCLUDE_SPARSE: 'true' });
+    const c = resolveConfig(
+      { vector_store: { provider: 'oceanbase', config: { include_sparse: false } } },
+      { OCEANBASE_INCLUDE_SPARSE: 'true' },
+    );
     expect(c.enabled).toBe(false);
   });
 });
@@ -164,14 +189,23 @@ describe("powermem's embedded seekdb: refused with what to run instead", () => {
     });
     expect(detectEmbeddedSeekdb({}, dir)).toBeUndefined();
     fs.mkdirSync(path.join(dir, 'seekdb_data'));
-    expect(detectEmbeddedSeekdb({}, dir)).toEqual({ path: './seekdb_data', because: 'OCEANBASE_HOST is not set and ./seekdb_data exists' });
-    expect(detectEmbeddedSeekdb({ OCEANBASE_HOST: 'db.example', OCEANBASE_PATH: './seekdb_data' }, dir)).toBeUndefined();
+    expect(detectEmbeddedSeekdb({}, dir)).toEqual({
+      path: './seekdb_data',
+      because: 'OCEANBASE_HOST is not set and ./seekdb_data exists',
+    });
+    expect(
+      detectEmbeddedSeekdb({ OCEANBASE_HOST: 'db.example', OCEANBASE_PATH: './seekdb_data' }, dir),
+    ).toBeUndefined();
     const withUrl = configFromEnv({ DATABASE_URL: 'mysql://u@h:2881/db', OCEANBASE_PATH: './seekdb_data' });
     expect(withUrl.embeddedSeekdb).toBeUndefined();
   });
 
   test('requireConnection says embedded seekdb is not supported (never a generic "not configured")', () => {
-    const e = thrown(() => requireConnection(configFromEnv({ OCEANBASE_HOST: '', OCEANBASE_PATH: './seekdb_data', OCEANBASE_DATABASE: 'powermem' })));
+    const e = thrown(() =>
+      requireConnection(
+        configFromEnv({ OCEANBASE_HOST: '', OCEANBASE_PATH: './seekdb_data', OCEANBASE_DATABASE: 'powermem' }),
+      ),
+    );
     expect(e.code).toBe('EMBEDDED_SEEKDB_UNSUPPORTED');
     expect(e.message).toBe(
       "This looks like powermem's embedded seekdb (OCEANBASE_HOST is empty and OCEANBASE_PATH=./seekdb_data): embedded seekdb is not supported by this tool, " +
@@ -182,10 +216,17 @@ describe("powermem's embedded seekdb: refused with what to run instead", () => {
   });
 
   test("CLI in a powermem project whose .env is embedded seekdb's: exit 1 with that message", async () => {
-    fs.writeFileSync(path.join(dir, '.env'), 'DATABASE_PROVIDER=oceanbase\nOCEANBASE_HOST=\nOCEANBASE_PATH=./seekdb_data\nOCEANBASE_DATABASE=powermem\n');
+    fs.writeFileSync(
+      path.join(dir, '.env'),
+      'DATABASE_PROVIDER=oceanbase\nOCEANBASE_HOST=\nOCEANBASE_PATH=./seekdb_data\nOCEANBASE_DATABASE=powermem\n',
+    );
     const env = { ...process.env };
     for (const k of ['DATABASE_URL', 'OCEANBASE_HOST', 'OCEANBASE_PATH', 'SVM_TEST_DATABASE_URL']) delete env[k];
-    const r = await run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), 'run', 'upgrade-sparse-vector'], { env, cwd: dir });
+    const r = await run(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'sparse-vector.js'), 'run', 'upgrade-sparse-vector'],
+      { env, cwd: dir },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('embedded seekdb is not supported by this tool');
     expect(r.stderr).toContain("ScriptManager.run('upgrade-sparse-vector', auto_config())");

@@ -13,7 +13,13 @@ import { createSparseVector } from '../../src/sparse/sparse-vector';
  * - no DROP INDEX IF EXISTS: DROP INDEX i ON t
  * - ANN search: ORDER BY negative_inner_product(c, '{...}') APPROXIMATE LIMIT k
  */
-const target: SparseTarget = { table: 'memories', idColumn: 'id', textColumn: 'document', sparseColumn: 'sparse_embedding', sparseIndex: 'sparse_embedding_idx' };
+const target: SparseTarget = {
+  table: 'memories',
+  idColumn: 'id',
+  textColumn: 'document',
+  sparseColumn: 'sparse_embedding',
+  sparseIndex: 'sparse_embedding_idx',
+};
 const ob = new OceanBaseDialect(parseServerVersion('5.7.25-OceanBase_CE-v4.5.0.0'));
 const seek = new SeekdbDialect(parseServerVersion('5.7.25-OceanBase seekdb-v1.4.0.0'));
 
@@ -22,11 +28,19 @@ describe('OceanBase dialect statements', () => {
     expect(ob.addColumnSql(target)).toBe('ALTER TABLE `memories` ADD COLUMN `sparse_embedding` SPARSEVECTOR');
   });
   test('create index uses the documented OceanBase WITH clause', () => {
-    expect(ob.createIndexSql(target)).toBe('CREATE VECTOR INDEX `sparse_embedding_idx` ON `memories`(`sparse_embedding`) WITH (distance=inner_product)');
+    expect(ob.createIndexSql(target)).toBe(
+      'CREATE VECTOR INDEX `sparse_embedding_idx` ON `memories`(`sparse_embedding`) WITH (distance=inner_product)',
+    );
   });
-  test('the WITH parameters can be overridden (e.g. pyobvector\'s form)', () => {
-    const d = selectDialect(parseServerVersion('5.7.25-OceanBase_CE-v4.5.0.0'), 'native', 'lib=OB,distance=inner_product , type=sindi');
-    expect(d.createIndexSql(target)).toBe('CREATE VECTOR INDEX `sparse_embedding_idx` ON `memories`(`sparse_embedding`) WITH (lib=OB, distance=inner_product, type=sindi)');
+  test("the WITH parameters can be overridden (e.g. pyobvector's form)", () => {
+    const d = selectDialect(
+      parseServerVersion('5.7.25-OceanBase_CE-v4.5.0.0'),
+      'native',
+      'lib=OB,distance=inner_product , type=sindi',
+    );
+    expect(d.createIndexSql(target)).toBe(
+      'CREATE VECTOR INDEX `sparse_embedding_idx` ON `memories`(`sparse_embedding`) WITH (lib=OB, distance=inner_product, type=sindi)',
+    );
   });
   test('drop index and drop column', () => {
     expect(ob.dropIndexSql(target)).toBe('DROP INDEX `sparse_embedding_idx` ON `memories`');
@@ -38,14 +52,24 @@ describe('OceanBase dialect statements', () => {
     expect(ob.isExpectedColumnType('longtext', 'longtext')).toBe(false);
   });
   test('values are bound as the sparse text literal', () => {
-    const v = createSparseVector([[40, 0.25], [12, 0.5]]);
+    const v = createSparseVector([
+      [40, 0.25],
+      [12, 0.5],
+    ]);
     expect(ob.encode(v)).toBe('{12:0.5,40:0.25}');
     const back = ob.decode('{12:0.5,40:0.25}');
     expect(Array.from(back.indices)).toEqual([12, 40]);
     expect(Array.from(back.values)).toEqual([0.5, 0.25]);
   });
   test('search uses negative_inner_product ... APPROXIMATE LIMIT with the query bound', () => {
-    const s = ob.searchSql(target, createSparseVector([[3, 1], [7, 0.5]]), 10);
+    const s = ob.searchSql(
+      target,
+      createSparseVector([
+        [3, 1],
+        [7, 0.5],
+      ]),
+      10,
+    );
     expect(s.sql).toBe(
       'SELECT m.`id` AS `id`, m.`document` AS `text`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
         'FROM `memories` AS m ORDER BY `score` APPROXIMATE LIMIT 10',

@@ -14,10 +14,17 @@ test('.env.example names every configuration variable the code reads', () => {
   const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
   const documented = new Set(example.match(/\b[A-Z][A-Z0-9_]{3,}\b/g) ?? []);
   const read = new Set<string>();
-  for (const file of [...sourceFiles(path.join(ROOT, 'src')), path.join(ROOT, 'scripts', 'soak.ts'), path.join(ROOT, 'bench', 'run.ts')]) {
+  for (const file of [
+    ...sourceFiles(path.join(ROOT, 'src')),
+    path.join(ROOT, 'scripts', 'soak.ts'),
+    path.join(ROOT, 'bench', 'run.ts'),
+  ]) {
     const text = fs.readFileSync(file, 'utf8');
     // Read as env.NAME, or named in a string (the tables of variable names and their aliases).
-    for (const m of text.matchAll(/(?:env\.|['"`])((?:SPARSE|OCEANBASE|DASHSCOPE|SVM)_[A-Z0-9_]*[A-Z0-9]|DATABASE_URL|LOG_LEVEL)\b/g)) read.add(m[1]);
+    for (const m of text.matchAll(
+      /(?:env\.|['"`])((?:SPARSE|OCEANBASE|DASHSCOPE|SVM)_[A-Z0-9_]*[A-Z0-9]|DATABASE_URL|LOG_LEVEL)\b/g,
+    ))
+      read.add(m[1]);
   }
   // Not configuration: error codes, and the failpoint hook of the fault tests.
   const errors = fs.readFileSync(path.join(ROOT, 'src', 'errors.ts'), 'utf8');

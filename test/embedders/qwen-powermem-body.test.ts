@@ -34,8 +34,16 @@ function powermemBody(cleanedText: string, action: MemoryAction) {
 
 /** Texts and what `text.replace("\n", " ").strip()` makes of them (written out by hand, checked with Python below). */
 const CASES: Array<{ name: string; text: string; cleaned: string }> = [
-  { name: 'Chinese', text: '用户喜欢在周末去爬山，并且对花生过敏。', cleaned: '用户喜欢在周末去爬山，并且对花生过敏。' },
-  { name: 'English', text: '  User is allergic to peanuts and prefers window seats.  ', cleaned: 'User is allergic to peanuts and prefers window seats.' },
+  {
+    name: 'Chinese',
+    text: '用户喜欢在周末去爬山，并且对花生过敏。',
+    cleaned: '用户喜欢在周末去爬山，并且对花生过敏。',
+  },
+  {
+    name: 'English',
+    text: '  User is allergic to peanuts and prefers window seats.  ',
+    cleaned: 'User is allergic to peanuts and prefers window seats.',
+  },
   {
     name: 'multi-line (LF, CRLF, tabs, trailing newlines, ideographic space)',
     text: '\u3000Meeting notes:\n- buy milk\r\n- call Bob\n\tend\n\n',
@@ -79,14 +87,22 @@ describe("qwen request body equals powermem's", () => {
   test("default endpoint is powermem's base URL (mainland, /api/v1) plus the SDK's text-embedding path", () => {
     const config = embedderConfigFromEnv({ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY });
     const e = createEmbedder(config) as QwenSparseEmbedder;
-    expect(e.endpoint).toBe('https://dashscope.aliyuncs.com/api/v1' + '/services/embeddings/text-embedding/text-embedding');
+    expect(e.endpoint).toBe(
+      'https://dashscope.aliyuncs.com/api/v1' + '/services/embeddings/text-embedding/text-embedding',
+    );
     expect(e.dims).toBe(1536);
     expect(e.model).toBe('text-embedding-v4');
   });
 
   test('DASHSCOPE_BASE_URL (read by powermem too) moves the endpoint for the qwen provider', () => {
-    const config = embedderConfigFromEnv({ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, DASHSCOPE_BASE_URL: 'https://dashscope-intl.aliyuncs.com/api/v1' });
-    expect((createEmbedder(config) as QwenSparseEmbedder).endpoint).toBe('https://dashscope-intl.aliyuncs.com/api/v1/services/embeddings/text-embedding/text-embedding');
+    const config = embedderConfigFromEnv({
+      SPARSE_EMBEDDER_PROVIDER: 'qwen',
+      SPARSE_EMBEDDER_API_KEY: KEY,
+      DASHSCOPE_BASE_URL: 'https://dashscope-intl.aliyuncs.com/api/v1',
+    });
+    expect((createEmbedder(config) as QwenSparseEmbedder).endpoint).toBe(
+      'https://dashscope-intl.aliyuncs.com/api/v1/services/embeddings/text-embedding/text-embedding',
+    );
   });
 });
 
@@ -101,13 +117,20 @@ const python = (() => {
 
 // The hand-written expectations above are checked against Python's own str.replace/str.strip (whose set of
 // whitespace differs from JavaScript's trim()). Skipped, visibly, where python3 is missing.
-(python ? test : test.skip)("cleaning equals Python's text.replace('\\n', ' ').strip() on the cases and on the whitespace where JS and Python differ", () => {
-  const texts = [...CASES.map((c) => c.text), '\u001c\u0085 x \ufeff', '\ufeff\u2028y\u001f', ' \r\n z \r\n'];
-  const out = execFileSync('python3', ['-c', 'import json,sys\nprint(json.dumps([t.replace("\\n", " ").strip() for t in json.load(sys.stdin)]))'], {
-    input: JSON.stringify(texts),
-    encoding: 'utf8',
-  });
-  const fromPython = JSON.parse(out) as string[];
-  expect(texts.map(cleanTextLikePowermem)).toEqual(fromPython);
-  expect(fromPython.slice(0, CASES.length)).toEqual(CASES.map((c) => c.cleaned));
-});
+(python ? test : test.skip)(
+  "cleaning equals Python's text.replace('\\n', ' ').strip() on the cases and on the whitespace where JS and Python differ",
+  () => {
+    const texts = [...CASES.map((c) => c.text), '\u001c\u0085 x \ufeff', '\ufeff\u2028y\u001f', ' \r\n z \r\n'];
+    const out = execFileSync(
+      'python3',
+      ['-c', 'import json,sys\nprint(json.dumps([t.replace("\\n", " ").strip() for t in json.load(sys.stdin)]))'],
+      {
+        input: JSON.stringify(texts),
+        encoding: 'utf8',
+      },
+    );
+    const fromPython = JSON.parse(out) as string[];
+    expect(texts.map(cleanTextLikePowermem)).toEqual(fromPython);
+    expect(fromPython.slice(0, CASES.length)).toEqual(CASES.map((c) => c.cleaned));
+  },
+);

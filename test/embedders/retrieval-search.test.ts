@@ -24,7 +24,6 @@ describe('retrieval set through sparse search on the real server (local provider
       if (top && Number(top.id) === q.relevantId) hits++;
       else misses.push(`${q.query} -> ${top?.id}`);
     }
-    // eslint-disable-next-line no-console
     console.log(`sparse search top-1 hit rate: ${hits}/${queries.length}; misses: ${misses.join(' | ')}`);
     // Same vectors as the in-memory test in local.test.ts (measured 23/26 there).
     expect(hits / queries.length).toBeGreaterThanOrEqual(0.84);

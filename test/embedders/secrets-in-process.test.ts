@@ -12,16 +12,23 @@ const KEY = 'sk-INPROC-5e6f7a8b9c0d1e2f';
  * (message, stack, hint, String, JSON, util.inspect with hidden fields and the cause chain), the
  * embedder object itself, and whatever was written to stdout/stderr/console while the call ran.
  */
-async function everythingPrintedBy(run: () => Promise<unknown>, embedder?: object): Promise<{ error: unknown; text: string }> {
+async function everythingPrintedBy(
+  run: () => Promise<unknown>,
+  embedder?: object,
+): Promise<{ error: unknown; text: string }> {
   const written: string[] = [];
   const capture = (chunk: unknown) => {
     written.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
     return true;
   };
   const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture as never),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture as never),
-    ...(['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void written.push(args.map((a) => inspect(a)).join(' ')))),
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ...(['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) =>
+      jest
+        .spyOn(console, m)
+        .mockImplementation((...args: unknown[]) => void written.push(args.map((a) => inspect(a)).join(' '))),
+    ),
   ];
   let error: unknown;
   try {
@@ -56,7 +63,16 @@ describe('failing HTTP embedder calls never reveal the API key (in process)', ()
   });
 
   const qwenFromEnv = (url: string, extra: Record<string, string> = {}) =>
-    createEmbedder(embedderConfigFromEnv({ SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_BASE_URL: url, SPARSE_EMBEDDER_MAX_RETRIES: '1', SPARSE_EMBEDDER_BACKOFF_BASE_MS: '1', ...extra }));
+    createEmbedder(
+      embedderConfigFromEnv({
+        SPARSE_EMBEDDER_PROVIDER: 'qwen',
+        SPARSE_EMBEDDER_API_KEY: KEY,
+        SPARSE_EMBEDDER_BASE_URL: url,
+        SPARSE_EMBEDDER_MAX_RETRIES: '1',
+        SPARSE_EMBEDDER_BACKOFF_BASE_MS: '1',
+        ...extra,
+      }),
+    );
 
   test('the capture works: a key that is printed is found', async () => {
     const { text } = await everythingPrintedBy(async () => {
@@ -70,26 +86,39 @@ describe('failing HTTP embedder calls never reveal the API key (in process)', ()
     server = await startFakeEmbeddingServer({ flavor: 'qwen', apiKey: 'the-valid-key' });
     const embedder = qwenFromEnv(server.url);
     const { error, text } = await everythingPrintedBy(() => embedder.embedDocuments(['a', 'b']), embedder);
-    expect(error).toMatchObject({ code: 'EMBEDDER_AUTH', message: 'DashScope rejected the API key (HTTP 401 InvalidApiKey).' });
+    expect(error).toMatchObject({
+      code: 'EMBEDDER_AUTH',
+      message: 'DashScope rejected the API key (HTTP 401 InvalidApiKey).',
+    });
     expect(server.requests[0].headers.authorization).toBe(`Bearer ${KEY}`); // it was sent...
     expect(text).not.toContain(KEY); // ...and never shown
     expect(text).not.toContain(KEY.slice(3, 15));
   });
 
   test('5xx until the retries run out, with a server that echoes the key back in its error body', async () => {
-    const echo = { status: 500, body: { code: 'InternalError', message: `upstream failed for Authorization: Bearer ${KEY}` } };
+    const echo = {
+      status: 500,
+      body: { code: 'InternalError', message: `upstream failed for Authorization: Bearer ${KEY}` },
+    };
     server = await startFakeEmbeddingServer({ flavor: 'qwen', script: [echo, echo] });
     const embedder = qwenFromEnv(server.url);
     const { error, text } = await everythingPrintedBy(() => embedder.embedQuery('q'), embedder);
     expect(error).toMatchObject({ code: 'EMBEDDER_HTTP' });
-    expect((error as Error).message).toBe('DashScope answered HTTP 500: InternalError: upstream failed for Authorization: Bearer ****. (gave up after 2 attempts)');
+    expect((error as Error).message).toBe(
+      'DashScope answered HTTP 500: InternalError: upstream failed for Authorization: Bearer ****. (gave up after 2 attempts)',
+    );
     expect(text).not.toContain(KEY);
   });
 
   test('malformed answer that quotes the key, timeout, network error', async () => {
     server = await startFakeEmbeddingServer({
       flavor: 'qwen',
-      script: [{ status: 200, body: { output: { embeddings: [{ text_index: 0, sparse_embedding: [{ index: KEY, value: 1 }] }] } } }],
+      script: [
+        {
+          status: 200,
+          body: { output: { embeddings: [{ text_index: 0, sparse_embedding: [{ index: KEY, value: 1 }] }] } },
+        },
+      ],
     });
     const embedder = qwenFromEnv(server.url);
     const bad = await everythingPrintedBy(() => embedder.embedDocuments(['a']), embedder);
@@ -112,8 +141,13 @@ describe('failing HTTP embedder calls never reveal the API key (in process)', ()
 
   test('a key that cannot be sent in a header is refused up front, without being echoed', async () => {
     const broken = `${KEY}\nX-Injected: 1`;
-    const { error, text } = await everythingPrintedBy(async () => new QwenSparseEmbedder({ apiKey: broken, baseUrl: 'http://127.0.0.1:9' }));
-    expect(error).toMatchObject({ code: 'EMBEDDER_CONFIG', message: 'SPARSE_EMBEDDER_API_KEY contains whitespace or control characters.' });
+    const { error, text } = await everythingPrintedBy(
+      async () => new QwenSparseEmbedder({ apiKey: broken, baseUrl: 'http://127.0.0.1:9' }),
+    );
+    expect(error).toMatchObject({
+      code: 'EMBEDDER_CONFIG',
+      message: 'SPARSE_EMBEDDER_API_KEY contains whitespace or control characters.',
+    });
     expect(text).not.toContain(KEY);
   });
 

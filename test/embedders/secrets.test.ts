@@ -20,11 +20,22 @@ describe('a failing qwen run never prints the API key', () => {
   afterEach(async () => server?.close());
 
   const env = (url: string, extra: Record<string, string> = {}) =>
-    db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: KEY, SPARSE_EMBEDDER_BASE_URL: url, SPARSE_EMBEDDER_MAX_RETRIES: '1', LOG_LEVEL: 'debug', ...extra });
+    db.env({
+      SPARSE_VECTOR_STORAGE: 'json',
+      SPARSE_EMBEDDER_PROVIDER: 'qwen',
+      SPARSE_EMBEDDER_API_KEY: KEY,
+      SPARSE_EMBEDDER_BASE_URL: url,
+      SPARSE_EMBEDDER_MAX_RETRIES: '1',
+      LOG_LEVEL: 'debug',
+      ...extra,
+    });
 
   test('bad key (401): the run stops at once with a clear error, exit 1, key absent from all output', async () => {
     server = await startFakeEmbeddingServer({ flavor: 'qwen', apiKey: 'the-valid-key' });
-    for (const args of [['seed', '--progress', 'plain'], ['seed', '--json']]) {
+    for (const args of [
+      ['seed', '--progress', 'plain'],
+      ['seed', '--json'],
+    ]) {
       const r = await run(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env: env(server.url) });
       expect(r.code).toBe(1);
       const all = r.stdout + r.stderr;
@@ -33,7 +44,9 @@ describe('a failing qwen run never prints the API key', () => {
     }
     // The run stopped instead of retrying every row: a handful of requests, not one per row.
     expect(server.requests.length).toBeLessThanOrEqual(4);
-    const s = await run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), 'search', 'anything'], { env: env(server.url) });
+    const s = await run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), 'search', 'anything'], {
+      env: env(server.url),
+    });
     expect(s.code).toBe(1);
     expect(s.stderr).toContain('Error [EMBEDDER_AUTH]: DashScope rejected the API key (HTTP 401 InvalidApiKey).');
     expect(s.stdout + s.stderr).not.toContain(KEY);
@@ -41,9 +54,23 @@ describe('a failing qwen run never prints the API key', () => {
 
   test('5xx: rows fail after retries and are listed; key absent from all output and from the ledger', async () => {
     server = await startFakeEmbeddingServer({ flavor: 'qwen', failureRate: 1 });
-    const r = await run(process.execPath, [path.join(ROOT, 'bin', 'sparse-vector.js'), 'run', 'migrate-sparse-vector', '--batch-size', '2', '--limit', '2', '--delay', '0'], {
-      env: env(server.url, { SPARSE_EMBEDDER_TIMEOUT_MS: '2000' }),
-    });
+    const r = await run(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'sparse-vector.js'),
+        'run',
+        'migrate-sparse-vector',
+        '--batch-size',
+        '2',
+        '--limit',
+        '2',
+        '--delay',
+        '0',
+      ],
+      {
+        env: env(server.url, { SPARSE_EMBEDDER_TIMEOUT_MS: '2000' }),
+      },
+    );
     expect(r.code).toBe(1);
     const all = r.stdout + r.stderr;
     expect(all).toContain('DashScope answered HTTP 500: InternalError: Internal server error.');

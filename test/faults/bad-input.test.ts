@@ -25,39 +25,176 @@ interface Case {
  * as it was (tables, schema, data checksum). Every run carries an API key and a password: neither may appear.
  */
 const cases: Case[] = [
-  { name: 'unknown embedder provider', args: ['seed'], env: { SPARSE_EMBEDDER_PROVIDER: 'openai' }, error: 'Error [EMBEDDER_CONFIG]: Unknown sparse embedder provider "openai".' },
-  { name: 'qwen without an API key', args: ['seed'], env: { SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: '' }, error: 'Error [EMBEDDER_CONFIG]: The qwen sparse embedder needs an API key.' },
-  { name: 'table name with a backtick', args: ['up'], env: { OCEANBASE_COLLECTION: 'mem`ories' }, error: 'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.' },
-  { name: 'table name with a quote', args: ['up'], env: { OCEANBASE_COLLECTION: "mem'ories" }, error: 'Error [IDENTIFIER_INVALID]: Invalid table name "mem\'ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.' },
-  { name: 'table name with a semicolon', args: ['up'], env: { OCEANBASE_COLLECTION: 'memories;DROP TABLE memories' }, error: 'Error [IDENTIFIER_INVALID]: Invalid table name "memories;DROP TABLE memories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.' },
-  { name: 'table name with a space', args: ['up'], env: { OCEANBASE_COLLECTION: 'my memories' }, error: 'Error [IDENTIFIER_INVALID]: Invalid table name "my memories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.' },
-  { name: 'table missing', args: ['up'], env: { OCEANBASE_COLLECTION: 'notes' }, error: "Error [TABLE_MISSING]: Table 'notes' does not exist in database '{db}'." },
-  { name: 'text column missing', args: ['up'], env: { OCEANBASE_TEXT_FIELD: 'content' }, error: "Error [COLUMN_MISSING]: Table 'memories' has no text column 'content'." },
+  {
+    name: 'unknown embedder provider',
+    args: ['seed'],
+    env: { SPARSE_EMBEDDER_PROVIDER: 'openai' },
+    error: 'Error [EMBEDDER_CONFIG]: Unknown sparse embedder provider "openai".',
+  },
+  {
+    name: 'qwen without an API key',
+    args: ['seed'],
+    env: { SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_API_KEY: '' },
+    error: 'Error [EMBEDDER_CONFIG]: The qwen sparse embedder needs an API key.',
+  },
+  {
+    name: 'table name with a backtick',
+    args: ['up'],
+    env: { OCEANBASE_COLLECTION: 'mem`ories' },
+    error:
+      'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+  },
+  {
+    name: 'table name with a quote',
+    args: ['up'],
+    env: { OCEANBASE_COLLECTION: "mem'ories" },
+    error:
+      'Error [IDENTIFIER_INVALID]: Invalid table name "mem\'ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+  },
+  {
+    name: 'table name with a semicolon',
+    args: ['up'],
+    env: { OCEANBASE_COLLECTION: 'memories;DROP TABLE memories' },
+    error:
+      'Error [IDENTIFIER_INVALID]: Invalid table name "memories;DROP TABLE memories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+  },
+  {
+    name: 'table name with a space',
+    args: ['up'],
+    env: { OCEANBASE_COLLECTION: 'my memories' },
+    error:
+      'Error [IDENTIFIER_INVALID]: Invalid table name "my memories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+  },
+  {
+    name: 'table missing',
+    args: ['up'],
+    env: { OCEANBASE_COLLECTION: 'notes' },
+    error: "Error [TABLE_MISSING]: Table 'notes' does not exist in database '{db}'.",
+  },
+  {
+    name: 'text column missing',
+    args: ['up'],
+    env: { OCEANBASE_TEXT_FIELD: 'content' },
+    error: "Error [COLUMN_MISSING]: Table 'memories' has no text column 'content'.",
+  },
   {
     name: 'sparse_embedding present with another type',
     args: ['up'],
     setup: (db) => db.knex.raw('ALTER TABLE memories ADD COLUMN sparse_embedding INT NULL'),
-    error: "Error [COLUMN_TYPE_MISMATCH]: Table 'memories' already has a column 'sparse_embedding' of type int(11), but portable-json storage needs JSON. Nothing was changed.",
+    error:
+      "Error [COLUMN_TYPE_MISMATCH]: Table 'memories' already has a column 'sparse_embedding' of type int(11), but portable-json storage needs JSON. Nothing was changed.",
   },
-  { name: 'batch size 0', args: ['seed', '--batch-size', '0'], error: 'Error [CONFIG_INVALID]: --batch-size="0" is not an integer between 1 and 10000.' },
-  { name: 'batch size negative', args: ['seed', '--batch-size', '-5'], error: 'Error [CONFIG_INVALID]: --batch-size="-5" is not an integer between 1 and 10000.' },
-  { name: 'batch size not a number', args: ['seed', '--batch-size', 'many'], error: 'Error [CONFIG_INVALID]: --batch-size="many" is not an integer between 1 and 10000.' },
-  { name: 'workers 0', args: ['seed', '--workers', '0'], error: 'Error [CONFIG_INVALID]: --workers="0" is not an integer between 1 and 64.' },
-  { name: 'workers absurdly high', args: ['seed', '--workers', '100000'], error: 'Error [CONFIG_INVALID]: --workers="100000" is not an integer between 1 and 64.' },
-  { name: 'negative delay', args: ['seed', '--delay', '-0.5'], error: 'Error [CONFIG_INVALID]: --delay="-0.5" is not a number between 0 and 3600.' },
-  { name: 'unreachable host', args: ['up'], env: { DATABASE_URL: 'mysql://svm:svm-local@127.0.0.1:1/nowhere' }, error: 'Error [CONNECTION_FAILED]: Cannot connect to mysql://svm:****@127.0.0.1:1/nowhere: the connection was refused (is the server running, and is the port right?) [ECONNREFUSED].' },
-  { name: 'wrong password', args: ['up'], env: { DATABASE_URL: 'WRONG_PASSWORD' }, error: 'Error [CONNECTION_FAILED]: Cannot connect to mysql://svm:****@127.0.0.1:{port}/{db}: access was denied (wrong user name or password) [ER_ACCESS_DENIED_ERROR].' },
-  { name: 'unsupported server without portable mode', args: ['up'], env: { SPARSE_VECTOR_STORAGE: 'native' }, error: "Error [UNSUPPORTED_SERVER]: The server is MariaDB {version} (VERSION() = '{rawVersion}'), which has no native sparse vectors: they need seekdb or OceanBase >= 4.5.0. Nothing was changed." },
-  { name: 'dims the model does not offer', args: ['seed'], env: { SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_DIMS: '1000' }, error: 'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.' },
-  { name: 'unknown CLI flag', args: ['up', '--tables', 'x'], error: 'umzug up: error: Unrecognized arguments: --tables x.', code: 2 },
-  { name: '--to a migration that does not exist', args: ['up', '--to', '20990101000000_nope'], error: 'Error: Couldn\'t find migration to apply with name "20990101000000_nope"' },
-  { name: 'SPARSE_VECTOR_ENABLE=maybe', args: ['up'], env: { SPARSE_VECTOR_ENABLE: 'maybe' }, error: 'Error [CONFIG_INVALID]: SPARSE_VECTOR_ENABLE="maybe" is not a boolean.' },
-  { name: 'SPARSE_VECTOR_STORAGE=sparse', args: ['up'], env: { SPARSE_VECTOR_STORAGE: 'sparse' }, error: 'Error [CONFIG_INVALID]: SPARSE_VECTOR_STORAGE="sparse" is not one of: native, json.' },
-  { name: 'malformed DATABASE_URL', args: ['up'], env: { DATABASE_URL: 'postgres://x@y/z' }, error: 'Error [CONFIG_INVALID]: DATABASE_URL has the scheme "postgres:", which is not a MySQL-protocol URL.' },
-  { name: 'invalid shard', args: ['seed', '--shard', '2/2'], error: 'Error [CONFIG_INVALID]: --shard "2/2" is not a shard "i/n" with 0 <= i < n <= 1024.' },
-  { name: 'unknown script', bin: svBin, args: ['run', 'upgrade-sparse-vectors'], error: "Error [SCRIPT_UNKNOWN]: Unknown script 'upgrade-sparse-vectors'.", code: 2 },
-  { name: 'ill-typed script parameter', bin: svBin, args: ['run', 'migrate-sparse-vector', '--dry-run', 'perhaps'], error: "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"perhaps\").", code: 2 },
-  { name: 'backfill before the upgrade', args: ['seed'], error: "Error [SCHEMA_NOT_UPGRADED]: Table 'memories' has no JSON column 'sparse_embedding' yet." },
+  {
+    name: 'batch size 0',
+    args: ['seed', '--batch-size', '0'],
+    error: 'Error [CONFIG_INVALID]: --batch-size="0" is not an integer between 1 and 10000.',
+  },
+  {
+    name: 'batch size negative',
+    args: ['seed', '--batch-size', '-5'],
+    error: 'Error [CONFIG_INVALID]: --batch-size="-5" is not an integer between 1 and 10000.',
+  },
+  {
+    name: 'batch size not a number',
+    args: ['seed', '--batch-size', 'many'],
+    error: 'Error [CONFIG_INVALID]: --batch-size="many" is not an integer between 1 and 10000.',
+  },
+  {
+    name: 'workers 0',
+    args: ['seed', '--workers', '0'],
+    error: 'Error [CONFIG_INVALID]: --workers="0" is not an integer between 1 and 64.',
+  },
+  {
+    name: 'workers absurdly high',
+    args: ['seed', '--workers', '100000'],
+    error: 'Error [CONFIG_INVALID]: --workers="100000" is not an integer between 1 and 64.',
+  },
+  {
+    name: 'negative delay',
+    args: ['seed', '--delay', '-0.5'],
+    error: 'Error [CONFIG_INVALID]: --delay="-0.5" is not a number between 0 and 3600.',
+  },
+  {
+    name: 'unreachable host',
+    args: ['up'],
+    env: { DATABASE_URL: 'mysql://svm:svm-local@127.0.0.1:1/nowhere' },
+    error:
+      'Error [CONNECTION_FAILED]: Cannot connect to mysql://svm:****@127.0.0.1:1/nowhere: the connection was refused (is the server running, and is the port right?) [ECONNREFUSED].',
+  },
+  {
+    name: 'wrong password',
+    args: ['up'],
+    env: { DATABASE_URL: 'WRONG_PASSWORD' },
+    error:
+      'Error [CONNECTION_FAILED]: Cannot connect to mysql://svm:****@127.0.0.1:{port}/{db}: access was denied (wrong user name or password) [ER_ACCESS_DENIED_ERROR].',
+  },
+  {
+    name: 'unsupported server without portable mode',
+    args: ['up'],
+    env: { SPARSE_VECTOR_STORAGE: 'native' },
+    error:
+      "Error [UNSUPPORTED_SERVER]: The server is MariaDB {version} (VERSION() = '{rawVersion}'), which has no native sparse vectors: they need seekdb or OceanBase >= 4.5.0. Nothing was changed.",
+  },
+  {
+    name: 'dims the model does not offer',
+    args: ['seed'],
+    env: { SPARSE_EMBEDDER_PROVIDER: 'qwen', SPARSE_EMBEDDER_DIMS: '1000' },
+    error: 'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.',
+  },
+  {
+    name: 'unknown CLI flag',
+    args: ['up', '--tables', 'x'],
+    error: 'umzug up: error: Unrecognized arguments: --tables x.',
+    code: 2,
+  },
+  {
+    name: '--to a migration that does not exist',
+    args: ['up', '--to', '20990101000000_nope'],
+    error: 'Error: Couldn\'t find migration to apply with name "20990101000000_nope"',
+  },
+  {
+    name: 'SPARSE_VECTOR_ENABLE=maybe',
+    args: ['up'],
+    env: { SPARSE_VECTOR_ENABLE: 'maybe' },
+    error: 'Error [CONFIG_INVALID]: SPARSE_VECTOR_ENABLE="maybe" is not a boolean.',
+  },
+  {
+    name: 'SPARSE_VECTOR_STORAGE=sparse',
+    args: ['up'],
+    env: { SPARSE_VECTOR_STORAGE: 'sparse' },
+    error: 'Error [CONFIG_INVALID]: SPARSE_VECTOR_STORAGE="sparse" is not one of: native, json.',
+  },
+  {
+    name: 'malformed DATABASE_URL',
+    args: ['up'],
+    env: { DATABASE_URL: 'postgres://x@y/z' },
+    error: 'Error [CONFIG_INVALID]: DATABASE_URL has the scheme "postgres:", which is not a MySQL-protocol URL.',
+  },
+  {
+    name: 'invalid shard',
+    args: ['seed', '--shard', '2/2'],
+    error: 'Error [CONFIG_INVALID]: --shard "2/2" is not a shard "i/n" with 0 <= i < n <= 1024.',
+  },
+  {
+    name: 'unknown script',
+    bin: svBin,
+    args: ['run', 'upgrade-sparse-vectors'],
+    error: "Error [SCRIPT_UNKNOWN]: Unknown script 'upgrade-sparse-vectors'.",
+    code: 2,
+  },
+  {
+    name: 'ill-typed script parameter',
+    bin: svBin,
+    args: ['run', 'migrate-sparse-vector', '--dry-run', 'perhaps'],
+    error:
+      "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"perhaps\").",
+    code: 2,
+  },
+  {
+    name: 'backfill before the upgrade',
+    args: ['seed'],
+    error: "Error [SCHEMA_NOT_UPGRADED]: Table 'memories' has no JSON column 'sparse_embedding' yet.",
+  },
 ];
 
 describe('bad input: exact error, non-zero exit, database unchanged, no secret printed', () => {
@@ -92,7 +229,11 @@ describe('bad input: exact error, non-zero exit, database unchanged, no secret p
       env.DATABASE_URL = wrong.toString();
     }
     const r: CliResult = await run(process.execPath, [c.bin ?? umzugBin, ...c.args], { env: db.env(env) });
-    const expected = c.error.replace('{db}', db.name).replace('{port}', url.port).replace('{version}', version.version).replace('{rawVersion}', version.raw);
+    const expected = c.error
+      .replace('{db}', db.name)
+      .replace('{port}', url.port)
+      .replace('{version}', version.version)
+      .replace('{rawVersion}', version.raw);
     expect(r.stderr.split('\n')[0]).toBe(expected);
     expect(r.code).toBe(c.code ?? 1);
     expect(await snapshot()).toBe(before);
@@ -117,9 +258,21 @@ describe('bad values in a .env file (not the environment): the same errors, noth
 
   test.each([
     ['SPARSE_VECTOR_ENABLE=maybe', ['up'], 'Error [CONFIG_INVALID]: SPARSE_VECTOR_ENABLE="maybe" is not a boolean.'],
-    ['SPARSE_BACKFILL_WORKERS=lots', ['seed'], 'Error [CONFIG_INVALID]: SPARSE_BACKFILL_WORKERS="lots" is not an integer between 1 and 64.'],
-    ['OCEANBASE_COLLECTION=mem`ories', ['up'], 'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.'],
-    ['SPARSE_EMBEDDER_PROVIDER=qwen\nSPARSE_EMBEDDER_DIMS=1000\nDASHSCOPE_API_KEY=sk-DOTENV-1234567', ['seed'], 'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.'],
+    [
+      'SPARSE_BACKFILL_WORKERS=lots',
+      ['seed'],
+      'Error [CONFIG_INVALID]: SPARSE_BACKFILL_WORKERS="lots" is not an integer between 1 and 64.',
+    ],
+    [
+      'OCEANBASE_COLLECTION=mem`ories',
+      ['up'],
+      'Error [IDENTIFIER_INVALID]: Invalid table name "mem`ories" (from OCEANBASE_COLLECTION): names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
+    ],
+    [
+      'SPARSE_EMBEDDER_PROVIDER=qwen\nSPARSE_EMBEDDER_DIMS=1000\nDASHSCOPE_API_KEY=sk-DOTENV-1234567',
+      ['seed'],
+      'Error [EMBEDDER_CONFIG]: SPARSE_EMBEDDER_DIMS=1000 is not a dimension DashScope text-embedding-v4 offers.',
+    ],
   ])('%s', async (line, args, error) => {
     fs.writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\n${line}\n`);
     const [before] = await db.knex.raw('SHOW TABLES');

@@ -12,8 +12,12 @@ async function lockFree(db: TestDatabase, kind: 'migrate' | 'seed' = 'migrate'):
 }
 
 async function schemaAndLedger(db: TestDatabase) {
-  const [cols] = await db.knex.raw("SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'");
-  const ledger = (await db.knex.schema.hasTable('sparse_vector_migrations')) ? (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name) : [];
+  const [cols] = await db.knex.raw(
+    "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'",
+  );
+  const ledger = (await db.knex.schema.hasTable('sparse_vector_migrations'))
+    ? (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name)
+    : [];
   return { column: Number(cols[0].n) === 1, ledger };
 }
 
@@ -72,8 +76,11 @@ describe('lost connection: the server kills our connections mid-run', () => {
 
   async function killOthers(): Promise<number> {
     const [[me]] = await db.knex.raw('SELECT CONNECTION_ID() AS id');
-    const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [db.name, me.id]);
-    const [locks] = await db.knex.raw("SELECT IS_USED_LOCK(?) AS holder", [`svm:migrate:${db.name}.memories`]);
+    const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [
+      db.name,
+      me.id,
+    ]);
+    const [locks] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS holder', [`svm:migrate:${db.name}.memories`]);
     const ids = new Set<number>(list.map((r: { id: number }) => Number(r.id)));
     if (locks[0].holder) ids.add(Number(locks[0].holder));
     ids.delete(Number(me.id));
@@ -87,7 +94,9 @@ describe('lost connection: the server kills our connections mid-run', () => {
     expect(await killOthers()).toBeGreaterThan(0);
     const r = await done;
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Error( \[\w+\])?: .*(Connection lost|closed|killed|PROTOCOL_CONNECTION_LOST|ECONNRESET)/i);
+    expect(r.stderr).toMatch(
+      /Error( \[\w+\])?: .*(Connection lost|closed|killed|PROTOCOL_CONNECTION_LOST|ECONNRESET)/i,
+    );
     expect(await lockFree(db)).toBe(true);
     const again = await umzug(['up'], env);
     expect(again.code).toBe(0);
@@ -96,10 +105,20 @@ describe('lost connection: the server kills our connections mid-run', () => {
 
   test('mid-backfill (the tracked seeder): the run retries or ends with a clear error, its lock is freed, a re-run completes with every row right', async () => {
     await upgrade(db);
-    const running = runSeeder({ config: portableConfig(db), embedder: slowed(30), workers: 3, batchSize: 25, delaySeconds: 0, progress: 'none' });
+    const running = runSeeder({
+      config: portableConfig(db),
+      embedder: slowed(30),
+      workers: 3,
+      batchSize: 25,
+      delaySeconds: 0,
+      progress: 'none',
+    });
     await new Promise((r) => setTimeout(r, 400));
     const [[me]] = await db.knex.raw('SELECT CONNECTION_ID() AS id');
-    const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [db.name, me.id]);
+    const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [
+      db.name,
+      me.id,
+    ]);
     const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`svm:seed:${db.name}.memories`]);
     expect(holder.id).not.toBeNull(); // the seeder holds its lock while it runs
     const ids = new Set<number>([...list.map((r: { id: number }) => Number(r.id)), Number(holder.id)]);
@@ -132,7 +151,12 @@ describe('concurrency: 8 application instances booting at once', () => {
   test('migrations once, background backfill once per row, all exit 0', async () => {
     const env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => run(process.execPath, [path.join(ROOT, 'dist', 'examples', 'boot.js'), '--run-for', '20000'], { env, timeoutMs: 90_000 })),
+      Array.from({ length: 8 }, () =>
+        run(process.execPath, [path.join(ROOT, 'dist', 'examples', 'boot.js'), '--run-for', '20000'], {
+          env,
+          timeoutMs: 90_000,
+        }),
+      ),
     );
     for (const r of results) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const out = results.map((r) => r.stdout).join('\n');
@@ -140,7 +164,9 @@ describe('concurrency: 8 application instances booting at once', () => {
     expect(out.match(/\[boot\] migrations: applied 0 \(none\), already applied 1/g)).toHaveLength(7);
     expect(await db.knex('sparse_vector_migrations').select('name')).toEqual([{ name: MIGRATION }]);
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
-    const embeddedByRuns = results.map((r) => Number(/backfill \w+: (\d+) embedded/.exec(r.stdout)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
+    const embeddedByRuns = results
+      .map((r) => Number(/backfill \w+: (\d+) embedded/.exec(r.stdout)?.[1] ?? 0))
+      .reduce((a, b) => a + b, 0);
     const check = await checkTable(db);
     expect(embeddedByRuns).toBe(check.embedded);
   });

@@ -18,7 +18,13 @@ describe('embedder faults during a backfill', () => {
     db = await createTestDatabase('embfaults');
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 300, emptyRate: 0, duplicateRate: 0 });
-    await db.knex('memories').whereIn('id', (await db.knex('memories').select('id').orderBy('id').limit(3)).map((r: { id: string }) => r.id)).update({ document: 'NANVECTOR memory' });
+    await db
+      .knex('memories')
+      .whereIn(
+        'id',
+        (await db.knex('memories').select('id').orderBy('id').limit(3)).map((r: { id: string }) => r.id),
+      )
+      .update({ document: 'NANVECTOR memory' });
     await db.knex('memories').insert({ id: '9000000000000000001', document: 'HUGEINDEX memory' });
     await upgrade(db);
   });
@@ -42,13 +48,29 @@ describe('embedder faults during a backfill', () => {
         return Array.from(v.indices, (i, k) => [i, v.values[k]] as [number, number]);
       },
     });
-    const embedder = new QwenSparseEmbedder({ provider: 'qwen', apiKey: 'k-test', baseUrl: server.url, backoffBaseMs: 5, maxRetries: 4, timeoutMs: 1000 });
-    const s = await runBackfill({ config: portableConfig(db), embedder, workers: 3, batchSize: 10, delaySeconds: 0, progress: 'none' });
+    const embedder = new QwenSparseEmbedder({
+      provider: 'qwen',
+      apiKey: 'k-test',
+      baseUrl: server.url,
+      backoffBaseMs: 5,
+      maxRetries: 4,
+      timeoutMs: 1000,
+    });
+    const s = await runBackfill({
+      config: portableConfig(db),
+      embedder,
+      workers: 3,
+      batchSize: 10,
+      delaySeconds: 0,
+      progress: 'none',
+    });
     const bad = new Set(s.failures.map((f) => f.id));
     expect(s.failed).toBe(4);
     expect(bad.has('9000000000000000001')).toBe(true);
     expect(s.failures.find((f) => f.id === '9000000000000000001')?.reason).toContain('is above 4294967295');
-    expect(s.failures.filter((f) => f.reason.includes('weight null') || f.reason.includes('weight NaN'))).toHaveLength(3);
+    expect(s.failures.filter((f) => f.reason.includes('weight null') || f.reason.includes('weight NaN'))).toHaveLength(
+      3,
+    );
     expect(server.requests.length).toBeGreaterThan(30); // retries happened
     // Nothing invalid stored: every stored vector is the local vector of the row's text, the bad rows are NULL.
     const check = await checkTable(db, local);

@@ -16,8 +16,9 @@ import { createMemoriesTable, insertSampleMemories } from '../../src/sample/samp
  */
 const url = process.env.OCEANBASE_TEST_URL;
 if (!url) {
-  // eslint-disable-next-line no-console
-  console.log('SKIPPED: OceanBase/seekdb live suite (test/live). Set OCEANBASE_TEST_URL=mysql://user:pass@host:2881/db to run it.');
+  console.log(
+    'SKIPPED: OceanBase/seekdb live suite (test/live). Set OCEANBASE_TEST_URL=mysql://user:pass@host:2881/db to run it.',
+  );
 }
 const describeLive = url ? describe : describe.skip;
 const table = `svm_live_${process.pid}`;
@@ -25,9 +26,14 @@ const table = `svm_live_${process.pid}`;
 describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, APPROXIMATE search', () => {
   let knex: Knex;
   beforeAll(async () => {
-    knex = knexFactory({ client: 'mysql2', connection: mysql2Options(parseDatabaseUrl(url!, 'OCEANBASE_TEST_URL')), pool: { min: 0, max: 2 } });
+    knex = knexFactory({
+      client: 'mysql2',
+      connection: mysql2Options(parseDatabaseUrl(url!, 'OCEANBASE_TEST_URL')),
+      pool: { min: 0, max: 2 },
+    });
     const server = await detectServer(knex);
-    if (!supportsNativeSparse(server)) throw new Error(`OCEANBASE_TEST_URL points at ${server.rawVersion}, which has no native sparse vectors`);
+    if (!supportsNativeSparse(server))
+      throw new Error(`OCEANBASE_TEST_URL points at ${server.rawVersion}, which has no native sparse vectors`);
     await createMemoriesTable(knex, table);
     await insertSampleMemories(knex, { table, count: 200 });
   });
@@ -39,7 +45,10 @@ describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, A
   });
 
   test('upgrade adds SPARSEVECTOR and the sparse index; values round-trip; search uses APPROXIMATE; down removes both', async () => {
-    const config = resolveConfig({ databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations' }, {});
+    const config = resolveConfig(
+      { databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations' },
+      {},
+    );
     const m = createSparseMigrator({ config, logger: createMemoryLogger() });
     try {
       await m.umzug.up();
@@ -66,7 +75,10 @@ describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, A
   });
 
   test('half-done states on the real server: column without index -> up adds only the index; index dropped -> down drops only the column', async () => {
-    const config = resolveConfig({ databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations' }, {});
+    const config = resolveConfig(
+      { databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations' },
+      {},
+    );
     const ctx = await openSchemaContext(knex, config);
     await knex.raw(ctx.dialect.addColumnSql(ctx.target)); // a crash after ADD COLUMN
     expect(await readSchemaState(ctx)).toMatchObject({ indexExists: false, column: { expectedType: true } });
@@ -85,13 +97,24 @@ describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, A
   test('backfill with the local embedder writes native sparse vectors that search finds', async () => {
     const { runSeeder } = await import('../../src/backfill');
     const { sparseSearch } = await import('../../src/search/sparse-search');
-    const config = resolveConfig({ databaseUrl: url!, table, storage: 'native', migrationsTable: 'svm_live_migrations', seedsTable: 'svm_live_seeds' }, {});
+    const config = resolveConfig(
+      {
+        databaseUrl: url!,
+        table,
+        storage: 'native',
+        migrationsTable: 'svm_live_migrations',
+        seedsTable: 'svm_live_seeds',
+      },
+      {},
+    );
     const m = createSparseMigrator({ config, logger: createMemoryLogger() });
     try {
       await m.umzug.up();
       const summary = await runSeeder({ config, workers: 2, batchSize: 50, delaySeconds: 0, progress: 'none' });
       expect(summary).toMatchObject({ ok: true, failed: 0, remaining: 0 });
-      const [[one]] = await knex.raw(`SELECT id, document FROM \`${table}\` WHERE sparse_embedding IS NOT NULL ORDER BY id LIMIT 1`);
+      const [[one]] = await knex.raw(
+        `SELECT id, document FROM \`${table}\` WHERE sparse_embedding IS NOT NULL ORDER BY id LIMIT 1`,
+      );
       const hits = await sparseSearch({ config, query: String(one.document), limit: 5 });
       expect(hits.map((h) => h.id)).toContain(String(one.id));
       await m.umzug.down();

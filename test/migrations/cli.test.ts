@@ -4,7 +4,8 @@ import { collect, ROOT, run, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
-const npx = (args: string[], env: NodeJS.ProcessEnv) => run('npx', ['--no-install', ...args], { env, timeoutMs: 90_000 });
+const npx = (args: string[], env: NodeJS.ProcessEnv) =>
+  run('npx', ['--no-install', ...args], { env, timeoutMs: 90_000 });
 
 async function ledgerNames(db: TestDatabase): Promise<string[]> {
   if (!(await db.knex.schema.hasTable('sparse_vector_migrations'))) return [];
@@ -99,7 +100,7 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
   test('--to a migration that does not exist: clear error, exit 1, nothing applied', async () => {
     const r = await umzug(['up', '--to', '20990101_nope'], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Couldn't find migration to apply with name \"20990101_nope\"");
+    expect(r.stderr).toContain('Couldn\'t find migration to apply with name "20990101_nope"');
     expect(await ledgerNames(db)).toEqual([]);
   });
 
@@ -113,7 +114,9 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
     const before = await showCreate(db);
     const r = await umzug(['up'], db.env({ SPARSE_VECTOR_STORAGE: '' }));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Error \[UNSUPPORTED_SERVER\]: The server is MariaDB [\d.]+ \(VERSION\(\) = '[^']+'\), which has no native sparse vectors: they need seekdb or OceanBase >= 4\.5\.0\. Nothing was changed\./);
+    expect(r.stderr).toMatch(
+      /Error \[UNSUPPORTED_SERVER\]: The server is MariaDB [\d.]+ \(VERSION\(\) = '[^']+'\), which has no native sparse vectors: they need seekdb or OceanBase >= 4\.5\.0\. Nothing was changed\./,
+    );
     expect(r.stderr).toContain('SPARSE_VECTOR_STORAGE=json');
     expect(await showCreate(db)).toBe(before);
     expect(await ledgerNames(db)).toEqual([]);
@@ -124,7 +127,9 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
     url.password = 'Wr0ng-S3cret-xyz';
     const r = await umzug(['up'], { ...env, DATABASE_URL: url.toString() });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Error \[CONNECTION_FAILED\]: Cannot connect to mysql:\/\/svm:\*\*\*\*@127\.0\.0\.1:\d+\/svmt_cli_\w+: access was denied/);
+    expect(r.stderr).toMatch(
+      /Error \[CONNECTION_FAILED\]: Cannot connect to mysql:\/\/svm:\*\*\*\*@127\.0\.0\.1:\d+\/svmt_cli_\w+: access was denied/,
+    );
     expect(r.stdout + r.stderr).not.toContain('Wr0ng-S3cret-xyz');
   });
 });
@@ -161,7 +166,7 @@ describe('concurrency and crashes', () => {
       });`;
     const holder = spawn(process.execPath, ['-e', holderScript], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(holder, 60_000);
-    await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('locked') && resolve()));
+    await new Promise<void>((resolve) => holder.stdout.on('data', (d) => String(d).includes('locked') && resolve()));
 
     const blocked = await umzug(['up'], { ...env, SPARSE_LOCK_TIMEOUT: '1' });
     expect(blocked.code).toBe(1);

@@ -15,10 +15,19 @@ describe('npx umzug in an application that installs the package', () => {
     db = await createTestDatabase('app');
     await createMemoriesTable(db.knex, 'notes');
     app = fs.mkdtempSync(path.join(os.tmpdir(), 'svm-app-'));
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'some-app', version: '1.0.0', private: true }));
-    fs.writeFileSync(path.join(app, '.env'), `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\nOCEANBASE_COLLECTION=notes\n`);
+    fs.writeFileSync(
+      path.join(app, 'package.json'),
+      JSON.stringify({ name: 'some-app', version: '1.0.0', private: true }),
+    );
+    fs.writeFileSync(
+      path.join(app, '.env'),
+      `DATABASE_URL=${db.url}\nSPARSE_VECTOR_STORAGE=json\nOCEANBASE_COLLECTION=notes\n`,
+    );
     // A directory install links the package (its dependencies resolve from its own node_modules).
-    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', ROOT], { cwd: app, timeoutMs: 120_000 });
+    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', ROOT], {
+      cwd: app,
+      timeoutMs: 120_000,
+    });
     expect(install.code).toBe(0);
   }, 150_000);
   afterAll(async () => {
@@ -36,8 +45,12 @@ describe('npx umzug in an application that installs the package', () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toContain("Sparse vector upgrade completed successfully for table 'notes'");
     const executed = await run('npx', ['--no-install', 'umzug', 'executed', '--json'], { cwd: app, env });
-    expect(JSON.parse(executed.stdout).map((m: { name: string }) => m.name)).toEqual(['20250601000000_add_sparse_vector']);
-    const [cols] = await db.knex.raw("SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'sparse_embedding'");
+    expect(JSON.parse(executed.stdout).map((m: { name: string }) => m.name)).toEqual([
+      '20250601000000_add_sparse_vector',
+    ]);
+    const [cols] = await db.knex.raw(
+      "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'sparse_embedding'",
+    );
     expect(cols).toHaveLength(1);
   });
 

@@ -4,7 +4,12 @@ import type { SparseTarget } from '../../src/dialect/dialect';
 import { PortableJsonDialect } from '../../src/dialect/portable-json';
 import { migrateToLatest } from '../../src/migrator/boot';
 import { createSparseMigrator } from '../../src/migrator/umzug';
-import { downgradeSparseSchema, readSchemaState, upgradeSparseSchema, type SparseSchemaContext } from '../../src/schema/sparse-schema';
+import {
+  downgradeSparseSchema,
+  readSchemaState,
+  upgradeSparseSchema,
+  type SparseSchemaContext,
+} from '../../src/schema/sparse-schema';
 import { createMemoryLogger } from '../../src/util/logger';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -45,7 +50,9 @@ describe('schema migration on a real MariaDB server (portable mode)', () => {
           "Sparse vector upgrade completed successfully for table 'memories'",
         ]),
       );
-      expect(await showCreate(db)).toMatch(/`sparse_embedding` longtext .*DEFAULT NULL CHECK \(json_valid\(`sparse_embedding`\)\)/);
+      expect(await showCreate(db)).toMatch(
+        /`sparse_embedding` longtext .*DEFAULT NULL CHECK \(json_valid\(`sparse_embedding`\)\)/,
+      );
       expect(await ledger(db)).toEqual([{ name: MIGRATION, batch: 1 }]);
       const [nulls] = await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NULL');
       expect(Number(nulls[0].n)).toBe(50);
@@ -110,7 +117,9 @@ describe('boot API errors are values', () => {
     const before = await showCreate(db);
     const result = await migrateToLatest({ databaseUrl: db.url, storage: 'native' });
     expect(result.ok).toBe(false);
-    expect(result.error?.message).toMatch(/^The server is MariaDB \d+\.\d+\.\d+ \(VERSION\(\) = '[^']*MariaDB[^']*'\), which has no native sparse vectors: they need seekdb or OceanBase >= 4\.5\.0\. Nothing was changed\.$/);
+    expect(result.error?.message).toMatch(
+      /^The server is MariaDB \d+\.\d+\.\d+ \(VERSION\(\) = '[^']*MariaDB[^']*'\), which has no native sparse vectors: they need seekdb or OceanBase >= 4\.5\.0\. Nothing was changed\.$/,
+    );
     expect(await showCreate(db)).toBe(before);
     expect(await db.knex.schema.hasTable('sparse_vector_migrations')).toBe(false);
   });
@@ -163,7 +172,13 @@ describe('half-done states are completed (up and down)', () => {
     ctx = {
       knex: db.knex,
       dialect: new IndexedTestDialect(await detectServer(db.knex)),
-      target: { table: cfg.table, idColumn: 'id', textColumn: 'document', sparseColumn: 'sparse_embedding', sparseIndex: 'sparse_embedding_idx' },
+      target: {
+        table: cfg.table,
+        idColumn: 'id',
+        textColumn: 'document',
+        sparseColumn: 'sparse_embedding',
+        sparseIndex: 'sparse_embedding_idx',
+      },
     };
   });
   afterAll(async () => db.drop());
@@ -185,14 +200,20 @@ describe('half-done states are completed (up and down)', () => {
     const report = await downgradeSparseSchema(ctx, createMemoryLogger());
     expect(report).toMatchObject({ indexDropped: false, columnDropped: true });
     expect((await readSchemaState(ctx)).column).toBeUndefined();
-    expect(await downgradeSparseSchema(ctx, createMemoryLogger())).toMatchObject({ indexDropped: false, columnDropped: false });
+    expect(await downgradeSparseSchema(ctx, createMemoryLogger())).toMatchObject({
+      indexDropped: false,
+      columnDropped: false,
+    });
   });
 
   test('full up then full down drop the index first, then the column', async () => {
     const up = await upgradeSparseSchema(ctx, createMemoryLogger());
     expect(up).toMatchObject({ columnAdded: true, indexCreated: true });
     const down = await downgradeSparseSchema(ctx, createMemoryLogger());
-    expect(down.statements).toEqual(['DROP INDEX `sparse_embedding_idx` ON `memories`', 'ALTER TABLE `memories` DROP COLUMN `sparse_embedding`']);
+    expect(down.statements).toEqual([
+      'DROP INDEX `sparse_embedding_idx` ON `memories`',
+      'ALTER TABLE `memories` DROP COLUMN `sparse_embedding`',
+    ]);
   });
 });
 
@@ -210,7 +231,9 @@ describe('two memories tables in one database', () => {
     expect(first).toMatchObject({ ok: true, applied: [MIGRATION] });
     const second = await migrateToLatest({ databaseUrl: db.url, storage: 'json', table: 'notes' });
     expect(second).toMatchObject({ ok: true, applied: [MIGRATION], alreadyApplied: [] });
-    const [cols] = await db.knex.raw("SELECT TABLE_NAME AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'sparse_embedding' ORDER BY TABLE_NAME");
+    const [cols] = await db.knex.raw(
+      "SELECT TABLE_NAME AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'sparse_embedding' ORDER BY TABLE_NAME",
+    );
     expect(cols.map((c: { t: string }) => c.t)).toEqual(['memories', 'notes']);
     expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([MIGRATION]);
     expect(await db.knex('sparse_vector_migrations_notes').pluck('name')).toEqual([MIGRATION]);
@@ -222,7 +245,12 @@ describe('two memories tables in one database', () => {
     const long = ledgerTableFor('sparse_vector_migrations', 'a_very_long_collection_name_for_memories_x');
     expect(long).toMatch(/^sparse_vector_migrations_[0-9a-f]{16}$/);
     expect(`${long}_lock`.length).toBeLessThanOrEqual(64);
-    expect(resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, {})).toMatchObject({ migrationsTable: 'sparse_vector_migrations_notes', seedsTable: 'sparse_vector_seeds_notes' });
-    expect(resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, { SPARSE_MIGRATIONS_TABLE: 'my_ledger' })).toMatchObject({ migrationsTable: 'my_ledger' });
+    expect(resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, {})).toMatchObject({
+      migrationsTable: 'sparse_vector_migrations_notes',
+      seedsTable: 'sparse_vector_seeds_notes',
+    });
+    expect(
+      resolveConfig({ databaseUrl: 'mysql://u@h/d', table: 'notes' }, { SPARSE_MIGRATIONS_TABLE: 'my_ledger' }),
+    ).toMatchObject({ migrationsTable: 'my_ledger' });
   });
 });

@@ -24,16 +24,27 @@ describe('examples run against the local server', () => {
   test('complete-migration: list, info, upgrade, dry run, migrate, verify search', async () => {
     const env = db.env();
     delete env.SPARSE_VECTOR_STORAGE;
-    const r = await example('complete-migration', ['--create-sample', '--yes', '--query', 'green tea in the morning'], env);
+    const r = await example(
+      'complete-migration',
+      ['--create-sample', '--yes', '--query', 'green tea in the morning'],
+      env,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    for (const step of ['Step 1: List Available Scripts', 'Step 3: Run Schema Upgrade Script', 'Step 4: Test Migration (dry-run)', 'Step 6: Verify Search']) {
+    for (const step of [
+      'Step 1: List Available Scripts',
+      'Step 3: Run Schema Upgrade Script',
+      'Step 4: Test Migration (dry-run)',
+      'Step 6: Verify Search',
+    ]) {
       expect(r.stdout).toContain(step);
     }
     expect(r.stdout).toContain('mariadb detected: using portable mode (SPARSE_VECTOR_STORAGE=json).');
     expect(r.stdout).toContain("✓ Script 'migrate-sparse-vector' executed successfully!");
     expect(r.stdout).toContain('DEBUG: Executing sparse vector search query with sparse_vector:');
-    expect(r.stdout).toMatch(/DEBUG: _sparse_search results, len : 10\n\n✓ Search returned 10 results\n {2}Sparse vector search is active/);
+    expect(r.stdout).toMatch(
+      /DEBUG: _sparse_search results, len : 10\n\n✓ Search returned 10 results\n {2}Sparse vector search is active/,
+    );
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });
 
@@ -46,9 +57,13 @@ describe('examples run against the local server', () => {
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
       expect(first.stdout).toContain('Embedder: local (bm25-fnv1a-v2)');
-      expect(first.stdout).toMatch(/Sparse search: "who is allergic to peanuts\?"\n=+\n {2}1\. \[\d+\.\d+\] .*allergic to peanuts/);
+      expect(first.stdout).toMatch(
+        /Sparse search: "who is allergic to peanuts\?"\n=+\n {2}1\. \[\d+\.\d+\] .*allergic to peanuts/,
+      );
       expect(first.stdout).toContain('batch 1  20250601000000_add_sparse_vector');
-      expect(first.stdout).toMatch(/Seeds ledger \(sparse_vector_seeds\): 20250601000100_backfill_sparse_vector done, runs 1, last run embedded \d+, failed 0/);
+      expect(first.stdout).toMatch(
+        /Seeds ledger \(sparse_vector_seeds\): 20250601000100_backfill_sparse_vector done, runs 1, last run embedded \d+, failed 0/,
+      );
       const after = await checkTable(demoDb);
       expect(after).toMatchObject({ wrong: [], nullEligible: 0 });
       expect(after.rows).toBeGreaterThanOrEqual(200);

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { resolveConfig } from '../../src/config/config';
 import { parseArgs } from '../../src/cli/sparse-vector-cli';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
-import { runScript, formatScriptList, parseScriptParams, findScript, listScripts, scriptInfo, ScriptManager, wasReported } from '../../src/scripts/manager';
+import {
+  runScript,
+  formatScriptList,
+  parseScriptParams,
+  findScript,
+  listScripts,
+  scriptInfo,
+  ScriptManager,
+  wasReported,
+} from '../../src/scripts/manager';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
 import { captureStream, checkTable } from '../support/backfill';
@@ -17,15 +26,25 @@ describe('script manager: list / info / errors', () => {
     const r = await cli(['list'], process.env);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(formatScriptList().join('\n') + '\n');
-    expect(r.stdout).toContain('【Upgrade Scripts - Add new features or upgrade existing features】\n' + '-'.repeat(70) + '\n  • upgrade-sparse-vector\n    Add sparse vector support to OceanBase table (add sparse_embedding column and index)');
+    expect(r.stdout).toContain(
+      '【Upgrade Scripts - Add new features or upgrade existing features】\n' +
+        '-'.repeat(70) +
+        '\n  • upgrade-sparse-vector\n    Add sparse vector support to OceanBase table (add sparse_embedding column and index)',
+    );
     expect(r.stdout).toContain('【Downgrade Scripts - Rollback features (usually destructive operations)】');
-    expect(r.stdout).toContain('  • migrate-sparse-vector\n    Migrate historical data to add sparse vector embeddings');
+    expect(r.stdout).toContain(
+      '  • migrate-sparse-vector\n    Migrate historical data to add sparse vector embeddings',
+    );
   });
 
   test('info shows category, description and every parameter with type, default and required', async () => {
     const r = await cli(['info', 'migrate-sparse-vector'], process.env);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Script: migrate-sparse-vector\n' + '='.repeat(70) + '\nCategory: migration\nDescription: Migrate historical data to add sparse vector embeddings');
+    expect(r.stdout).toContain(
+      'Script: migrate-sparse-vector\n' +
+        '='.repeat(70) +
+        '\nCategory: migration\nDescription: Migrate historical data to add sparse vector embeddings',
+    );
     expect(r.stdout).toContain('  batch_size (int, 1..10000) (optional, default: 100)');
     expect(r.stdout).toContain('  workers (int, 1..64) (optional, default: 1)');
     expect(r.stdout).toContain('  delay (float, 0..3600) (optional, default: 0.1)');
@@ -33,14 +52,38 @@ describe('script manager: list / info / errors', () => {
   });
 
   test.each([
-    [['info', 'no-such-script'], "Error [SCRIPT_UNKNOWN]: Unknown script 'no-such-script'.\n  Available scripts: upgrade-sparse-vector, migrate-sparse-vector, downgrade-sparse-vector."],
-    [['run', 'migrate-sparse-vector', '--batch', '5'], "Error [SCRIPT_PARAMETER]: Unknown parameter 'batch' for script 'migrate-sparse-vector'.\n  Accepted: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --failures-file (string)."],
-    [['run', 'migrate-sparse-vector', '--workers', 'three'], "Error [SCRIPT_PARAMETER]: Parameter 'workers' of script 'migrate-sparse-vector' must be a whole number (got \"three\")."],
-    [['run', 'migrate-sparse-vector', '--batch-size', '0'], "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\")."],
-    [['run', 'migrate-sparse-vector', '--batch_size', '0'], "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\")."],
-    [['run', 'migrate-sparse-vector', '--dry-run', 'maybe'], "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"maybe\")."],
-    [['run', 'migrate-sparse-vector', 'extra'], "Error [SCRIPT_PARAMETER]: Unexpected argument 'extra': script parameters are options, e.g. --batch-size 100."],
-    [['run', 'upgrade-sparse-vector', '--workers', '3'], "Error [SCRIPT_PARAMETER]: Unknown parameter 'workers' for script 'upgrade-sparse-vector'.\n  Accepted: none."],
+    [
+      ['info', 'no-such-script'],
+      "Error [SCRIPT_UNKNOWN]: Unknown script 'no-such-script'.\n  Available scripts: upgrade-sparse-vector, migrate-sparse-vector, downgrade-sparse-vector.",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', '--batch', '5'],
+      "Error [SCRIPT_PARAMETER]: Unknown parameter 'batch' for script 'migrate-sparse-vector'.\n  Accepted: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --failures-file (string).",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', '--workers', 'three'],
+      "Error [SCRIPT_PARAMETER]: Parameter 'workers' of script 'migrate-sparse-vector' must be a whole number (got \"three\").",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', '--batch-size', '0'],
+      "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\").",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', '--batch_size', '0'],
+      "Error [SCRIPT_PARAMETER]: Parameter 'batch_size' of script 'migrate-sparse-vector' is out of range (got \"0\").",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', '--dry-run', 'maybe'],
+      "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"maybe\").",
+    ],
+    [
+      ['run', 'migrate-sparse-vector', 'extra'],
+      "Error [SCRIPT_PARAMETER]: Unexpected argument 'extra': script parameters are options, e.g. --batch-size 100.",
+    ],
+    [
+      ['run', 'upgrade-sparse-vector', '--workers', '3'],
+      "Error [SCRIPT_PARAMETER]: Unknown parameter 'workers' for script 'upgrade-sparse-vector'.\n  Accepted: none.",
+    ],
     [['run', 'no-such-script'], "Error [SCRIPT_UNKNOWN]: Unknown script 'no-such-script'."],
     [['run'], 'Error [SCRIPT_PARAMETER]: run needs a script name.'],
     [['info'], 'Error [SCRIPT_PARAMETER]: info needs a script name.'],
@@ -48,7 +91,7 @@ describe('script manager: list / info / errors', () => {
     [['frobnicate'], "Error [SCRIPT_PARAMETER]: Unknown command 'frobnicate'."],
     [[], 'Usage: npx sparse-vector <command>'],
   ])('%j -> exit 2 with a clear error', async (args, message) => {
-    const r = await cli(args as string[], { ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/db' });
+    const r = await cli(args, { ...process.env, DATABASE_URL: 'mysql://u:p@127.0.0.1:1/db' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
   });
@@ -74,9 +117,18 @@ describe('script manager: list / info / errors', () => {
       positional: ['run', 'migrate-sparse-vector'],
       flags: { batch_size: '50', 'dry-run': true, workers: '3' },
     });
-    expect(parseArgs(['search', '--json', 'tea', 'time'])).toEqual({ positional: ['search', 'tea', 'time'], flags: { json: true } });
-    expect(parseArgs(['run', 'x', '--dry-run', 'false', '--yes'])).toEqual({ positional: ['run', 'x'], flags: { 'dry-run': 'false', yes: true } });
-    expect(parseArgs(['search', '--limit', '3', '--', '--weird query'])).toEqual({ positional: ['search', '--weird query'], flags: { limit: '3' } });
+    expect(parseArgs(['search', '--json', 'tea', 'time'])).toEqual({
+      positional: ['search', 'tea', 'time'],
+      flags: { json: true },
+    });
+    expect(parseArgs(['run', 'x', '--dry-run', 'false', '--yes'])).toEqual({
+      positional: ['run', 'x'],
+      flags: { 'dry-run': 'false', yes: true },
+    });
+    expect(parseArgs(['search', '--limit', '3', '--', '--weird query'])).toEqual({
+      positional: ['search', '--weird query'],
+      flags: { limit: '3' },
+    });
   });
 
   test('programmatic API: listScripts / scriptInfo as data, ScriptManager prints like the guide', () => {
@@ -96,20 +148,31 @@ describe('script manager: list / info / errors', () => {
     expect(() => scriptInfo('nope')).toThrow("Unknown script 'nope'.");
     const out = captureStream();
     ScriptManager.listScripts(out);
-    expect(out.text.split('\n').slice(0, 3)).toEqual(['='.repeat(70), 'sparse-vector-migration Available Scripts', '='.repeat(70)]);
+    expect(out.text.split('\n').slice(0, 3)).toEqual([
+      '='.repeat(70),
+      'sparse-vector-migration Available Scripts',
+      '='.repeat(70),
+    ]);
     const infoOut = captureStream();
     ScriptManager.info('upgrade-sparse-vector', infoOut);
     expect(infoOut.text).toContain('Script: upgrade-sparse-vector\n' + '='.repeat(70) + '\nCategory: upgrade\n');
   });
 
-  test('programmatic parameters accept the guide\'s snake_case keys and typed values', () => {
+  test("programmatic parameters accept the guide's snake_case keys and typed values", () => {
     const s = findScript('migrate-sparse-vector');
-    expect(parseScriptParams(s, { batch_size: 50, workers: '3', dry_run: true })).toMatchObject({ batch_size: 50, workers: 3, delay: 0.1, dry_run: true });
-    expect(() => parseScriptParams(s, { dry_run: 'maybe' })).toThrow("Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false");
+    expect(parseScriptParams(s, { batch_size: 50, workers: '3', dry_run: true })).toMatchObject({
+      batch_size: 50,
+      workers: 3,
+      delay: 0.1,
+      dry_run: true,
+    });
+    expect(() => parseScriptParams(s, { dry_run: 'maybe' })).toThrow(
+      "Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false",
+    );
   });
 });
 
-describe('the guide\'s workflow end to end (portable mode, real server)', () => {
+describe("the guide's workflow end to end (portable mode, real server)", () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let before: string;
@@ -117,7 +180,10 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     db = await createTestDatabase('workflow');
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 500, emptyRate: 0.01 });
-    await db.knex('memories').insert({ id: '1900000000000000001', document: 'Grandma Rosalind keeps her porcelain teapot collection in the attic of the lighthouse' });
+    await db.knex('memories').insert({
+      id: '1900000000000000001',
+      document: 'Grandma Rosalind keeps her porcelain teapot collection in the attic of the lighthouse',
+    });
     const [rows] = await db.knex.raw('SHOW CREATE TABLE memories');
     before = rows[0]['Create Table'];
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
@@ -134,7 +200,9 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
   test('upgrade -> dry run -> migrate -> search returns the matching memory first', async () => {
     const up = await cli(['run', 'upgrade-sparse-vector'], env);
     expect(up.code).toBe(0);
-    expect(up.stdout).toContain('Preparing to execute script: upgrade-sparse-vector\nDescription: Add sparse vector support to OceanBase table (add sparse_embedding column and index)');
+    expect(up.stdout).toContain(
+      'Preparing to execute script: upgrade-sparse-vector\nDescription: Add sparse vector support to OceanBase table (add sparse_embedding column and index)',
+    );
     expect(up.stdout).toContain("Adding sparse_embedding column to table 'memories'");
     expect(up.stdout).toContain("✓ Script 'upgrade-sparse-vector' executed successfully!");
 
@@ -143,7 +211,10 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     expect(dry.stdout).toContain('[DRY RUN] Mode enabled - will only test with 100 records');
     expect((await checkTable(db)).embedded).toBe(0);
 
-    const migrate = await cli(['run', 'migrate-sparse-vector', '--batch-size', '100', '--workers', '3', '--delay', '0'], env);
+    const migrate = await cli(
+      ['run', 'migrate-sparse-vector', '--batch-size', '100', '--workers', '3', '--delay', '0'],
+      env,
+    );
     expect(migrate.code).toBe(0);
     expect(migrate.stdout).toContain('Thread pool size: 3');
     expect(migrate.stdout).toContain("✓ Script 'migrate-sparse-vector' executed successfully!");
@@ -152,37 +223,55 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
     const logger = { ...createMemoryLogger(), debugLines: [] as string[] };
     logger.debug = (m: string) => void logger.debugLines.push(m);
-    const hits = await sparseSearch({ config, query: 'where does grandma keep the porcelain teapots?', limit: 5, logger });
+    const hits = await sparseSearch({
+      config,
+      query: 'where does grandma keep the porcelain teapots?',
+      limit: 5,
+      logger,
+    });
     expect(hits[0]).toMatchObject({ id: '1900000000000000001' });
     expect(hits[0].score).toBeGreaterThan(hits[1]?.score ?? 0);
-    expect(logger.debugLines[0]).toMatch(/^Executing sparse vector search query with sparse_vector: \{\d+:[\d.]+(,\d+:[\d.]+)*\}$/);
+    expect(logger.debugLines[0]).toMatch(
+      /^Executing sparse vector search query with sparse_vector: \{\d+:[\d.]+(,\d+:[\d.]+)*\}$/,
+    );
     expect(logger.debugLines).toContain('_sparse_search results, len : 5');
 
     const verify = await cli(['verify', '--query', 'porcelain teapot lighthouse'], env);
     expect(verify.code).toBe(0);
-    expect(verify.stdout).toMatch(/Rows: {8}501 total \| \d+ embedded \| 0 still NULL \| \d+ with empty text \| 0 failed in the last backfill run/);
-    expect(verify.stdout).toMatch(/ {2}1\. \[[\d.]+\] id 1900000000000000001: Grandma Rosalind keeps her porcelain teapot collection in t…/);
+    expect(verify.stdout).toMatch(
+      /Rows: {8}501 total \| \d+ embedded \| 0 still NULL \| \d+ with empty text \| 0 failed in the last backfill run/,
+    );
+    expect(verify.stdout).toMatch(
+      / {2}1\. \[[\d.]+\] id 1900000000000000001: Grandma Rosalind keeps her porcelain teapot collection in t…/,
+    );
   });
 
-  (existsSync('/usr/bin/script') ? test : test.skip)('on a terminal, downgrade asks "Confirm to continue? (yes/no)"; "no" changes nothing', async () => {
-    // util-linux `script` gives the CLI a pseudo-terminal as stdin/stdout; our "no" is typed into it.
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin', 'sparse-vector.js'))} run downgrade-sparse-vector`;
-    const r = await run('/usr/bin/script', ['-qec', command, '/dev/null'], { env, input: 'no\n', timeoutMs: 60_000 });
-    const text = r.stdout.replace(/\r/g, '');
-    expect(text).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
-    expect(text).toContain('Confirm to continue? (yes/no)');
-    expect(text).toContain("✗ Script 'downgrade-sparse-vector' execution failed\nError [CONFIRMATION_REQUIRED]: Downgrade cancelled: nothing was changed.");
-    expect(r.code).toBe(1);
-    expect((await checkTable(db)).embedded).toBeGreaterThan(0);
-    expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual(['20250601000000_add_sparse_vector']);
-  });
+  (existsSync('/usr/bin/script') ? test : test.skip)(
+    'on a terminal, downgrade asks "Confirm to continue? (yes/no)"; "no" changes nothing',
+    async () => {
+      // util-linux `script` gives the CLI a pseudo-terminal as stdin/stdout; our "no" is typed into it.
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin', 'sparse-vector.js'))} run downgrade-sparse-vector`;
+      const r = await run('/usr/bin/script', ['-qec', command, '/dev/null'], { env, input: 'no\n', timeoutMs: 60_000 });
+      const text = r.stdout.replace(/\r/g, '');
+      expect(text).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
+      expect(text).toContain('Confirm to continue? (yes/no)');
+      expect(text).toContain(
+        "✗ Script 'downgrade-sparse-vector' execution failed\nError [CONFIRMATION_REQUIRED]: Downgrade cancelled: nothing was changed.",
+      );
+      expect(r.code).toBe(1);
+      expect((await checkTable(db)).embedded).toBeGreaterThan(0);
+      expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual(['20250601000000_add_sparse_vector']);
+    },
+  );
 
   test('downgrade refuses without --yes when not on a terminal; with --yes the table is as before the upgrade', async () => {
     const refused = await cli(['run', 'downgrade-sparse-vector'], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
     expect(refused.stdout).toContain("✗ Script 'downgrade-sparse-vector' execution failed");
-    expect(refused.stderr).toMatch(/Error \[CONFIRMATION_REQUIRED\]: Refusing to delete \d+ sparse vectors without confirmation: not running on a terminal\.\n {2}Run again with --yes to confirm\./);
+    expect(refused.stderr).toMatch(
+      /Error \[CONFIRMATION_REQUIRED\]: Refusing to delete \d+ sparse vectors without confirmation: not running on a terminal\.\n {2}Run again with --yes to confirm\./,
+    );
     expect((await checkTable(db)).embedded).toBeGreaterThan(0);
 
     const done = await cli(['run', 'downgrade-sparse-vector', '--yes'], env);
@@ -190,13 +279,15 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     expect(done.stdout).toContain("✓ Script 'downgrade-sparse-vector' executed successfully!");
     const [rows] = await db.knex.raw('SHOW CREATE TABLE memories');
     expect(rows[0]['Create Table']).toBe(before);
-    expect(await db.knex("sparse_vector_migrations").select("name")).toEqual([]);
+    expect(await db.knex('sparse_vector_migrations').select('name')).toEqual([]);
   });
 
   test('with nothing installed, downgrade has nothing to do; a column the ledger does not know is left alone', async () => {
     const none = await cli(['run', 'downgrade-sparse-vector'], env);
     expect(none.code).toBe(0);
-    expect(none.stdout).toContain("Sparse vector support is not installed on table 'memories' (no migration applied): nothing to downgrade");
+    expect(none.stdout).toContain(
+      "Sparse vector support is not installed on table 'memories' (no migration applied): nothing to downgrade",
+    );
 
     // As left by powermem's own upgrade script: a column, no ledger entry.
     await createMemoriesTable(db.knex, 'legacy');
@@ -204,7 +295,9 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     const [before] = await db.knex.raw('SHOW CREATE TABLE legacy');
     const r = await cli(['run', 'downgrade-sparse-vector', '--yes'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations_legacy' does not record");
+    expect(r.stderr).toContain(
+      "Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations_legacy' does not record",
+    );
     expect(r.stderr).toContain('Record it first with `npx sparse-vector run upgrade-sparse-vector`');
     const [after] = await db.knex.raw('SHOW CREATE TABLE legacy');
     expect(after[0]['Create Table']).toBe(before[0]['Create Table']);
@@ -215,16 +308,22 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
     const out = captureStream();
     await runScript('upgrade-sparse-vector', {}, { config, out });
-    await runScript('migrate-sparse-vector', { delay: 0, 'batch-size': 200 }, { config, out, embedder: new LocalSparseEmbedder() });
+    await runScript(
+      'migrate-sparse-vector',
+      { delay: 0, 'batch-size': 200 },
+      { config, out, embedder: new LocalSparseEmbedder() },
+    );
     expect(out.text).not.toContain('already done');
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
     expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
     const yes = captureStream();
     await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes });
-    expect(yes.text).toContain("Marked the backfill seeder 20250601000100_backfill_sparse_vector as incomplete in 'sparse_vector_seeds'");
+    expect(yes.text).toContain(
+      "Marked the backfill seeder 20250601000100_backfill_sparse_vector as incomplete in 'sparse_vector_seeds'",
+    );
   });
 
-  test('a failing script: the guide\'s failure line and the error, then the error is thrown', async () => {
+  test("a failing script: the guide's failure line and the error, then the error is thrown", async () => {
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json', table: 'missing_table' }, {});
     const out = captureStream();
     let error: unknown;
@@ -235,14 +334,20 @@ describe('the guide\'s workflow end to end (portable mode, real server)', () => 
     }
     expect(error).toMatchObject({ code: 'TABLE_MISSING' });
     expect(wasReported(error)).toBe(true);
-    expect(out.text).toContain("\n✗ Script 'upgrade-sparse-vector' execution failed\nError [TABLE_MISSING]: Table 'missing_table' does not exist");
+    expect(out.text).toContain(
+      "\n✗ Script 'upgrade-sparse-vector' execution failed\nError [TABLE_MISSING]: Table 'missing_table' does not exist",
+    );
     expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([]);
   });
 
   test('programmatic runScript frames the output like the guide', async () => {
     const out = captureStream();
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
-    await runScript('upgrade-sparse-vector', {}, { config, out, logger: { info: (m) => out.write(m + '\n'), warn: () => {}, debug: () => {} } });
+    await runScript(
+      'upgrade-sparse-vector',
+      {},
+      { config, out, logger: { info: (m) => out.write(m + '\n'), warn: () => {}, debug: () => {} } },
+    );
     expect(out.text.split('\n')[0]).toBe('Preparing to execute script: upgrade-sparse-vector');
     expect(out.text).toContain("Sparse vector upgrade completed successfully for table 'memories'");
     expect(out.text.trim().split('\n').pop()).toBe("✓ Script 'upgrade-sparse-vector' executed successfully!");

@@ -21,8 +21,18 @@ describe.each([
   ['OceanBase 4.5.0', new OceanBaseDialect(parseServerVersion('5.7.25-OceanBase_CE-v4.5.0.0'))],
   ['seekdb 1.4.0', new SeekdbDialect(parseServerVersion('5.7.25-OceanBase seekdb-v1.4.0.0'))],
 ])('native search SQL on %s', (_label, dialect) => {
-  const memories: SparseTarget = { table: 'memories', idColumn: 'id', textColumn: 'document', sparseColumn: 'sparse_embedding', sparseIndex: 'sparse_embedding_idx' };
-  const query = createSparseVector([[499_999, 2], [7, 0.1], [3, 1.25]]);
+  const memories: SparseTarget = {
+    table: 'memories',
+    idColumn: 'id',
+    textColumn: 'document',
+    sparseColumn: 'sparse_embedding',
+    sparseIndex: 'sparse_embedding_idx',
+  };
+  const query = createSparseVector([
+    [499_999, 2],
+    [7, 0.1],
+    [3, 1.25],
+  ]);
 
   test('exact SQL text and bindings for a given vector', () => {
     const s = dialect.searchSql(memories, query, 10);
@@ -36,7 +46,13 @@ describe.each([
   });
 
   test('configured names (OCEANBASE_COLLECTION, OCEANBASE_TEXT_FIELD, id) and extra columns are quoted', () => {
-    const notes: SparseTarget = { table: 'notes', idColumn: 'note_id', textColumn: 'content', sparseColumn: 'sparse_embedding', sparseIndex: 'sparse_embedding_idx' };
+    const notes: SparseTarget = {
+      table: 'notes',
+      idColumn: 'note_id',
+      textColumn: 'content',
+      sparseColumn: 'sparse_embedding',
+      sparseIndex: 'sparse_embedding_idx',
+    };
     const s = dialect.searchSql(notes, createSparseVector([[1, 1]]), 3, ['user_id']);
     expect(s.sql).toBe(
       'SELECT m.`note_id` AS `id`, m.`content` AS `text`, m.`user_id`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
@@ -91,7 +107,10 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 200 });
     await db.knex('memories').insert([
-      { id: TEAPOT_ID, document: 'Grandma Rosalind keeps her porcelain teapot collection in the attic of the lighthouse' },
+      {
+        id: TEAPOT_ID,
+        document: 'Grandma Rosalind keeps her porcelain teapot collection in the attic of the lighthouse',
+      },
       { id: NULL_TEAPOT_ID, document: 'porcelain teapot porcelain teapot porcelain teapot' },
     ]);
     await upgrade(db);
@@ -122,13 +141,18 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
     const q = JSON.parse(toPortableJson(await embedder.embedQuery(query))) as Array<[number, number]>;
     const qw = new Map(q);
     // The driver may hand the JSON column over parsed or as text.
-    const rows: Array<{ id: string; sparse_embedding: string | Array<[number, number]> | null }> = await db.knex('memories').select('id', 'sparse_embedding');
+    const rows: Array<{ id: string; sparse_embedding: string | Array<[number, number]> | null }> = await db
+      .knex('memories')
+      .select('id', 'sparse_embedding');
     const expected = rows
       .filter((r) => r.sparse_embedding !== null)
       .map((r) => {
         let score = 0;
         let overlap = false;
-        const stored = typeof r.sparse_embedding === 'string' ? (JSON.parse(r.sparse_embedding) as Array<[number, number]>) : r.sparse_embedding!;
+        const stored =
+          typeof r.sparse_embedding === 'string'
+            ? (JSON.parse(r.sparse_embedding) as Array<[number, number]>)
+            : r.sparse_embedding!;
         for (const [i, v] of stored) {
           if (qw.has(i)) {
             score += v * qw.get(i)!;
@@ -138,7 +162,10 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
         return { id: String(r.id), score, overlap };
       })
       .filter((r) => r.overlap)
-      .sort((a, b) => Number(b.score.toPrecision(9)) - Number(a.score.toPrecision(9)) || (BigInt(a.id) < BigInt(b.id) ? -1 : 1))
+      .sort(
+        (a, b) =>
+          Number(b.score.toPrecision(9)) - Number(a.score.toPrecision(9)) || (BigInt(a.id) < BigInt(b.id) ? -1 : 1),
+      )
       .slice(0, 20);
     expect(hits).toHaveLength(20);
     expect(hits.map((h) => h.id)).toEqual(expected.map((e) => e.id));
@@ -158,34 +185,48 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
   });
 
   test('a table without the column: SCHEMA_NOT_UPGRADED with the command to run; a missing table: TABLE_MISSING', async () => {
-    await expect(sparseSearch({ config: portableConfig(db, { table: 'plain' }), embedder, query: 'tea' })).rejects.toMatchObject({
+    await expect(
+      sparseSearch({ config: portableConfig(db, { table: 'plain' }), embedder, query: 'tea' }),
+    ).rejects.toMatchObject({
       code: 'SCHEMA_NOT_UPGRADED',
       hint: expect.stringContaining('npx sparse-vector run upgrade-sparse-vector'),
     });
-    await expect(sparseSearch({ config: portableConfig(db, { table: 'nope' }), embedder, query: 'tea' })).rejects.toMatchObject({ code: 'TABLE_MISSING' });
+    await expect(
+      sparseSearch({ config: portableConfig(db, { table: 'nope' }), embedder, query: 'tea' }),
+    ).rejects.toMatchObject({ code: 'TABLE_MISSING' });
   });
 
   test('a query without any weighted term (empty, stop words only) finds nothing', async () => {
     const logger = capture();
     expect(await sparseSearch({ config: portableConfig(db), embedder, query: '  ', logger })).toEqual([]);
-    expect(logger.debugLines).toEqual(['Executing sparse vector search query with sparse_vector: {}', '_sparse_search results, len : 0']);
+    expect(logger.debugLines).toEqual([
+      'Executing sparse vector search query with sparse_vector: {}',
+      '_sparse_search results, len : 0',
+    ]);
   });
 
   test('limit outside 1..16384 is rejected before the query runs', async () => {
-    await expect(sparseSearch({ config: portableConfig(db), embedder, query: 'tea', limit: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(sparseSearch({ config: portableConfig(db), embedder, query: 'tea', limit: 16_385 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(sparseSearch({ config: portableConfig(db), embedder, query: 'tea', limit: 0 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+    await expect(
+      sparseSearch({ config: portableConfig(db), embedder, query: 'tea', limit: 16_385 }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   describe('npx sparse-vector search', () => {
-    const cli = (args: string[], extra: Record<string, string> = {}) => sparseVector(args, db.env({ SPARSE_VECTOR_STORAGE: 'json', ...extra }), 60_000);
+    const cli = (args: string[], extra: Record<string, string> = {}) =>
+      sparseVector(args, db.env({ SPARSE_VECTOR_STORAGE: 'json', ...extra }), 60_000);
 
-    test('prints the top-k with scores; LOG_LEVEL=debug shows powermem\'s DEBUG lines', async () => {
+    test("prints the top-k with scores; LOG_LEVEL=debug shows powermem's DEBUG lines", async () => {
       const r = await cli(['search', 'porcelain', 'teapot', '--limit', '3'], { LOG_LEVEL: 'debug' });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^DEBUG: Executing sparse vector search query with sparse_vector: \{\d+:1,\d+:1\}$/m);
       expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
-      expect(r.stdout).toMatch(/✓ Search returned 1 results\n {2}1\. \[\d+\.\d{4}\] id 1900000000000000001: Grandma Rosalind keeps/);
+      expect(r.stdout).toMatch(
+        /✓ Search returned 1 results\n {2}1\. \[\d+\.\d{4}\] id 1900000000000000001: Grandma Rosalind keeps/,
+      );
       const quiet = await cli(['search', 'porcelain', 'teapot']);
       expect(quiet.stdout).not.toContain('DEBUG');
     });
@@ -195,7 +236,11 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
       expect(r.code).toBe(0);
       const hits = JSON.parse(r.stdout);
       expect(hits).toHaveLength(2);
-      expect(hits[0]).toEqual({ id: expect.stringMatching(/^\d{19}$/), text: expect.stringMatching(/cello/), score: expect.any(Number) });
+      expect(hits[0]).toEqual({
+        id: expect.stringMatching(/^\d{19}$/),
+        text: expect.stringMatching(/cello/),
+        score: expect.any(Number),
+      });
     });
 
     test.each([

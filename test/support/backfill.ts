@@ -5,6 +5,7 @@ import { createSparseMigrator } from '../../src/migrator/umzug';
 import { parsePortableJson, toPortableJson } from '../../src/sparse/sparse-vector';
 import { checkStoredVectors, type TableCheck } from '../../src/testing/table-check';
 import { silentLogger } from '../../src/util/logger';
+import { Writable } from 'node:stream';
 import type { TestDatabase } from './db';
 
 export function portableConfig(db: TestDatabase, extra: Parameters<typeof resolveConfig>[0] = {}): SparseVectorConfig {
@@ -23,7 +24,12 @@ export async function upgrade(db: TestDatabase, table = 'memories'): Promise<voi
 export type { TableCheck } from '../../src/testing/table-check';
 
 /** Compare every stored vector with the embedding of the row's current text (see checkStoredVectors). */
-export function checkTable(db: TestDatabase, embedder?: SparseEmbedder, table = 'memories', skip?: (id: string) => boolean): Promise<TableCheck> {
+export function checkTable(
+  db: TestDatabase,
+  embedder?: SparseEmbedder,
+  table = 'memories',
+  skip?: (id: string) => boolean,
+): Promise<TableCheck> {
   return checkStoredVectors(db.knex, table, embedder, skip);
 }
 
@@ -47,7 +53,10 @@ export function failingFor(marker: string, inner: SparseEmbedder = new LocalSpar
  * An embedder that takes `ms` per call, or `ms(texts)` (e.g. a time per text), to keep a run going while
  * something else happens.
  */
-export function slowed(ms: number | ((texts: readonly string[]) => number), inner: SparseEmbedder = new LocalSparseEmbedder()): SparseEmbedder {
+export function slowed(
+  ms: number | ((texts: readonly string[]) => number),
+  inner: SparseEmbedder = new LocalSparseEmbedder(),
+): SparseEmbedder {
   return {
     provider: inner.provider,
     model: inner.model,
@@ -63,7 +72,6 @@ export function slowed(ms: number | ((texts: readonly string[]) => number), inne
 
 /** A writable stream that keeps what is written (optionally claiming to be a terminal). */
 export function captureStream(isTTY = false): NodeJS.WritableStream & { text: string; isTTY: boolean } {
-  const { Writable } = require('node:stream') as typeof import('node:stream');
   const s = new Writable({
     write(chunk, _enc, cb) {
       (s as unknown as { text: string }).text += String(chunk);
@@ -77,8 +85,12 @@ export function captureStream(isTTY = false): NodeJS.WritableStream & { text: st
 
 /** The events of JSON-lines output (`--json`, progress 'json'): one parsed object per line. */
 // any[]: the events have several shapes, as JSON.parse gives them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function jsonLines(text: string): any[] {
-  return text.trim().split('\n').map((line) => JSON.parse(line));
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 /** A stored portable vector (a JSON string, or already parsed by the driver) in its canonical text form. */

@@ -21,11 +21,14 @@ export function run(
     const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     collect(child, options.timeoutMs ?? 60_000).then((r) => {
       const leaked = secretsOf(env).find((secret) => r.stdout.includes(secret) || r.stderr.includes(secret));
-      if (leaked) reject(new Error(`${command} ${args.join(' ')} printed a secret from its environment (${leaked.slice(0, 2)}…)`));
+      if (leaked)
+        reject(
+          new Error(`${command} ${args.join(' ')} printed a secret from its environment (${leaked.slice(0, 2)}…)`),
+        );
       else resolve(r);
     }, reject);
-    if (options.input !== undefined) child.stdin!.end(options.input);
-    else child.stdin!.end();
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
   });
 }
 
@@ -37,7 +40,7 @@ export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   const secrets = [env.OCEANBASE_PASSWORD, env.SPARSE_EMBEDDER_API_KEY, env.DASHSCOPE_API_KEY];
   for (const name of ['DATABASE_URL', 'SVM_TEST_DATABASE_URL', 'OCEANBASE_TEST_URL']) {
     try {
-      if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]!).password));
+      if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]).password));
     } catch {
       // not a URL: nothing to look for
     }
@@ -79,9 +82,14 @@ export function sparseVector(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
  * resolves once the process announces it stands there (or has ended).
  */
 export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], { env: { ...env, SVM_FAILPOINT: failpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], {
+    env: { ...env, SVM_FAILPOINT: failpoint },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const done = collect(child, 60_000);
-  const announced = new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()));
+  const announced = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()),
+  );
   const reached = Promise.race([announced, done.then(() => undefined)]);
   return { child, done, reached };
 }

@@ -6,7 +6,10 @@ import { mysql2Options } from '../../src/db/knex';
 /** The server the tests use (set by global-setup.ts). */
 export function serverUrl(): string {
   const url = process.env.SVM_TEST_DATABASE_URL;
-  if (!url) throw new Error('SVM_TEST_DATABASE_URL is not set: run the tests with `npm test` (jest global setup starts the server).');
+  if (!url)
+    throw new Error(
+      'SVM_TEST_DATABASE_URL is not set: run the tests with `npm test` (jest global setup starts the server).',
+    );
   return url;
 }
 
@@ -24,7 +27,11 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const base = parseDatabaseUrl(serverUrl());
   const name = `svmt_${label.replace(/[^a-z0-9_]/gi, '_').slice(0, 30)}_${randomBytes(3).toString('hex')}`;
-  const admin = knexFactory({ client: 'mysql2', connection: { ...mysql2Options(base), database: undefined }, pool: { min: 0, max: 1 } });
+  const admin = knexFactory({
+    client: 'mysql2',
+    connection: { ...mysql2Options(base), database: undefined },
+    pool: { min: 0, max: 1 },
+  });
   await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   await admin.destroy();
   const connection = { ...base, database: name };

@@ -21,13 +21,20 @@ export interface PtyRun {
  * Run `argv` on a real pseudo-terminal (util-linux `script`), `cols` columns wide. The command's exit code is
  * script's exit code (-e). Keys typed with `type` reach the command as a user's keystrokes would.
  */
-export function startOnPty(argv: string[], env: NodeJS.ProcessEnv, options: { cols?: number; timeoutMs?: number } = {}): PtyRun {
+export function startOnPty(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  options: { cols?: number; timeoutMs?: number } = {},
+): PtyRun {
   const size = `stty cols ${options.cols ?? 120} rows 40; `;
   const command = size + 'exec ' + argv.map(quote).join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { ...env, SHELL: '/bin/sh' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let text = '';
   const waiters: Array<() => void> = [];
-  child.stdout!.on('data', (d) => {
+  child.stdout.on('data', (d) => {
     text += d;
     waiters.splice(0).forEach((w) => w());
   });
@@ -39,7 +46,10 @@ export function startOnPty(argv: string[], env: NodeJS.ProcessEnv, options: { co
         else waiters.push(check);
       };
       check();
-      void done.then(() => resolve(), () => resolve());
+      void done.then(
+        () => resolve(),
+        () => resolve(),
+      );
     });
-  return { child, output: () => text, waitFor, type: (keys) => child.stdin!.write(keys), done };
+  return { child, output: () => text, waitFor, type: (keys) => child.stdin.write(keys), done };
 }

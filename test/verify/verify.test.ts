@@ -8,12 +8,14 @@ import { createMemoriesTable, createTestDatabase, insertSampleMemories, type Tes
 
 const MIGRATION = '20250601000000_add_sparse_vector';
 const LONG_ID = '1900000000000000042';
-const LONG_TEXT = 'Uncle Bartholomew restores antique harpsichords in a converted windmill near the estuary every winter';
+const LONG_TEXT =
+  'Uncle Bartholomew restores antique harpsichords in a converted windmill near the estuary every winter';
 
 describe('verify: ledger, schema, row counts and a sample search', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
-  const cli = (args: string[], extra: Record<string, string> = {}) => sparseVector(['verify', ...args], { ...env, ...extra }, 60_000);
+  const cli = (args: string[], extra: Record<string, string> = {}) =>
+    sparseVector(['verify', ...args], { ...env, ...extra }, 60_000);
 
   beforeAll(async () => {
     db = await createTestDatabase('verify');
@@ -35,9 +37,13 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`Migrations:  applied: (none); pending: ${MIGRATION}\n`);
     expect(r.stdout).toContain('Column:      ✗ sparse_embedding missing\n');
-    expect(r.stdout).toContain('Rows:        121 total | 0 embedded | 118 still NULL | 3 with empty text | 0 failed in the last backfill run\n');
+    expect(r.stdout).toContain(
+      'Rows:        121 total | 0 embedded | 118 still NULL | 3 with empty text | 0 failed in the last backfill run\n',
+    );
     expect(r.stdout).toContain('Backfill:    never run\n');
-    expect(r.stdout).toContain('The schema is not upgraded: run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`).');
+    expect(r.stdout).toContain(
+      'The schema is not upgraded: run `npx sparse-vector run upgrade-sparse-vector` (or `npx umzug up`).',
+    );
     expect(r.stdout).not.toContain('Search "');
 
     const json = await cli(['--json']);
@@ -66,33 +72,64 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     // Rows whose text mentions the cello fail to embed: they stay NULL and are counted as failed.
     const cello = Number((await db.knex('memories').where('document', 'like', '%cello%').count({ n: '*' }))[0].n);
     expect(cello).toBeGreaterThan(0);
-    const summary = await runSeeder({ config: portableConfig(db), embedder: failingFor('cello'), batchSize: 10, delaySeconds: 0, progress: 'none', embedAttempts: 1 });
+    const summary = await runSeeder({
+      config: portableConfig(db),
+      embedder: failingFor('cello'),
+      batchSize: 10,
+      delaySeconds: 0,
+      progress: 'none',
+      embedAttempts: 1,
+    });
     expect(summary.failed).toBe(cello);
 
-    const report = await verifySparseVector({ config: portableConfig(db), query: 'harpsichords in a windmill', limit: 3 });
+    const report = await verifySparseVector({
+      config: portableConfig(db),
+      query: 'harpsichords in a windmill',
+      limit: 3,
+    });
     expect(report.upgraded).toBe(true);
     expect(report.migrations).toEqual({ applied: [MIGRATION], pending: [] });
     expect(report.seeder).toMatchObject({ status: 'incomplete', runs: 1, failed: cello, migrated: 118 - cello });
-    expect(report.rows).toEqual({ total: 121, embedded: 118 - cello, stillNull: cello, emptyText: 3, failedLastRun: cello });
+    expect(report.rows).toEqual({
+      total: 121,
+      embedded: 118 - cello,
+      stillNull: cello,
+      emptyText: 3,
+      failedLastRun: cello,
+    });
     expect(report.results[0]).toEqual({ id: LONG_ID, text: LONG_TEXT, score: expect.any(Number) });
     expect(report.results.length).toBeLessThanOrEqual(3);
 
     const lines = formatVerifyReport(report);
     expect(lines).toContain('Column:      ✓ sparse_embedding (longtext)');
-    expect(lines).toContain(`Rows:        121 total | ${118 - cello} embedded | ${cello} still NULL | 3 with empty text | ${cello} failed in the last backfill run`);
-    expect(lines).toContain(`             ${cello} rows with text have no vector yet: run \`npx sparse-vector run migrate-sparse-vector\``);
-    expect(lines.find((l) => l.startsWith('Backfill:'))).toMatch(/^Backfill: {4}incomplete \(runs: 1, last: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$/);
+    expect(lines).toContain(
+      `Rows:        121 total | ${118 - cello} embedded | ${cello} still NULL | 3 with empty text | ${cello} failed in the last backfill run`,
+    );
+    expect(lines).toContain(
+      `             ${cello} rows with text have no vector yet: run \`npx sparse-vector run migrate-sparse-vector\``,
+    );
+    expect(lines.find((l) => l.startsWith('Backfill:'))).toMatch(
+      /^Backfill: {4}incomplete \(runs: 1, last: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)$/,
+    );
     // The snippet is about 60 characters.
     expect(lines).toContain(`  1. [${report.results[0].score.toFixed(4)}] id ${LONG_ID}: ${LONG_TEXT.slice(0, 59)}…`);
   });
 
   test('the CLI after a complete backfill: exit 0, top-k of the default query, DEBUG lines with LOG_LEVEL=debug', async () => {
-    await runSeeder({ config: portableConfig(db), embedder: new LocalSparseEmbedder(), rerun: true, delaySeconds: 0, progress: 'none' });
+    await runSeeder({
+      config: portableConfig(db),
+      embedder: new LocalSparseEmbedder(),
+      rerun: true,
+      delaySeconds: 0,
+      progress: 'none',
+    });
     const r = await cli(['--query', 'Bartholomew harpsichords', '--limit', '4'], { LOG_LEVEL: 'debug' });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Migrations:  applied: ${MIGRATION}; pending: (none)\n`);
-    expect(r.stdout).toContain('Rows:        121 total | 118 embedded | 0 still NULL | 3 with empty text | 0 failed in the last backfill run\n');
+    expect(r.stdout).toContain(
+      'Rows:        121 total | 118 embedded | 0 still NULL | 3 with empty text | 0 failed in the last backfill run\n',
+    );
     expect(r.stdout).toMatch(/Backfill: {4}done \(runs: 2, [^\n]*\n\n/);
     expect(r.stdout).toMatch(/DEBUG: Executing sparse vector search query with sparse_vector: \{[\d:.,]+\}\n/);
     expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
@@ -101,7 +138,11 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
 
     // Without --query the sample query is the guide's "test query": a memory about it must come first.
     const text = 'The user ran a test query against the staging cluster';
-    await db.knex('memories').insert({ id: '42', document: text, sparse_embedding: toPortableJson(new LocalSparseEmbedder().embed(text, 'document')) });
+    await db.knex('memories').insert({
+      id: '42',
+      document: text,
+      sparse_embedding: toPortableJson(new LocalSparseEmbedder().embed(text, 'document')),
+    });
     try {
       const byDefault = await cli(['--json']);
       expect(byDefault.code).toBe(0);
@@ -119,7 +160,9 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     await db.knex('memories').where({ id: LONG_ID }).update({ sparse_embedding: null });
     const r = await cli([]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('             1 rows with text have no vector although the backfill is recorded as done: run `npx sparse-vector run migrate-sparse-vector --rerun`\n');
+    expect(r.stdout).toContain(
+      '             1 rows with text have no vector although the backfill is recorded as done: run `npx sparse-vector run migrate-sparse-vector --rerun`\n',
+    );
   });
 
   test.each([

@@ -38,7 +38,8 @@ export function progressBlock(p: BackfillProgress): string[] {
 
 /** One line for logs: "progress 57.1% 5,710/10,000 migrated=5,710 failed=0 38.1 rec/s elapsed 2m 30s remaining ~1m 52s workers=[...]" */
 export function progressLine(p: BackfillProgress): string {
-  const workers = p.workers.length > 1 ? ` workers=[${p.workers.map((w) => `${w.migrated}/${w.failed}`).join(' ')}]` : '';
+  const workers =
+    p.workers.length > 1 ? ` workers=[${p.workers.map((w) => `${w.migrated}/${w.failed}`).join(' ')}]` : '';
   return (
     `progress ${percent(p).toFixed(1)}% ${n(p.processed)}/${n(p.total)} migrated=${n(p.migrated)} failed=${n(p.failed)}` +
     `${p.changed ? ` changed=${n(p.changed)}` : ''} ${p.recordsPerSecond.toFixed(1)} rec/s elapsed ${duration(p.elapsedMs)} remaining ~${duration(p.remainingMs)}${workers}${p.paused ? ' paused (server busy)' : ''}`

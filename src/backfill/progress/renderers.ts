@@ -101,7 +101,11 @@ class NoRenderer implements ProgressRenderer {
   finish(): void {}
 }
 
-export function createRenderer(style: ProgressStyle, out: NodeJS.WritableStream, intervalSeconds = 5): ProgressRenderer {
+export function createRenderer(
+  style: ProgressStyle,
+  out: NodeJS.WritableStream,
+  intervalSeconds = 5,
+): ProgressRenderer {
   const resolved = style === 'auto' ? ((out as NodeJS.WriteStream).isTTY ? 'tty' : 'plain') : style;
   switch (resolved) {
     case 'tty':

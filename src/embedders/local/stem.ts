@@ -29,7 +29,8 @@ function hasVowel(word: string, end: number): boolean {
 /** word.slice(0, end), with a doubled final consonant other than l, s, z undoubled. */
 function undoubled(word: string, end: number): string {
   const last = word.charCodeAt(end - 1);
-  if (end > 2 && last === word.charCodeAt(end - 2) && !isVowel(last) && last !== 0x6c && last !== 0x73 && last !== 0x7a) return word.slice(0, end - 1);
+  if (end > 2 && last === word.charCodeAt(end - 2) && !isVowel(last) && last !== 0x6c && last !== 0x73 && last !== 0x7a)
+    return word.slice(0, end - 1);
   return word.slice(0, end);
 }
 
@@ -43,7 +44,14 @@ export function stem(word: string): string {
   const last = word.charCodeAt(n - 1);
   if (last === 0x73 /* s */) {
     if (n > 4 && endsWith(word, 'ies')) return word.slice(0, -3) + 'y';
-    if (word.charCodeAt(n - 2) === 0x65 /* e */ && (endsWith(word, 'sses') || endsWith(word, 'xes') || endsWith(word, 'ches') || endsWith(word, 'shes') || endsWith(word, 'zes'))) {
+    if (
+      word.charCodeAt(n - 2) === 0x65 /* e */ &&
+      (endsWith(word, 'sses') ||
+        endsWith(word, 'xes') ||
+        endsWith(word, 'ches') ||
+        endsWith(word, 'shes') ||
+        endsWith(word, 'zes'))
+    ) {
       return word.slice(0, -2);
     }
     const prev = word.charCodeAt(n - 2);

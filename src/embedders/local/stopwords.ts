@@ -20,8 +20,8 @@ export const ENGLISH_STOPWORDS: ReadonlySet<string> = new Set(
  * characters inside a longer word, as character terms too.
  */
 export const CJK_STOPWORDS: ReadonlySet<string> = new Set(
+  // Chinese
   (
-    // Chinese
     '的 了 是 在 和 与 及 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 有 也 就 都 而 之 或 一个 吗 呢 吧 啊 么 什么 ' +
     '怎么 为 对 把 被 让 给 着 过 要 会 能 很 还 又 并 等 以 于 其 该 此 从 到 上 下 中 用户 ' +
     // Japanese particles, auxiliaries and the assistant-memory subject

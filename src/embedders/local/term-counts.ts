@@ -23,7 +23,7 @@ export class TermCounts {
   add(index: number, weight: number): void {
     if (this.count * 2 >= this.keys.length) this.grow();
     const mask = this.keys.length - 1;
-    let slot = Math.imul(index, 0x9e3779b1) >>> 0 & mask;
+    let slot = (Math.imul(index, 0x9e3779b1) >>> 0) & mask;
     for (;;) {
       if (this.stamps[slot] !== this.generation) {
         this.stamps[slot] = this.generation;
@@ -53,7 +53,7 @@ export class TermCounts {
 
   private weightOf(index: number): number {
     const mask = this.keys.length - 1;
-    let slot = Math.imul(index, 0x9e3779b1) >>> 0 & mask;
+    let slot = (Math.imul(index, 0x9e3779b1) >>> 0) & mask;
     while (this.keys[slot] !== index || this.stamps[slot] !== this.generation) slot = (slot + 1) & mask;
     return this.weights[slot];
   }

@@ -14,7 +14,9 @@ const WORKER_SCRIPT = path.join(__dirname, 'thread-worker.js');
  * writes), at most 4; with fewer, none. Measured on 2 cores with the database on the same machine (see
  * docs/benchmarks.md): a thread gains ~15% there but costs ~100 MB of memory, so 'auto' leaves it off.
  */
-export function autoThreads(cores: number = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length): number {
+export function autoThreads(
+  cores: number = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+): number {
   return cores >= 4 ? Math.min(4, cores - 1) : 0;
 }
 
@@ -36,12 +38,19 @@ interface Slot {
  */
 export class LocalEmbedderPool {
   private readonly slots: Slot[];
-  private readonly pending = new Map<number, { resolve: (v: SparseVector[]) => void; reject: (e: Error) => void; slot: Slot }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: SparseVector[]) => void; reject: (e: Error) => void; slot: Slot }
+  >();
   private nextId = 1;
 
   constructor(threads: number, indexSpace: number) {
     this.slots = Array.from({ length: threads }, () => {
-      const slot: Slot = { worker: new Worker(WORKER_SCRIPT, { workerData: { indexSpace } }), inFlight: 0, dead: false };
+      const slot: Slot = {
+        worker: new Worker(WORKER_SCRIPT, { workerData: { indexSpace } }),
+        inFlight: 0,
+        dead: false,
+      };
       slot.worker.unref();
       slot.worker.on('message', (reply: EmbedReply) => this.settle(slot, reply));
       slot.worker.on('error', (err) => this.failAll(slot, err));
@@ -81,7 +90,11 @@ export class LocalEmbedderPool {
     if (reply.error !== undefined) return p.reject(new Error(reply.error));
     const { offsets, indices, values } = reply as Required<EmbedReply>;
     const out = new Array<SparseVector>(offsets.length - 1);
-    for (let i = 0; i < out.length; i++) out[i] = { indices: indices.subarray(offsets[i], offsets[i + 1]), values: values.subarray(offsets[i], offsets[i + 1]) };
+    for (let i = 0; i < out.length; i++)
+      out[i] = {
+        indices: indices.subarray(offsets[i], offsets[i + 1]),
+        values: values.subarray(offsets[i], offsets[i + 1]),
+      };
     p.resolve(out);
   }
 

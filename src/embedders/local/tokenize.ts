@@ -57,10 +57,22 @@ function classify(cp: number): number {
     return cp === 0x27 ? APOSTROPHE : OTHER;
   }
   if (cp === 0x2019) return APOSTROPHE;
-  if ((cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xac00 && cp <= 0xd7af) || (cp >= 0x20000 && cp <= 0x3134f)) {
+  if (
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xac00 && cp <= 0xd7af) ||
+    (cp >= 0x20000 && cp <= 0x3134f)
+  ) {
     return IDEOGRAPH;
   }
-  if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x0e00 && cp <= 0x0eff) || (cp >= 0x1000 && cp <= 0x109f) || (cp >= 0x1780 && cp <= 0x17ff)) return SYLLABLE;
+  if (
+    (cp >= 0x3040 && cp <= 0x30ff) ||
+    (cp >= 0x0e00 && cp <= 0x0eff) ||
+    (cp >= 0x1000 && cp <= 0x109f) ||
+    (cp >= 0x1780 && cp <= 0x17ff)
+  )
+    return SYLLABLE;
   const ch = String.fromCodePoint(cp);
   if (LETTER_OR_DIGIT.test(ch)) return WORD;
   return COMBINING_MARK.test(ch) ? MARK : OTHER;
