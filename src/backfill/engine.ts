@@ -139,6 +139,7 @@ export async function runBackfill(
     options.progress ?? 'auto',
     out,
     options.progressIntervalSeconds ?? DEFAULTS.progressIntervalSeconds,
+    options.shard,
   );
   const log = options.logger;
   try {

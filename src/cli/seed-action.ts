@@ -16,9 +16,9 @@ import {
   type ProgressStyle,
 } from '../backfill';
 import type { SparseVectorConfig } from '../config/config';
-import { parseInteger, parseNumber } from '../config/parse';
 import type { Logger } from '../util/logger';
 import { EXIT, formatError } from './errors';
+import { flagValueError, integerFlag, numberFlag } from './flag-value';
 
 /** Exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT), as shells report an interrupted command. */
 export const EXIT_STOPPED = 130;
@@ -28,7 +28,7 @@ export const EXIT_STOPPED = 130;
  * the defaults. Every value is checked before the database is touched. SIGINT/SIGTERM stop taking new
  * batches, let in-flight ones finish and print the summary (exit 130); a second signal exits at once
  * (nothing is lost either way: the rows still NULL are the state).
- * Exit codes: 0 all rows done, 1 failed rows / run error / bad value / another run busy, 2 unknown flag, 130 stopped.
+ * Exit codes: 0 all rows done, 1 failed rows / run error / another run busy, 2 unknown flag or bad flag value, 130 stopped.
  */
 export class SeedAction extends CommandLineAction {
   exitCode: number = EXIT.ok;
@@ -129,20 +129,29 @@ export class SeedAction extends CommandLineAction {
   /** The run's options: flags over SPARSE_BACKFILL_* over defaults, all validated (throws CONFIG_INVALID). */
   private options(): BackfillOptions {
     const env = backfillOptionsFromEnv();
-    const int = (p: CommandLineStringParameter, range: { min: number; max: number }, fallback: number | undefined) =>
-      p.value === undefined ? fallback : parseInteger(p.value, p.longName, 0, range);
-    const num = (p: CommandLineStringParameter, range: { min: number; max: number }, fallback: number | undefined) =>
-      p.value === undefined ? fallback : parseNumber(p.value, p.longName, 0, range);
+    // A flag given with an empty value (--delay '') is an error, not "unset": the value is checked as typed.
+    const int = (
+      p: CommandLineStringParameter,
+      range: { min: number; max: number },
+      fallback: number | undefined,
+      example: number,
+    ) => (p.value === undefined ? fallback : integerFlag(p.longName, p.value, range, example));
+    const num = (
+      p: CommandLineStringParameter,
+      range: { min: number; max: number },
+      fallback: number | undefined,
+      example: number,
+    ) => (p.value === undefined ? fallback : numberFlag(p.longName, p.value, range, example));
     const dryRun = this.dryRun.value || !!env.dryRun;
-    const limit = int(this.limit, BACKFILL_LIMITS.limit, env.limit ?? env.dryRunLimit);
+    const limit = int(this.limit, BACKFILL_LIMITS.limit, env.limit ?? env.dryRunLimit, BACKFILL_LIMITS.limit.min);
     return {
       ...env,
       config: this.config,
       logger: this.logger,
-      batchSize: int(this.batchSize, BACKFILL_LIMITS.batchSize, env.batchSize),
-      workers: int(this.workers, BACKFILL_LIMITS.workers, env.workers),
-      delaySeconds: num(this.delay, BACKFILL_LIMITS.delaySeconds, env.delaySeconds),
-      shard: this.shard.value !== undefined ? parseShard(this.shard.value) : env.shard,
+      batchSize: int(this.batchSize, BACKFILL_LIMITS.batchSize, env.batchSize, BACKFILL_DEFAULTS.batchSize),
+      workers: int(this.workers, BACKFILL_LIMITS.workers, env.workers, BACKFILL_DEFAULTS.workers),
+      delaySeconds: num(this.delay, BACKFILL_LIMITS.delaySeconds, env.delaySeconds, BACKFILL_DEFAULTS.delaySeconds),
+      shard: this.shard.value !== undefined ? shardFlag(this.shard.value) : env.shard,
       dryRun,
       dryRunLimit: dryRun ? limit : undefined,
       limit: dryRun ? undefined : limit,
@@ -155,9 +164,10 @@ export class SeedAction extends CommandLineAction {
         this.progressInterval,
         BACKFILL_LIMITS.progressIntervalSeconds,
         env.progressIntervalSeconds,
+        BACKFILL_DEFAULTS.progressIntervalSeconds,
       ),
-      maxThreadsRunning: int(this.maxThreadsRunning, BACKFILL_LIMITS.maxThreadsRunning, env.maxThreadsRunning),
-      targetBatchMs: int(this.targetBatchMs, BACKFILL_LIMITS.targetBatchMs, env.targetBatchMs),
+      maxThreadsRunning: int(this.maxThreadsRunning, BACKFILL_LIMITS.maxThreadsRunning, env.maxThreadsRunning, 50),
+      targetBatchMs: int(this.targetBatchMs, BACKFILL_LIMITS.targetBatchMs, env.targetBatchMs, 500),
     };
   }
 
@@ -192,4 +202,16 @@ export class SeedAction extends CommandLineAction {
       process.off('SIGTERM', onSignal);
     }
   }
+}
+
+/** --shard i/n, with the usage error of the other flags. */
+function shardFlag(value: string) {
+  let shard;
+  try {
+    shard = parseShard(value);
+  } catch {
+    // reported below, as a usage error naming the flag
+  }
+  if (!shard) throw flagValueError('--shard', value, 'a shard "i/n" with 0 <= i < n <= 1024', '0/3');
+  return shard;
 }

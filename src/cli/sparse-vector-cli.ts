@@ -17,6 +17,7 @@ import { sparseSearch } from '../search/sparse-search';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
 import { EXIT, formatError } from './errors';
+import { integerFlag } from './flag-value';
 import { EXIT_STOPPED } from './seed-action';
 import { confirmOnTerminal } from './prompt';
 
@@ -99,11 +100,7 @@ function onlyFlags(flags: Record<string, unknown>, allowed: string[]): void {
 
 function limitFlag(value: string | boolean | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SEARCH_LIMIT) {
-    throw usageError(`--limit ${JSON.stringify(value)} is not a whole number from 1 to ${MAX_SEARCH_LIMIT}.`);
-  }
-  return n;
+  return integerFlag('--limit', typeof value === 'string' ? value : '', { min: 1, max: MAX_SEARCH_LIMIT }, fallback);
 }
 
 function stringFlag(flags: Record<string, string | boolean>, name: string): string | undefined {
@@ -149,11 +146,11 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
         );
         if (boolParam && before.startsWith('--')) {
           const { [before.slice(2)]: _flag, ...others } = flags;
-          parseScriptParams(script, { ...others, [boolParam.name]: rest[1] });
+          parseScriptParams(script, { ...others, [before.slice(2)]: rest[1] }, { asFlags: true });
         }
         throw usageError(`Unexpected argument '${rest[1]}': script parameters are options, e.g. --batch-size 100.`);
       }
-      parseScriptParams(script, flags);
+      parseScriptParams(script, flags, { asFlags: true });
       const config = resolveConfig();
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -212,7 +209,8 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
   } catch (err) {
     if (!wasReported(err)) process.stderr.write(formatError(err) + '\n');
     if (isSvmError(err) && err.code === 'INTERRUPTED') return EXIT_STOPPED;
-    if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER')) return EXIT.usage;
+    if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER' || err.code === 'USAGE'))
+      return EXIT.usage;
     return EXIT.failed;
   }
 }

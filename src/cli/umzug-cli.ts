@@ -5,6 +5,8 @@ import { createConsoleLogger } from '../util/logger';
 import { redact } from '../util/redact';
 import { EXIT, formatError, isUsageError } from './errors';
 import { SeedAction } from './seed-action';
+import { checkUmzugFlags } from './umzug-flags';
+import { isSvmError } from '../errors';
 
 /**
  * `npx umzug up|down|pending|executed|create` for this package's migrations, using Umzug's own CLI
@@ -14,6 +16,7 @@ import { SeedAction } from './seed-action';
 export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promise<number> {
   let migrator: ReturnType<typeof createSparseMigrator> | undefined;
   try {
+    const args = checkUmzugFlags(argv);
     loadDotenv();
     const config = resolveConfig();
     // With --json the standard output is for JSON only; progress lines go to stderr.
@@ -31,12 +34,17 @@ export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promi
     });
     const seed = new SeedAction(config, logger);
     cli.addAction(seed);
-    await cli.executeWithoutErrorHandling(argv);
+    await cli.executeWithoutErrorHandling(args);
     return seed.exitCode;
   } catch (err) {
     if (isUsageError(err)) {
       if (err.message) process.stderr.write(redact(err.message.trim()) + '\n');
+      if (err.exitCode) process.stderr.write('  Run `npx umzug <command> --help` for the accepted options.\n');
       return err.exitCode || EXIT.usage;
+    }
+    if (isSvmError(err) && err.code === 'USAGE') {
+      process.stderr.write(formatError(err) + '\n');
+      return EXIT.usage;
     }
     process.stderr.write(formatError(err) + '\n');
     return EXIT.failed;

@@ -1,6 +1,7 @@
 import { resolveConfig, type SparseVectorConfig } from '../config/config';
 import { booleanWord, integerText, numberText } from '../config/parse';
 import { formatError } from '../cli/errors';
+import { flagValueError, integerFlag, numberFlag } from '../cli/flag-value';
 import { SvmError } from '../errors';
 import { unwrapMigrationError } from '../migrator/boot';
 import { createConsoleLogger } from '../util/logger';
@@ -103,8 +104,16 @@ function describeAccepted(s: ScriptDefinition): string {
     : 'none';
 }
 
-/** Validate and convert raw parameters (strings from the CLI, or typed values) against the script's list. */
-export function parseScriptParams(s: ScriptDefinition, raw: Record<string, unknown>): ScriptParams {
+/**
+ * Validate and convert raw parameters (strings from the CLI, or typed values) against the script's list.
+ * With `asFlags` (the CLI), errors name the flag and the value as typed (`--batch-size "0" is not …`), as
+ * every CLI of the package does.
+ */
+export function parseScriptParams(
+  s: ScriptDefinition,
+  raw: Record<string, unknown>,
+  options: { asFlags?: boolean } = {},
+): ScriptParams {
   const out: ScriptParams = {};
   for (const [key, value] of Object.entries(raw)) {
     const name = key.replace(/-/g, '_');
@@ -114,7 +123,7 @@ export function parseScriptParams(s: ScriptDefinition, raw: Record<string, unkno
         hint: `Accepted: ${describeAccepted(s)}.`,
       });
     }
-    out[name] = convert(s, p, value);
+    out[name] = options.asFlags ? convertFlag(`--${key}`, p, value) : convert(s, p, value);
   }
   for (const p of s.parameters) {
     if (out[p.name] === undefined && p.default !== undefined) out[p.name] = p.default;
@@ -122,6 +131,34 @@ export function parseScriptParams(s: ScriptDefinition, raw: Record<string, unkno
       throw new SvmError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
   }
   return out;
+}
+
+/** A parameter given as a command-line flag: the usage errors of flag-value.ts. */
+function convertFlag(flag: string, p: ScriptParameter, value: unknown): string | number | boolean {
+  const text = typeof value === 'boolean' ? value : String(value);
+  const example = p.default ?? p.range?.min ?? 'VALUE';
+  switch (p.type) {
+    case 'bool': {
+      const b = typeof text === 'boolean' ? text : booleanWord(text);
+      if (b === undefined) throw flagValueError(flag, value, 'true or false', 'true');
+      return b;
+    }
+    case 'int':
+      if (typeof text === 'boolean') throw flagValueError(flag, '', 'a whole number', String(example));
+      return integerFlag(
+        flag,
+        text,
+        p.range ?? { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+        Number(example),
+      );
+    case 'float':
+      if (typeof text === 'boolean') throw flagValueError(flag, '', 'a number', String(example));
+      return numberFlag(flag, text, p.range ?? { min: -Number.MAX_VALUE, max: Number.MAX_VALUE }, Number(example));
+    default:
+      if (typeof text !== 'string' || text.trim() === '')
+        throw flagValueError(flag, typeof text === 'string' ? text : '', 'a non-empty value', String(example));
+      return text;
+  }
 }
 
 function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): string | number | boolean {

@@ -277,15 +277,15 @@ describe('the seeder as a user runs it', () => {
   test('bad options: clear error, non-zero exit, table untouched', async () => {
     await db.knex('memories').update({ sparse_embedding: null });
     for (const [args, message] of [
-      [['--batch-size', '0'], '--batch-size="0" is not an integer between 1 and 10000.'],
-      [['--workers', '1000'], '--workers="1000" is not an integer between 1 and 64.'],
-      [['--delay', '-1'], '--delay="-1" is not a number between 0 and 3600.'],
+      [['--batch-size', '0'], '--batch-size "0" is not a whole number from 1 to 10000.'],
+      [['--workers', '1000'], '--workers "1000" is not a whole number from 1 to 64.'],
+      [['--delay', '-1'], '--delay "-1" is not a number from 0 to 3600.'],
       [['--shard', '3/3'], '--shard "3/3" is not a shard "i/n" with 0 <= i < n <= 1024.'],
     ] as const) {
       const r = await umzug(['seed', ...args], env);
       expect({ code: r.code, stderr: r.stderr.split('\n')[0] }).toEqual({
-        code: 1,
-        stderr: `Error [CONFIG_INVALID]: ${message}`,
+        code: 2,
+        stderr: `Error [USAGE]: ${message}`,
       });
     }
     expect((await checkTable(db)).embedded).toBe(0);

@@ -87,32 +87,38 @@ const cases: Case[] = [
   {
     name: 'batch size 0',
     args: ['seed', '--batch-size', '0'],
-    error: 'Error [CONFIG_INVALID]: --batch-size="0" is not an integer between 1 and 10000.',
+    error: 'Error [USAGE]: --batch-size "0" is not a whole number from 1 to 10000.',
+    code: 2,
   },
   {
     name: 'batch size negative',
     args: ['seed', '--batch-size', '-5'],
-    error: 'Error [CONFIG_INVALID]: --batch-size="-5" is not an integer between 1 and 10000.',
+    error: 'Error [USAGE]: --batch-size "-5" is not a whole number from 1 to 10000.',
+    code: 2,
   },
   {
     name: 'batch size not a number',
     args: ['seed', '--batch-size', 'many'],
-    error: 'Error [CONFIG_INVALID]: --batch-size="many" is not an integer between 1 and 10000.',
+    error: 'Error [USAGE]: --batch-size "many" is not a whole number from 1 to 10000.',
+    code: 2,
   },
   {
     name: 'workers 0',
     args: ['seed', '--workers', '0'],
-    error: 'Error [CONFIG_INVALID]: --workers="0" is not an integer between 1 and 64.',
+    error: 'Error [USAGE]: --workers "0" is not a whole number from 1 to 64.',
+    code: 2,
   },
   {
     name: 'workers absurdly high',
     args: ['seed', '--workers', '100000'],
-    error: 'Error [CONFIG_INVALID]: --workers="100000" is not an integer between 1 and 64.',
+    error: 'Error [USAGE]: --workers "100000" is not a whole number from 1 to 64.',
+    code: 2,
   },
   {
     name: 'negative delay',
     args: ['seed', '--delay', '-0.5'],
-    error: 'Error [CONFIG_INVALID]: --delay="-0.5" is not a number between 0 and 3600.',
+    error: 'Error [USAGE]: --delay "-0.5" is not a number from 0 to 3600.',
+    code: 2,
   },
   {
     name: 'unreachable host',
@@ -150,7 +156,8 @@ const cases: Case[] = [
   {
     name: '--to a migration that does not exist',
     args: ['up', '--to', '20990101000000_nope'],
-    error: 'Error: Couldn\'t find migration to apply with name "20990101000000_nope"',
+    error: 'Error [USAGE]: --to "20990101000000_nope" is not a migration of this package.',
+    code: 2,
   },
   {
     name: 'SPARSE_VECTOR_ENABLE=maybe',
@@ -173,7 +180,8 @@ const cases: Case[] = [
   {
     name: 'invalid shard',
     args: ['seed', '--shard', '2/2'],
-    error: 'Error [CONFIG_INVALID]: --shard "2/2" is not a shard "i/n" with 0 <= i < n <= 1024.',
+    error: 'Error [USAGE]: --shard "2/2" is not a shard "i/n" with 0 <= i < n <= 1024.',
+    code: 2,
   },
   {
     name: 'unknown script',
@@ -186,8 +194,7 @@ const cases: Case[] = [
     name: 'ill-typed script parameter',
     bin: svBin,
     args: ['run', 'migrate-sparse-vector', '--dry-run', 'perhaps'],
-    error:
-      "Error [SCRIPT_PARAMETER]: Parameter 'dry_run' of script 'migrate-sparse-vector' must be true or false (got \"perhaps\").",
+    error: 'Error [USAGE]: --dry-run "perhaps" is not true or false.',
     code: 2,
   },
   {

@@ -97,10 +97,11 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
     expect(await ledgerNames(db)).toEqual([]);
   });
 
-  test('--to a migration that does not exist: clear error, exit 1, nothing applied', async () => {
+  test('--to a migration that does not exist: usage error listing the known names, exit 2, nothing applied', async () => {
     const r = await umzug(['up', '--to', '20990101_nope'], env);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Couldn\'t find migration to apply with name "20990101_nope"');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Error [USAGE]: --to "20990101_nope" is not a migration of this package.');
+    expect(r.stderr).toContain(`Known migrations: ${MIGRATION} (with or without the file extension).`);
     expect(await ledgerNames(db)).toEqual([]);
   });
 

@@ -21,12 +21,24 @@ export function bar(p: BackfillProgress, width = 30): string {
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-/** The guide's block: bar, counts, time and rate, and one line per worker when there are several. */
-export function progressBlock(p: BackfillProgress): string[] {
+/** "~3m 42s" while running; after a run that ended with rows left (stopped, failed): how many, not a time. */
+function remaining(p: BackfillProgress): string {
+  const left = p.total - p.processed;
+  if (p.done && left > 0) return `${n(left)} rows (run again to continue)`;
+  return `~${duration(p.remainingMs)}`;
+}
+
+/**
+ * The guide's block: bar, counts, time and rate, and one line per worker when there are several. With
+ * `columns`, the bar shrinks (down to 5 cells) so that the first line fits.
+ */
+export function progressBlock(p: BackfillProgress, columns?: number): string[] {
+  const counts = `] ${percent(p).toFixed(1).padStart(5)}% | ${n(p.processed)}/${n(p.total)}`;
+  const width = columns === undefined ? 30 : Math.max(5, Math.min(30, columns - 'Total: ['.length - counts.length));
   const lines = [
-    `Total: [${bar(p)}] ${percent(p).toFixed(1).padStart(5)}% | ${n(p.processed)}/${n(p.total)}`,
+    `Total: [${bar(p, width)}${counts}`,
     `  ✓ Migrated: ${n(p.migrated)} | ✗ Failed: ${n(p.failed)}${p.changed ? ` | ↷ Changed meanwhile: ${n(p.changed)}` : ''}`,
-    `  ⏱ Elapsed: ${duration(p.elapsedMs)} | Remaining: ~${duration(p.remainingMs)} | 📊 ${p.recordsPerSecond.toFixed(1)} rec/s`,
+    `  ⏱ Elapsed: ${duration(p.elapsedMs)} | Remaining: ${remaining(p)} | 📊 ${p.recordsPerSecond.toFixed(1)} rec/s`,
   ];
   if (p.paused) lines.push('  ⏸ Paused: the server is busy (Threads_running above the limit)');
   if (p.workers.length > 1) {
@@ -42,6 +54,6 @@ export function progressLine(p: BackfillProgress): string {
     p.workers.length > 1 ? ` workers=[${p.workers.map((w) => `${w.migrated}/${w.failed}`).join(' ')}]` : '';
   return (
     `progress ${percent(p).toFixed(1)}% ${n(p.processed)}/${n(p.total)} migrated=${n(p.migrated)} failed=${n(p.failed)}` +
-    `${p.changed ? ` changed=${n(p.changed)}` : ''} ${p.recordsPerSecond.toFixed(1)} rec/s elapsed ${duration(p.elapsedMs)} remaining ~${duration(p.remainingMs)}${workers}${p.paused ? ' paused (server busy)' : ''}`
+    `${p.changed ? ` changed=${n(p.changed)}` : ''} ${p.recordsPerSecond.toFixed(1)} rec/s elapsed ${duration(p.elapsedMs)} remaining ${remaining(p)}${workers}${p.paused ? ' paused (server busy)' : ''}`
   );
 }

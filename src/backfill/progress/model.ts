@@ -21,7 +21,7 @@ export interface BackfillProgress {
   workers: WorkerStats[];
   elapsedMs: number;
   recordsPerSecond: number;
-  /** Estimated time left, undefined before the first batch. */
+  /** Estimated time left: undefined before the first batch, and at the end of a run that stopped with rows left. */
   remainingMs?: number;
   /** The current batch size (changes when the batch size adapts to a target duration). */
   batchSize: number;
@@ -78,7 +78,8 @@ export class ProgressTracker {
       workers: this.workers.map((w) => ({ ...w })),
       elapsedMs,
       recordsPerSecond: rate,
-      remainingMs: done || left === 0 ? 0 : rate > 0 ? (left / rate) * 1000 : undefined,
+      // A run that ended with rows left (stopped, failed) has no time left to estimate: undefined, not 0.
+      remainingMs: left === 0 ? 0 : done ? undefined : rate > 0 ? (left / rate) * 1000 : undefined,
       batchSize: this.batchSize,
       paused: this.paused,
       done,
