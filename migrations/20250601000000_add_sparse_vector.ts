@@ -7,6 +7,7 @@
  * Umzug/knex write the ledger only after `up` returns, so a crash in between re-runs this migration.
  */
 import type { Knex } from 'knex';
+import { withBackfillExcluded } from '../src/backfill/schema-guard';
 import { assertMigrationLock, migrationConfig, migrationLogger } from '../src/migrator/context';
 import { downgradeSparseSchema, openSchemaContext, upgradeSparseSchema } from '../src/schema/sparse-schema';
 
@@ -19,8 +20,14 @@ export async function up(knex: Knex): Promise<void> {
   await assertMigrationLock(knex); // the tool writes the ledger next: only while the lock is still ours
 }
 
+/**
+ * Removing the column deletes every vector: under the table's backfill lock (a running backfill is waited
+ * for, up to SPARSE_LOCK_TIMEOUT), the seeds ledger stops calling the backfill done, then the column goes.
+ */
 export async function down(knex: Knex): Promise<void> {
-  const ctx = await openSchemaContext(knex, await migrationConfig(knex));
-  await downgradeSparseSchema(ctx, migrationLogger(knex));
+  const config = await migrationConfig(knex);
+  const log = migrationLogger(knex);
+  const ctx = await openSchemaContext(knex, config);
+  await withBackfillExcluded(knex, config, log, () => downgradeSparseSchema(ctx, log));
   await assertMigrationLock(knex);
 }

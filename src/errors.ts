@@ -32,7 +32,11 @@ export type SvmErrorCode =
   | 'CONFIRMATION_REQUIRED'
   | 'INTERRUPTED'
   | 'BACKFILL_FAILED'
-  | 'SCHEMA_NOT_UPGRADED';
+  | 'SCHEMA_NOT_UPGRADED'
+  | 'SCHEMA_DOWNGRADED'
+  | 'BACKFILL_RUNNING'
+  | 'ID_COLUMN_INVALID'
+  | 'EMBEDDER_UNREACHABLE';
 
 export class SvmError extends Error {
   readonly code: SvmErrorCode;

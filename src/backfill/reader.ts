@@ -66,6 +66,16 @@ export async function countEligible(knex: Knex, t: SparseTarget, shard?: Shard):
 }
 
 /**
+ * Whether any eligible row exists in the whole table: `SELECT 1 ... LIMIT 1`, which stops at the first one
+ * (a COUNT would read them all). The check behind trusting a 'done' seeds ledger.
+ */
+export async function hasEligibleRow(knex: Knex, t: SparseTarget): Promise<boolean> {
+  const w = eligibleWhere(t);
+  const [rows] = (await knex.raw(`SELECT 1 AS found FROM ${q(t.table)} WHERE ${w.sql} LIMIT 1`, w.bindings)) as [unknown[]];
+  return rows.length > 0;
+}
+
+/**
  * Keyset pagination by primary key: `WHERE id > ? ORDER BY id LIMIT n`, never OFFSET, never all ids in
  * memory. One reader serves every worker, handing out consecutive key ranges (calls are serialised), so
  * no two workers ever take the same row.

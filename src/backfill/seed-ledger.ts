@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { quoteIdentifier as q } from '../identifiers';
 
+/** The backfill's name in the seeds ledger (the file in seeders/, without extension). */
+export const BACKFILL_SEEDER = '20250601000100_backfill_sparse_vector';
+
 export type SeedStatus = 'running' | 'incomplete' | 'done';
 
 export interface SeedRecord {
@@ -48,6 +51,16 @@ export class SeedLedger {
         `ON DUPLICATE KEY UPDATE status = IF(status = 'done', 'done', 'running'), runs = runs + 1, last_started_at = NOW()`,
       [name],
     );
+  }
+
+  /**
+   * Forget that `name` is done (its vectors were deleted, e.g. the column was dropped by a downgrade).
+   * Returns whether a 'done' record was changed.
+   */
+  async markNotDone(knex: Knex, name: string): Promise<boolean> {
+    if (!(await knex.schema.hasTable(this.tableName))) return false;
+    const changed = await knex(this.tableName).where({ name, status: 'done' }).update({ status: 'incomplete' });
+    return Number(changed) > 0;
   }
 
   /**

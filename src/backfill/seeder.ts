@@ -3,18 +3,18 @@ import type { Knex } from 'knex';
 import { requireConnection } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
-import { acquireLock, lockName, type HeldLock } from '../db/lock';
+import { acquireLock, type HeldLock } from '../db/lock';
 import { SvmError } from '../errors';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
 import { checkBackfillTarget, runBackfill, type BackfillSummary } from './engine';
 import { createEmbedder } from '../embedders';
 import { checkBackfillNumbers, type BackfillOptions } from './options';
-import { eligibleWhere } from './reader';
-import { SeedLedger } from './seed-ledger';
+import { eligibleWhere, hasEligibleRow } from './reader';
+import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
+import { seedLockName } from './schema-guard';
 
-/** The backfill's name in the seeds ledger (the file in seeders/, without extension). */
-export const BACKFILL_SEEDER = '20250601000100_backfill_sparse_vector';
+export { BACKFILL_SEEDER } from './seed-ledger';
 
 export interface SeederResult extends BackfillSummary {
   /**
@@ -33,8 +33,10 @@ export interface SeederResult extends BackfillSummary {
  * - The seeds ledger (config.seedsTable) records each run: status 'running' while it runs, then 'done'
  *   only when no eligible NULL row is left in the whole table, else 'incomplete'; runs, the last run's
  *   migrated/failed figures, start and end times and error.
- * - Once done, a run costs one ledger read and does nothing (no scan of the table), unless `rerun` is set:
- *   then it processes the rows that became NULL since. A dry run always runs and never touches the ledger.
+ * - 'done' is a cache, never a reason to leave NULL rows: once done, a run costs one ledger read and one
+ *   probe for an eligible row (`SELECT 1 ... LIMIT 1`); it runs when the probe finds one (rows that became
+ *   NULL since, a column dropped and added again). `rerun` skips the probe and always runs. A dry run always
+ *   runs and never touches the ledger.
  */
 export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Promise<SeederResult> {
   let { config } = options;
@@ -59,9 +61,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     const ledger = new SeedLedger(config.seedsTable);
     const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
     try {
-      lock = await acquireLock(connection, lockName('seed', connection.database, config.table + shard), {
-        timeoutSeconds: 0,
-      });
+      lock = await acquireLock(connection, seedLockName(connection.database, config.table, shard), { timeoutSeconds: 0 });
     } catch (err) {
       if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
       say(
@@ -74,11 +74,12 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     const schema = await checkBackfillTarget(knex, config);
     const record = await ledger.get(knex, BACKFILL_SEEDER);
     if (record?.status === 'done' && !options.rerun && !options.dryRun) {
-      say(
-        `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}): nothing to do. ` +
-          'To embed rows that became NULL since, run it with --rerun (rerun: true).',
-      );
-      return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
+      // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
+      if (!(await hasEligibleRow(knex, schema.target))) {
+        say(`Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`);
+        return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
+      }
+      say(`Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`);
     }
     if (record?.status === 'running' && !shard && !options.dryRun) {
       say(

@@ -1,5 +1,4 @@
-/* eslint-disable max-lines-per-function -- TEMPORARY until the script runner is split with the option table (issue 13 item 2). */
-import { runSeeder, assertSeederSucceeded, parseShard, BACKFILL_SEEDER } from '../backfill';
+import { runSeeder, assertSeederSucceeded, parseShard } from '../backfill';
 import { SvmError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
 import { createSparseMigrator } from '../migrator/umzug';
@@ -181,18 +180,8 @@ const downgrade: ScriptDefinition = {
           });
         }
       }
+      // The migration's down marks the backfill seeder not done, under the backfill lock (see schema-guard).
       const reverted = await m.umzug.down({ to: 0 });
-      // The vectors the seeder wrote are gone: a "done" record would make the next backfill (after a new
-      // upgrade) skip the whole table.
-      if (reverted.length && (await knex.schema.hasTable(config.seedsTable))) {
-        const n = await knex(config.seedsTable)
-          .where({ name: BACKFILL_SEEDER, status: 'done' })
-          .update({ status: 'incomplete' });
-        if (Number(n) > 0)
-          logger.info(
-            `Marked the backfill seeder ${BACKFILL_SEEDER} as incomplete in '${config.seedsTable}' (its vectors were deleted)`,
-          );
-      }
       return { reverted: reverted.map((x) => x.name), deletedVectors: reverted.length ? vectors : 0 };
     } finally {
       await m.close();

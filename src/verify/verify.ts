@@ -125,7 +125,7 @@ export function formatVerifyReport(r: VerifyReport): string[] {
     // Rows with text but no vector do not take part in sparse search.
     lines.push(
       r.seeder?.status === 'done'
-        ? `             ${r.rows.stillNull} rows with text have no vector although the backfill is recorded as done: run \`npx sparse-vector run migrate-sparse-vector --rerun\``
+        ? `             ${r.rows.stillNull} rows with text have no vector although the backfill is recorded as done: run \`npx sparse-vector run migrate-sparse-vector\``
         : `             ${r.rows.stillNull} rows with text have no vector yet: run \`npx sparse-vector run migrate-sparse-vector\``,
     );
   }

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import type { SparseVectorConfig } from '../config/config';
+import { lockName } from '../db/lock';
+import { SvmError } from '../errors';
+import { currentDatabase } from '../schema/inspect';
+import type { Logger } from '../util/logger';
+import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
+
+/**
+ * Schema changes and the backfill exclude each other. A backfill run holds the table's seed lock (one per
+ * shard); a step that removes the sparse column takes the same lock first, so it waits for (up to the lock
+ * timeout) a running unsharded backfill instead of dropping the column under it.
+ */
+export function seedLockName(database: string, table: string, shard = ''): string {
+  return lockName('seed', database, table + shard);
+}
+
+type RawConnection = { query(sql: string, values: unknown[], cb: (err: Error | null, rows: unknown) => void): void };
+
+function query<T>(conn: RawConnection, sql: string, values: unknown[]): Promise<T[]> {
+  return new Promise((resolve, reject) => conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+}
+
+/**
+ * Run `removeColumn` holding the table's backfill lock (on a connection of `knex`'s pool, held until it
+ * returns), after marking the backfill seeder not done in the seeds ledger: the vectors are about to be
+ * deleted, so a 'done' record must not outlive them. Waits up to config.lockTimeoutSeconds for a running
+ * backfill; then refuses with BACKFILL_RUNNING, having changed nothing.
+ */
+export async function withBackfillExcluded<T>(knex: Knex, config: SparseVectorConfig, log: Logger, removeColumn: () => Promise<T>): Promise<T> {
+  const name = seedLockName(await currentDatabase(knex), config.table);
+  const timeout = config.lockTimeoutSeconds;
+  const conn = (await knex.client.acquireConnection()) as RawConnection;
+  try {
+    const [state] = await query<{ free: number; holder: number | null }>(conn, 'SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name]);
+    if (state?.free === 0) {
+      log.info(`A backfill of table '${config.table}' is running (connection ${state.holder ?? '?'}): waiting up to ${timeout} s for it to end before removing the column...`);
+    }
+    const [row] = await query<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, ?) AS got', [name, timeout]);
+    if (row?.got !== 1) {
+      throw new SvmError('BACKFILL_RUNNING', `A backfill of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`, {
+        hint: 'Stop the backfill (Ctrl-C or SIGTERM; a later run resumes it) or let it finish, then run the downgrade again (or raise SPARSE_LOCK_TIMEOUT).',
+      });
+    }
+    try {
+      if (await new SeedLedger(config.seedsTable).markNotDone(knex, BACKFILL_SEEDER)) {
+        log.info(`Marked the backfill seeder ${BACKFILL_SEEDER} as not done in '${config.seedsTable}' (its vectors are being deleted)`);
+      }
+      return await removeColumn();
+    } finally {
+      await query(conn, 'SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+    }
+  } finally {
+    await knex.client.releaseConnection(conn);
+  }
+}
