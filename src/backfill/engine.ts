@@ -11,6 +11,7 @@ import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
 import { privilegeError } from '../db/privileges';
 import { quoteIdentifier as q } from '../identifiers';
+import { checkIdColumn } from '../schema/id-column';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
 import { failpoint } from '../util/failpoint';
@@ -314,6 +315,7 @@ function openFailuresFile(file: string | undefined, dryRun: boolean): number | u
 export async function checkBackfillTarget(knex: Knex, config: SparseVectorConfig): Promise<SparseSchemaContext> {
   const ctx = await openSchemaContext(knex, config);
   await assertUpgraded(ctx, config);
+  await checkIdColumn(knex, ctx.target);
   return ctx;
 }
 

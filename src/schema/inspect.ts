@@ -40,3 +40,15 @@ export async function currentDatabase(knex: Knex): Promise<string> {
   const [rows] = (await knex.raw('SELECT DATABASE() AS db')) as [Array<{ db: string | null }>];
   return String(rows[0]?.db ?? '');
 }
+
+/** The unique keys (PRIMARY included) of a table: each index's name and its columns in order. */
+export async function uniqueKeys(knex: Knex, table: string): Promise<Array<{ name: string; columns: string[] }>> {
+  const [rows] = (await knex.raw(
+    'SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS ' +
+      'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX',
+    [table],
+  )) as [Array<{ name: string; col: string }>];
+  const keys = new Map<string, string[]>();
+  for (const r of rows) keys.set(String(r.name), [...(keys.get(String(r.name)) ?? []), String(r.col)]);
+  return [...keys].map(([name, columns]) => ({ name, columns }));
+}

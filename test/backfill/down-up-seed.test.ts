@@ -77,7 +77,7 @@ describe('down -> up -> seed fills every eligible row again', () => {
 
   test('migrateToLatest + backfillOnBoot, the migrator API down, then the same boot again', async () => {
     const config = portableConfig(db);
-    expect((await migrateToLatest({ config: undefined, databaseUrl: db.url, storage: 'json' })).ok).toBe(true);
+    expect((await migrateToLatest({ databaseUrl: db.url, storage: 'json' })).ok).toBe(true);
     expect(await backfillOnBoot({ config, delaySeconds: 0 })).toMatchObject({ ok: true, remaining: 0 });
     await expectAllEmbedded();
     const m = createSparseMigrator({ config, logger: silentLogger });
