@@ -7,6 +7,7 @@ import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { createEmbedder } from '../embedders';
+import type { RetryNotice } from '../embedders/http';
 import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
 import { privilegeError } from '../db/privileges';
@@ -69,7 +70,7 @@ export interface DryRunReport {
 const MAX_LISTED_FAILURES = 1000;
 const SAMPLE_SIZE = 3;
 /** Errors that fail every row alike: the run stops instead of bisecting. */
-const FATAL_EMBEDDER_ERRORS = new Set<string>(['EMBEDDER_AUTH', 'EMBEDDER_CONFIG']);
+const FATAL_EMBEDDER_ERRORS = new Set<string>(['EMBEDDER_AUTH', 'EMBEDDER_CONFIG', 'EMBEDDER_UNREACHABLE']);
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -91,6 +92,9 @@ interface Run {
   target: SparseTarget;
   shard?: Shard;
   embedder: SparseEmbedder;
+  /** SIGINT/SIGTERM, abort(): also ends embedder retry waits. */
+  signal?: AbortSignal;
+  log?: BackfillOptions['logger'];
   idParam: string;
   /** Largest UPDATE statement in bytes (from max_allowed_packet, with room to spare). */
   maxStatementBytes: number;
@@ -166,6 +170,8 @@ export async function runBackfill(
       target: ctx.target,
       shard: options.shard,
       embedder,
+      signal,
+      log,
       idParam,
       maxStatementBytes,
       dryRun,
@@ -480,6 +486,7 @@ async function embedRows(
       whole || rows.length === 1 ? run.attempts : 1,
     );
   } catch (err) {
+    if (run.signal?.aborted) return; // stopped while waiting: the rows stay NULL for the next run
     if (FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
     if (rows.length === 1) {
       fail(run, rows[0].id, err, result);
@@ -508,7 +515,7 @@ async function embedRows(
 
 function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<SparseVector[]> {
   const embed = async () => {
-    const vectors = await run.embedder.embedDocuments(texts);
+    const vectors = await run.embedder.embedDocuments(texts, { signal: run.signal, onRetry: (notice) => embedderRetry(run, notice) });
     if (!Array.isArray(vectors) || vectors.length !== texts.length) {
       throw new SvmError(
         'EMBEDDER_BAD_RESPONSE',
@@ -517,12 +524,16 @@ function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<Sp
     }
     return vectors;
   };
-  return retry(
-    embed,
-    attempts,
-    (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code),
-    (attempt) => 100 * 2 ** (attempt - 1),
-  );
+  return retry(embed, attempts, (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code), (attempt) => 100 * 2 ** (attempt - 1), run.signal);
+}
+
+/** An embedder request failed and is retried after a wait: say so (with the progress) while it waits. */
+function embedderRetry(run: Run, n: RetryNotice): void {
+  const text = `Embedder: ${redact(n.error.message)} Retrying in ${(n.waitMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.attempts}).`;
+  run.renderer.line(text);
+  run.renderer.event('embedder-retry', { code: n.error.code, reason: redact(n.error.message), attempt: n.attempt + 1, attempts: n.attempts, waitMs: n.waitMs });
+  if (run.renderer.kind === 'none') run.log?.info(text);
+  report(run);
 }
 
 /** Split a batch's writes so that no statement exceeds the server's packet limit. */

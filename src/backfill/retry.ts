@@ -2,6 +2,7 @@
  * Which database errors a backfill retries, which ones end the run, and which ones belong to the data of
  * particular rows (those are isolated by splitting the write, see engine.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Errors that go away on their own: a lost or killed connection, a deadlock, a lock wait timeout. */
 const TRANSIENT = new Set([
@@ -63,21 +64,17 @@ export function isRowDataError(err: unknown): boolean {
   return typeof errno === 'number' && code.startsWith('ER_') && !NOT_ROW_ERRORS.has(code);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure. */
-export async function retry<T>(
-  fn: () => Promise<T>,
-  attempts: number,
-  retryable: (err: unknown) => boolean,
-  pauseMs: (attempt: number) => number,
-): Promise<T> {
+/**
+ * Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure.
+ * An abort of `signal` ends a pause at once (and rejects with the signal's reason); no retry starts after it.
+ */
+export async function retry<T>(fn: () => Promise<T>, attempts: number, retryable: (err: unknown) => boolean, pauseMs: (attempt: number) => number, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts || !retryable(err)) throw err;
-      await sleep(pauseMs(attempt));
+      if (attempt >= attempts || !retryable(err) || signal?.aborted) throw err;
+      await sleep(pauseMs(attempt), undefined, { signal });
     }
   }
 }

@@ -11,6 +11,9 @@ import type { EmbedderConfig } from './types';
  *   `Retry-After` (seconds or an HTTP date, capped by maxRetryAfterMs) when the answer has one, else
  *   exponential backoff with full jitter: random(0, min(maxBackoffMs, backoffBaseMs * 2^attempt)).
  * - Not retried: other 4xx (400 bad input, 401/403 bad key, 413 too large...) and 2xx bodies that are not JSON.
+ * - Unreachable (connection refused, DNS failure, TLS failure: every request would fail alike): a short
+ *   bounded retry, at most UNREACHABLE_RETRIES times, waiting backoffBaseMs * 2^attempt (no jitter, at most
+ *   maxBackoffMs), then EMBEDDER_UNREACHABLE (the backfill ends the run on it instead of bisecting).
  * - Every message goes through redact(); no error carries a `cause` (an undici error can quote request
  *   headers, and so the key).
  */
@@ -35,13 +38,20 @@ export interface HttpStats {
   retries: number;
 }
 
-export const HTTP_DEFAULTS = {
-  timeoutMs: 30_000,
-  maxRetries: 5,
-  backoffBaseMs: 500,
-  maxBackoffMs: 30_000,
-  maxRetryAfterMs: 60_000,
-} as const;
+/** Retries after an unreachable-service failure (defaults: 0.5 + 1 + 2 s of waiting, then the run ends). */
+export const UNREACHABLE_RETRIES = 3;
+
+/** Told before each retry wait (for progress output); `error` is the failure being retried. */
+export interface RetryNotice {
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Attempts this failure allows in all. */
+  attempts: number;
+  waitMs: number;
+  error: SvmError;
+}
+
+export const HTTP_DEFAULTS = { timeoutMs: 30_000, maxRetries: 5, backoffBaseMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 } as const;
 
 /**
  * Register an API key with redact() and check that it can be sent in a header. Whitespace or control
@@ -90,6 +100,25 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Failures that would fail every request alike: nothing listens, the name does not resolve, the network
+ * has no route, TLS cannot be set up.
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROTO']);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
+
+export function isUnreachableCause(cause: string): boolean {
+  return UNREACHABLE_CODES.has(cause) || TLS_CODE.test(cause);
+}
+
+const CAUSE_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens there)',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS failure)',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+};
+
 /** The most specific reason of a fetch failure: a system error code (ECONNREFUSED...) or a message. */
 function networkCause(err: unknown): string {
   let e: unknown = err;
@@ -126,6 +155,7 @@ export async function postJson(
   options: HttpOptions,
   stats: HttpStats,
   signal?: AbortSignal,
+  onRetry?: (notice: RetryNotice) => void,
 ): Promise<unknown> {
   const maxBackoff = options.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs;
   const maxRetryAfter = options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs;
@@ -135,15 +165,19 @@ export async function postJson(
     stats.requests++;
     const outcome = await attemptOnce(url, headers, payload, options, signal);
     if (!(outcome instanceof Retryable)) return outcome.value;
-    if (attempt >= options.maxRetries) {
+    const unreachable = outcome.error.code === 'EMBEDDER_UNREACHABLE';
+    const retries = unreachable ? Math.min(options.maxRetries, UNREACHABLE_RETRIES) : options.maxRetries;
+    if (attempt >= retries) {
       const e = outcome.error;
       throw svmError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
     }
     stats.retries++;
-    const wait =
-      outcome.waitMs !== undefined
+    const wait = unreachable
+      ? Math.min(options.backoffBaseMs * 2 ** attempt, maxBackoff)
+      : outcome.waitMs !== undefined
         ? Math.min(outcome.waitMs, maxRetryAfter)
         : backoffMs(attempt, options.backoffBaseMs, maxBackoff);
+    onRetry?.({ attempt: attempt + 1, attempts: retries + 1, waitMs: wait, error: outcome.error });
     await sleep(wait, signal);
   }
 }
@@ -178,12 +212,15 @@ async function attemptOnce(
         ),
       );
     }
+    const cause = networkCause(err);
+    if (isUnreachableCause(cause)) {
+      const why = CAUSE_WORDS[cause] ? `${cause}: ${CAUSE_WORDS[cause]}` : TLS_CODE.test(cause) ? `${cause}: TLS failed` : cause;
+      return new Retryable(
+        svmError('EMBEDDER_UNREACHABLE', `Cannot reach ${options.service} at ${new URL(url).origin} (${why}).`, 'Check that the service runs and SPARSE_EMBEDDER_BASE_URL points at it; every row would fail alike, so nothing more is tried.'),
+      );
+    }
     return new Retryable(
-      svmError(
-        'EMBEDDER_NETWORK',
-        `Could not reach ${options.service} at ${new URL(url).origin}: ${networkCause(err)}.`,
-        'Check SPARSE_EMBEDDER_BASE_URL and the network.',
-      ),
+      svmError('EMBEDDER_NETWORK', `Could not reach ${options.service} at ${new URL(url).origin}: ${cause}.`, 'Check SPARSE_EMBEDDER_BASE_URL and the network.'),
     );
   }
   let parsed: unknown;

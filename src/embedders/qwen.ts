@@ -97,16 +97,16 @@ export class QwenSparseEmbedder implements SparseEmbedder {
   }
 
   embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
-    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, 'document', options.signal));
+    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, 'document', options));
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
-    return (await this.request([text], 'query', options.signal))[0];
+    return (await this.request([text], 'query', options))[0];
   }
 
-  private async request(texts: string[], mode: EmbedMode, signal?: AbortSignal): Promise<SparseVector[]> {
+  private async request(texts: string[], mode: EmbedMode, options: EmbedOptions): Promise<SparseVector[]> {
     const body = requestBody(this.model, this.dims, texts, mode);
-    const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, signal)) as DashScopeAnswer;
+    const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, options.signal, options.onRetry)) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
       throw bad(

@@ -53,22 +53,15 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   }
 
   embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
-    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, options.signal));
+    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, options));
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
-    return (await this.request([text], options.signal))[0];
+    return (await this.request([text], options))[0];
   }
 
-  private async request(texts: string[], signal?: AbortSignal): Promise<SparseVector[]> {
-    const json = await postJson(
-      this.endpoint,
-      this.#headers,
-      { inputs: texts, truncate: true },
-      this.http,
-      this.stats,
-      signal,
-    );
+  private async request(texts: string[], options: EmbedOptions): Promise<SparseVector[]> {
+    const json = await postJson(this.endpoint, this.#headers, { inputs: texts, truncate: true }, this.http, this.stats, options.signal, options.onRetry);
     if (!Array.isArray(json) || json.length !== texts.length) {
       throw bad(
         `expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`,

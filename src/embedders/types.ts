@@ -1,3 +1,4 @@
+import type { RetryNotice } from './http';
 import type { SparseVector } from '../sparse/sparse-vector';
 import type { EmbedderProvider } from './providers';
 
@@ -9,6 +10,8 @@ export type EmbedMode = 'document' | 'query';
 export interface EmbedOptions {
   /** Aborts the call (pending HTTP requests and retry waits); the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** HTTP providers: told before each retry wait (what failed, how long the wait is). */
+  onRetry?: (notice: RetryNotice) => void;
 }
 
 /** Embeds texts into sparse vectors. Every provider implements this and nothing else. */

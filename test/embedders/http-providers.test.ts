@@ -249,8 +249,8 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     const closed = await startFakeEmbeddingServer({ flavor: 'qwen' });
     await closed.close();
     const err = await failure(qwen(closed.url, { maxRetries: 1 }).embedDocuments(['a']));
-    expect(err.code).toBe('EMBEDDER_NETWORK');
-    expect(err.message).toBe(`Could not reach DashScope at ${closed.url}: ECONNREFUSED. (gave up after 2 attempts)`);
+    expect(err.code).toBe('EMBEDDER_UNREACHABLE');
+    expect(err.message).toBe(`Cannot reach DashScope at ${closed.url} (ECONNREFUSED: connection refused (nothing listens there)). (gave up after 2 attempts)`);
   });
 
   const one = (sparse: unknown, text_index: unknown = 0) => ({

@@ -135,7 +135,7 @@ describe('failing HTTP embedder calls never reveal the API key (in process)', ()
     server = undefined;
     const down = qwenFromEnv(url);
     const network = await everythingPrintedBy(() => down.embedDocuments(['a']), down);
-    expect(network.error).toMatchObject({ code: 'EMBEDDER_NETWORK' });
+    expect(network.error).toMatchObject({ code: 'EMBEDDER_UNREACHABLE' });
     expect(network.text).not.toContain(KEY);
   });
 
