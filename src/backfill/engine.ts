@@ -17,6 +17,7 @@ import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '..
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
 import { failpoint } from '../util/failpoint';
 import { redact } from '../util/redact';
+import { explainRunError } from './schema-guard';
 import { checkBackfillNumbers, DEFAULTS, type BackfillOptions, type Shard } from './options';
 import { duration, n } from './progress/format';
 import { ProgressTracker, type BackfillProgress } from './progress/model';
@@ -257,6 +258,7 @@ export async function runBackfill(
     for (const w of run.writes) await w?.catch((err: Error) => void (run.fatal ??= err));
     if (run.fatal) run.fatal = privilegeError(run.fatal) ?? run.fatal; // "lacks UPDATE …", not the statement
     await run.recount;
+    if (run.fatal) run.fatal = await explainRunError(ctx, run.fatal);
 
     const stopped = !!signal?.aborted && !run.fatal;
     const processed = tracker.snapshot();
@@ -663,7 +665,7 @@ function printSummary(r: ProgressRenderer, s: BackfillSummary, options: Backfill
     r.line(`${n(s.changed)} rows changed during the run and were not written; the next run embeds their new text.`);
   if (s.error) r.line(`The run stopped on an error: ${redact(s.error.message)}`);
   if (s.stopped) r.line('Stopped before the end: in-flight batches were finished, nothing was lost.');
-  if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining)) {
+  if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining) && (s.error as SvmError | undefined)?.code !== 'SCHEMA_DOWNGRADED') {
     r.line('To resume, run the same command again: rows still NULL are picked up.');
   }
 }

@@ -3,6 +3,7 @@ import type { SparseVectorConfig } from '../config/config';
 import { lockName } from '../db/lock';
 import { SvmError } from '../errors';
 import { currentDatabase } from '../schema/inspect';
+import { readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
 
@@ -53,4 +54,19 @@ export async function withBackfillExcluded<T>(knex: Knex, config: SparseVectorCo
   } finally {
     await knex.client.releaseConnection(conn);
   }
+}
+
+/**
+ * The error that ended a backfill, explained when its cause is that the sparse column (or the table) is
+ * gone: the schema was downgraded under the run (by a sharded run's neighbour, or by another tool). Running
+ * the same command again cannot help then, so the message says what happened instead.
+ */
+export async function explainRunError(ctx: SparseSchemaContext, err: Error): Promise<Error> {
+  const state = await readSchemaState(ctx).catch(() => undefined);
+  if (!state || (state.tableExists && state.column?.expectedType)) return err;
+  const { table, sparseColumn } = ctx.target;
+  const gone = state.tableExists ? `The ${sparseColumn} column of table '${table}' was removed` : `Table '${table}' was removed`;
+  return new SvmError('SCHEMA_DOWNGRADED', `${gone} while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.`, {
+    hint: 'If the downgrade was meant, there is nothing to do. Otherwise run the upgrade again (npx umzug up), then the backfill.',
+  });
 }

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BACKFILL_SEEDER, SeedLedger } from '../../src/backfill/seed-ledger';
+import { columnInfo } from '../../src/schema/inspect';
+import { upgrade } from '../support/backfill';
+import { collect, ROOT, startAt, umzug } from '../support/cli';
+import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
+
+/**
+ * Schema changes and the backfill exclude each other: `down` waits for (up to SPARSE_LOCK_TIMEOUT) or
+ * refuses a running backfill of the table; a backfill whose column disappears anyway (a sharded run, or
+ * another tool) ends saying the schema was downgraded, not "run again".
+ */
+const MIGRATION = '20250601000000_add_sparse_vector';
+
+describe('schema changes and the backfill exclude each other', () => {
+  let db: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(async () => {
+    db = await createTestDatabase('exclusion');
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 100, emptyRate: 0 });
+    await upgrade(db);
+    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_BACKFILL_DELAY: '0' });
+  });
+  afterEach(async () => db.drop());
+
+  const hasColumn = async () => !!(await columnInfo(db.knex, 'memories', 'sparse_embedding'));
+  const applied = async () => (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
+
+  test('down while a backfill runs: refused after the lock timeout (nothing changed), then waits for it to end', async () => {
+    const seed = startAt('backfill:before-write', ['seed', '--workers', '1', '--batch-size', '20', '--progress', 'none'], env);
+    await seed.reached;
+    // A short timeout: refused, schema and ledgers as they were.
+    const refused = await umzug(['down'], { ...env, SPARSE_LOCK_TIMEOUT: '1' });
+    expect(refused.stderr.split('\n')[0]).toBe("Error [BACKFILL_RUNNING]: A backfill of table 'memories' is running; waited 1 s for it to end. Nothing was changed.");
+    expect(refused.code).toBe(1);
+    expect(await hasColumn()).toBe(true);
+    expect(await applied()).toEqual([MIGRATION]);
+    // A long one: down says it waits, and goes on once the backfill has ended (here: killed at the failpoint).
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], { env: { ...env, SPARSE_LOCK_TIMEOUT: '120' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const down = collect(child, 60_000);
+    let out = '';
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d) => (out += d) && out.includes('waiting up to 120 s for it to end before removing the column') && resolve()));
+    expect(await hasColumn()).toBe(true); // still waiting
+    seed.child.kill('SIGKILL');
+    await seed.done;
+    const r = await down;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/A backfill of table 'memories' is running \(connection \d+\): waiting up to 120 s for it to end before removing the column\.\.\./);
+    expect(await hasColumn()).toBe(false);
+    expect(await applied()).toEqual([]);
+    expect((await new SeedLedger('sparse_vector_seeds').get(db.knex, BACKFILL_SEEDER))?.status).not.toBe('done');
+  });
+
+  test('a sharded backfill whose column is dropped under it ends with SCHEMA_DOWNGRADED, not "run again"', async () => {
+    const release = path.join(os.tmpdir(), `svm-release-${process.pid}-${Date.now()}`);
+    const seed = startAt('backfill:before-write', ['seed', '--shard', '0/2', '--workers', '1', '--batch-size', '10', '--progress', 'plain'], { ...env, SVM_FAILPOINT_RELEASE: release });
+    await seed.reached;
+    // Shard runs hold per-shard locks, which the downgrade does not know: it goes ahead.
+    const down = await umzug(['down'], env);
+    expect(down.code).toBe(0);
+    expect(await hasColumn()).toBe(false);
+    fs.writeFileSync(release, '');
+    try {
+      const r = await seed.done;
+      expect(r.stderr).toContain(
+        "Error [SCHEMA_DOWNGRADED]: The sparse_embedding column of table 'memories' was removed while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.\n" +
+          '  If the downgrade was meant, there is nothing to do. Otherwise run the upgrade again (npx umzug up), then the backfill.',
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout).not.toContain('run the same command again');
+      expect(r.stdout + r.stderr).not.toContain('Unknown column');
+      expect((await new SeedLedger('sparse_vector_seeds').get(db.knex, BACKFILL_SEEDER))?.status).toBe('incomplete');
+    } finally {
+      fs.rmSync(release, { force: true });
+    }
+  });
+});
