@@ -27,7 +27,7 @@ describe('down -> up -> seed fills every eligible row again', () => {
     db = await createTestDatabase('downup');
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: ROWS, emptyRate: 0.05 });
-    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_BACKFILL_DELAY: '0' });
+    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', OCEANBASE_COLLECTION: 'memories', SPARSE_BACKFILL_DELAY: '0' });
   });
   afterEach(async () => db.drop());
 

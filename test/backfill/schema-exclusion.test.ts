@@ -23,7 +23,7 @@ describe('schema changes and the backfill exclude each other', () => {
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 100, emptyRate: 0 });
     await upgrade(db);
-    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_BACKFILL_DELAY: '0' });
+    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', OCEANBASE_COLLECTION: 'memories', SPARSE_BACKFILL_DELAY: '0' });
   });
   afterEach(async () => db.drop());
 

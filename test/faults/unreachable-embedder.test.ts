@@ -50,7 +50,7 @@ describe('an unreachable embedder ends the run quickly and cleanly', () => {
     ['qwen', 'DashScope', { SPARSE_EMBEDDER_API_KEY: 'sk-unreachable-test-key' }],
   ])('%s at a closed port, %#: exit 1, one message, 3 retries, no bisection, lock free', async (provider, service, extra) => {
     const origin = `http://127.0.0.1:${port}`;
-    const env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_EMBEDDER_PROVIDER: provider, SPARSE_EMBEDDER_BASE_URL: origin, SPARSE_EMBEDDER_BACKOFF_BASE_MS: '10', ...extra });
+    const env = db.env({ SPARSE_VECTOR_STORAGE: 'json', OCEANBASE_COLLECTION: 'memories', SPARSE_EMBEDDER_PROVIDER: provider, SPARSE_EMBEDDER_BASE_URL: origin, SPARSE_EMBEDDER_BACKOFF_BASE_MS: '10', ...extra });
     const r = await umzug(['seed', '--json', '--workers', '2'], env);
     expect(r.code).toBe(1);
     const message = `Error [EMBEDDER_UNREACHABLE]: Cannot reach ${service} at ${origin} (ECONNREFUSED: connection refused (nothing listens there)). (gave up after 4 attempts)`;
@@ -87,7 +87,7 @@ describe('an unreachable embedder ends the run quickly and cleanly', () => {
 
   test('SIGTERM during a retry wait: exit 130 at once (no further attempt), seed lock free', async () => {
     // A 60 s backoff base: the first wait is 30 s (the cap), so the signal surely lands inside it.
-    const env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_EMBEDDER_PROVIDER: 'tei', SPARSE_EMBEDDER_BASE_URL: `http://127.0.0.1:${port}`, SPARSE_EMBEDDER_BACKOFF_BASE_MS: '60000' });
+    const env = db.env({ SPARSE_VECTOR_STORAGE: 'json', OCEANBASE_COLLECTION: 'memories', SPARSE_EMBEDDER_PROVIDER: 'tei', SPARSE_EMBEDDER_BASE_URL: `http://127.0.0.1:${port}`, SPARSE_EMBEDDER_BACKOFF_BASE_MS: '60000' });
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'seed', '--progress', 'plain'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(child, 60_000);
     let seen = '';
