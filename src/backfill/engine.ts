@@ -517,7 +517,10 @@ async function embedRows(
 
 function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<SparseVector[]> {
   const embed = async () => {
-    const vectors = await run.embedder.embedDocuments(texts, { signal: run.signal, onRetry: (notice) => embedderRetry(run, notice) });
+    const vectors = await run.embedder.embedDocuments(texts, {
+      signal: run.signal,
+      onRetry: (notice) => embedderRetry(run, notice),
+    });
     if (!Array.isArray(vectors) || vectors.length !== texts.length) {
       throw new SvmError(
         'EMBEDDER_BAD_RESPONSE',
@@ -526,14 +529,26 @@ function embedWithRetry(run: Run, texts: string[], attempts: number): Promise<Sp
     }
     return vectors;
   };
-  return retry(embed, attempts, (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code), (attempt) => 100 * 2 ** (attempt - 1), run.signal);
+  return retry(
+    embed,
+    attempts,
+    (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code),
+    (attempt) => 100 * 2 ** (attempt - 1),
+    run.signal,
+  );
 }
 
 /** An embedder request failed and is retried after a wait: say so (with the progress) while it waits. */
 function embedderRetry(run: Run, n: RetryNotice): void {
   const text = `Embedder: ${redact(n.error.message)} Retrying in ${(n.waitMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1} of ${n.attempts}).`;
   run.renderer.line(text);
-  run.renderer.event('embedder-retry', { code: n.error.code, reason: redact(n.error.message), attempt: n.attempt + 1, attempts: n.attempts, waitMs: n.waitMs });
+  run.renderer.event('embedder-retry', {
+    code: n.error.code,
+    reason: redact(n.error.message),
+    attempt: n.attempt + 1,
+    attempts: n.attempts,
+    waitMs: n.waitMs,
+  });
   if (run.renderer.kind === 'none') run.log?.info(text);
   report(run);
 }
@@ -665,7 +680,11 @@ function printSummary(r: ProgressRenderer, s: BackfillSummary, options: Backfill
     r.line(`${n(s.changed)} rows changed during the run and were not written; the next run embeds their new text.`);
   if (s.error) r.line(`The run stopped on an error: ${redact(s.error.message)}`);
   if (s.stopped) r.line('Stopped before the end: in-flight batches were finished, nothing was lost.');
-  if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining) && (s.error as SvmError | undefined)?.code !== 'SCHEMA_DOWNGRADED') {
+  if (
+    !s.dryRun &&
+    (s.stopped || s.error || s.failed || s.remaining) &&
+    (s.error as SvmError | undefined)?.code !== 'SCHEMA_DOWNGRADED'
+  ) {
     r.line('To resume, run the same command again: rows still NULL are picked up.');
   }
 }

@@ -71,7 +71,9 @@ export async function countEligible(knex: Knex, t: SparseTarget, shard?: Shard):
  */
 export async function hasEligibleRow(knex: Knex, t: SparseTarget): Promise<boolean> {
   const w = eligibleWhere(t);
-  const [rows] = (await knex.raw(`SELECT 1 AS found FROM ${q(t.table)} WHERE ${w.sql} LIMIT 1`, w.bindings)) as [unknown[]];
+  const [rows] = (await knex.raw(`SELECT 1 AS found FROM ${q(t.table)} WHERE ${w.sql} LIMIT 1`, w.bindings)) as [
+    unknown[],
+  ];
   return rows.length > 0;
 }
 

@@ -68,7 +68,13 @@ export function isRowDataError(err: unknown): boolean {
  * Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure.
  * An abort of `signal` ends a pause at once (and rejects with the signal's reason); no retry starts after it.
  */
-export async function retry<T>(fn: () => Promise<T>, attempts: number, retryable: (err: unknown) => boolean, pauseMs: (attempt: number) => number, signal?: AbortSignal): Promise<T> {
+export async function retry<T>(
+  fn: () => Promise<T>,
+  attempts: number,
+  retryable: (err: unknown) => boolean,
+  pauseMs: (attempt: number) => number,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

@@ -18,8 +18,16 @@ export function seedLockName(database: string, table: string, shard = ''): strin
 
 type RawConnection = { query(sql: string, values: unknown[], cb: (err: Error | null, rows: unknown) => void): void };
 
+/** knex's client: one connection of its pool, held for the session-scoped lock. */
+interface PinnedPool {
+  acquireConnection(): Promise<RawConnection>;
+  releaseConnection(conn: RawConnection): Promise<void>;
+}
+
 function query<T>(conn: RawConnection, sql: string, values: unknown[]): Promise<T[]> {
-  return new Promise((resolve, reject) => conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+  return new Promise((resolve, reject) =>
+    conn.query(sql, values, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
+  );
 }
 
 /**
@@ -28,31 +36,49 @@ function query<T>(conn: RawConnection, sql: string, values: unknown[]): Promise<
  * deleted, so a 'done' record must not outlive them. Waits up to config.lockTimeoutSeconds for a running
  * backfill; then refuses with BACKFILL_RUNNING, having changed nothing.
  */
-export async function withBackfillExcluded<T>(knex: Knex, config: SparseVectorConfig, log: Logger, removeColumn: () => Promise<T>): Promise<T> {
+export async function withBackfillExcluded<T>(
+  knex: Knex,
+  config: SparseVectorConfig,
+  log: Logger,
+  removeColumn: () => Promise<T>,
+): Promise<T> {
   const name = seedLockName(await currentDatabase(knex), config.table);
   const timeout = config.lockTimeoutSeconds;
-  const conn = (await knex.client.acquireConnection()) as RawConnection;
+  const pool = knex.client as PinnedPool;
+  const conn = await pool.acquireConnection();
   try {
-    const [state] = await query<{ free: number; holder: number | null }>(conn, 'SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name]);
+    const [state] = await query<{ free: number; holder: number | null }>(
+      conn,
+      'SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder',
+      [name, name],
+    );
     if (state?.free === 0) {
-      log.info(`A backfill of table '${config.table}' is running (connection ${state.holder ?? '?'}): waiting up to ${timeout} s for it to end before removing the column...`);
+      log.info(
+        `A backfill of table '${config.table}' is running (connection ${state.holder ?? '?'}): waiting up to ${timeout} s for it to end before removing the column...`,
+      );
     }
     const [row] = await query<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, ?) AS got', [name, timeout]);
     if (row?.got !== 1) {
-      throw new SvmError('BACKFILL_RUNNING', `A backfill of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`, {
-        hint: 'Stop the backfill (Ctrl-C or SIGTERM; a later run resumes it) or let it finish, then run the downgrade again (or raise SPARSE_LOCK_TIMEOUT).',
-      });
+      throw new SvmError(
+        'BACKFILL_RUNNING',
+        `A backfill of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`,
+        {
+          hint: 'Stop the backfill (Ctrl-C or SIGTERM; a later run resumes it) or let it finish, then run the downgrade again (or raise SPARSE_LOCK_TIMEOUT).',
+        },
+      );
     }
     try {
       if (await new SeedLedger(config.seedsTable).markNotDone(knex, BACKFILL_SEEDER)) {
-        log.info(`Marked the backfill seeder ${BACKFILL_SEEDER} as not done in '${config.seedsTable}' (its vectors are being deleted)`);
+        log.info(
+          `Marked the backfill seeder ${BACKFILL_SEEDER} as not done in '${config.seedsTable}' (its vectors are being deleted)`,
+        );
       }
       return await removeColumn();
     } finally {
       await query(conn, 'SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
     }
   } finally {
-    await knex.client.releaseConnection(conn);
+    await pool.releaseConnection(conn);
   }
 }
 
@@ -65,8 +91,14 @@ export async function explainRunError(ctx: SparseSchemaContext, err: Error): Pro
   const state = await readSchemaState(ctx).catch(() => undefined);
   if (!state || (state.tableExists && state.column?.expectedType)) return err;
   const { table, sparseColumn } = ctx.target;
-  const gone = state.tableExists ? `The ${sparseColumn} column of table '${table}' was removed` : `Table '${table}' was removed`;
-  return new SvmError('SCHEMA_DOWNGRADED', `${gone} while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.`, {
-    hint: 'If the downgrade was meant, there is nothing to do. Otherwise run the upgrade again (npx umzug up), then the backfill.',
-  });
+  const gone = state.tableExists
+    ? `The ${sparseColumn} column of table '${table}' was removed`
+    : `Table '${table}' was removed`;
+  return new SvmError(
+    'SCHEMA_DOWNGRADED',
+    `${gone} while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.`,
+    {
+      hint: 'If the downgrade was meant, there is nothing to do. Otherwise run the upgrade again (npx umzug up), then the backfill.',
+    },
+  );
 }

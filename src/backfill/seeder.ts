@@ -61,7 +61,9 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     const ledger = new SeedLedger(config.seedsTable);
     const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
     try {
-      lock = await acquireLock(connection, seedLockName(connection.database, config.table, shard), { timeoutSeconds: 0 });
+      lock = await acquireLock(connection, seedLockName(connection.database, config.table, shard), {
+        timeoutSeconds: 0,
+      });
     } catch (err) {
       if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
       say(
@@ -76,10 +78,14 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     if (record?.status === 'done' && !options.rerun && !options.dryRun) {
       // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
       if (!(await hasEligibleRow(knex, schema.target))) {
-        say(`Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`);
+        say(
+          `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
+        );
         return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
       }
-      say(`Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`);
+      say(
+        `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`,
+      );
     }
     if (record?.status === 'running' && !shard && !options.dryRun) {
       say(

@@ -51,7 +51,13 @@ export interface RetryNotice {
   error: SvmError;
 }
 
-export const HTTP_DEFAULTS = { timeoutMs: 30_000, maxRetries: 5, backoffBaseMs: 500, maxBackoffMs: 30_000, maxRetryAfterMs: 60_000 } as const;
+export const HTTP_DEFAULTS = {
+  timeoutMs: 30_000,
+  maxRetries: 5,
+  backoffBaseMs: 500,
+  maxBackoffMs: 30_000,
+  maxRetryAfterMs: 60_000,
+} as const;
 
 /**
  * Register an API key with redact() and check that it can be sent in a header. Whitespace or control
@@ -104,8 +110,18 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Failures that would fail every request alike: nothing listens, the name does not resolve, the network
  * has no route, TLS cannot be set up.
  */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EPROTO']);
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPROTO',
+]);
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
 
 export function isUnreachableCause(cause: string): boolean {
   return UNREACHABLE_CODES.has(cause) || TLS_CODE.test(cause);
@@ -182,6 +198,33 @@ export async function postJson(
   }
 }
 
+/** A fetch that failed without an answer: unreachable (every request would fail alike) or another network error. */
+function networkFailure(err: unknown, url: string, service: string): Retryable {
+  const cause = networkCause(err);
+  const origin = new URL(url).origin;
+  if (!isUnreachableCause(cause)) {
+    return new Retryable(
+      svmError(
+        'EMBEDDER_NETWORK',
+        `Could not reach ${service} at ${origin}: ${cause}.`,
+        'Check SPARSE_EMBEDDER_BASE_URL and the network.',
+      ),
+    );
+  }
+  const why = CAUSE_WORDS[cause]
+    ? `${cause}: ${CAUSE_WORDS[cause]}`
+    : TLS_CODE.test(cause)
+      ? `${cause}: TLS failed`
+      : cause;
+  return new Retryable(
+    svmError(
+      'EMBEDDER_UNREACHABLE',
+      `Cannot reach ${service} at ${origin} (${why}).`,
+      'Check that the service runs and SPARSE_EMBEDDER_BASE_URL points at it; every row would fail alike, so nothing more is tried.',
+    ),
+  );
+}
+
 async function attemptOnce(
   url: string,
   headers: Record<string, string>,
@@ -212,16 +255,7 @@ async function attemptOnce(
         ),
       );
     }
-    const cause = networkCause(err);
-    if (isUnreachableCause(cause)) {
-      const why = CAUSE_WORDS[cause] ? `${cause}: ${CAUSE_WORDS[cause]}` : TLS_CODE.test(cause) ? `${cause}: TLS failed` : cause;
-      return new Retryable(
-        svmError('EMBEDDER_UNREACHABLE', `Cannot reach ${options.service} at ${new URL(url).origin} (${why}).`, 'Check that the service runs and SPARSE_EMBEDDER_BASE_URL points at it; every row would fail alike, so nothing more is tried.'),
-      );
-    }
-    return new Retryable(
-      svmError('EMBEDDER_NETWORK', `Could not reach ${options.service} at ${new URL(url).origin}: ${cause}.`, 'Check SPARSE_EMBEDDER_BASE_URL and the network.'),
-    );
+    return networkFailure(err, url, options.service);
   }
   let parsed: unknown;
   try {

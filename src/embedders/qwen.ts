@@ -106,7 +106,15 @@ export class QwenSparseEmbedder implements SparseEmbedder {
 
   private async request(texts: string[], mode: EmbedMode, options: EmbedOptions): Promise<SparseVector[]> {
     const body = requestBody(this.model, this.dims, texts, mode);
-    const json = (await postJson(this.endpoint, this.#headers, body, this.http, this.stats, options.signal, options.onRetry)) as DashScopeAnswer;
+    const json = (await postJson(
+      this.endpoint,
+      this.#headers,
+      body,
+      this.http,
+      this.stats,
+      options.signal,
+      options.onRetry,
+    )) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
       throw bad(

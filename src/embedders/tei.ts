@@ -61,7 +61,15 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   }
 
   private async request(texts: string[], options: EmbedOptions): Promise<SparseVector[]> {
-    const json = await postJson(this.endpoint, this.#headers, { inputs: texts, truncate: true }, this.http, this.stats, options.signal, options.onRetry);
+    const json = await postJson(
+      this.endpoint,
+      this.#headers,
+      { inputs: texts, truncate: true },
+      this.http,
+      this.stats,
+      options.signal,
+      options.onRetry,
+    );
     if (!Array.isArray(json) || json.length !== texts.length) {
       throw bad(
         `expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`,

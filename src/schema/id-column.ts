@@ -19,10 +19,13 @@ export async function checkIdColumn(knex: Knex, t: SparseTarget): Promise<void> 
   const info = await columnInfo(knex, t.table, t.idColumn);
   if (own.some((k) => k.name === 'PRIMARY') || (own.length && info && !info.nullable)) return;
   const what = `The id column '${t.idColumn}' of table '${t.table}'`;
-  const composite = keys.find((k) => k.columns.length > 1 && k.columns.some((c) => c.toLowerCase() === t.idColumn.toLowerCase()));
+  const composite = keys.find(
+    (k) => k.columns.length > 1 && k.columns.some((c) => c.toLowerCase() === t.idColumn.toLowerCase()),
+  );
   let problem: string;
   if (own.length) problem = 'is unique but allows NULL';
-  else if (composite) problem = `is only part of the ${composite.name === 'PRIMARY' ? 'composite primary key' : `composite unique key '${composite.name}'`} (${composite.columns.join(', ')})`;
+  else if (composite)
+    problem = `is only part of the ${composite.name === 'PRIMARY' ? 'composite primary key' : `composite unique key '${composite.name}'`} (${composite.columns.join(', ')})`;
   else problem = 'is not unique (no primary key or unique key on it alone)';
   throw new SvmError('ID_COLUMN_INVALID', `${what} ${problem}; the backfill needs ${REQUIRED}.`, { hint: HINT });
 }

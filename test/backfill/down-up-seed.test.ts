@@ -13,7 +13,8 @@ import { createMemoriesTable, createTestDatabase, insertSampleMemories, type Tes
  */
 const ROWS = 60;
 const ledger = new SeedLedger('sparse_vector_seeds');
-const npx = (args: string[], env: NodeJS.ProcessEnv) => run('npx', ['--no-install', ...args], { env, timeoutMs: 120_000 });
+const npx = (args: string[], env: NodeJS.ProcessEnv) =>
+  run('npx', ['--no-install', ...args], { env, timeoutMs: 120_000 });
 
 function ok(r: CliResult): CliResult {
   if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -104,7 +105,9 @@ describe('down -> up -> seed fills every eligible row again', () => {
     await db.knex.raw('ALTER TABLE memories ADD COLUMN sparse_embedding JSON NULL');
     expect((await ledger.get(db.knex, BACKFILL_SEEDER))?.status).toBe('done');
     const seed = ok(await umzug(['seed', '--progress', 'plain'], env));
-    expect(seed.stdout).toContain(`Seeder ${BACKFILL_SEEDER} is recorded as done, but table 'memories' has rows to embed again (NULL sparse_embedding): running.`);
+    expect(seed.stdout).toContain(
+      `Seeder ${BACKFILL_SEEDER} is recorded as done, but table 'memories' has rows to embed again (NULL sparse_embedding): running.`,
+    );
     await expectAllEmbedded();
     // Done and nothing waiting: the ledger is trusted (one probe, no run).
     const again = await runSeeder({ config, progress: 'none' });

@@ -89,7 +89,10 @@ describe('backfill engine on a real server (portable mode)', () => {
     expect(idle).toMatchObject({ skippedReason: 'already-done', migrated: 0 });
     expect(idleOut.text).toContain('is already done (1 run, last finished ');
     expect(idleOut.text).toContain('and no row is waiting: nothing to do.');
-    await db.knex('memories').whereIn('id', [sampleId(5), sampleId(6)]).update({ sparse_embedding: null });
+    await db
+      .knex('memories')
+      .whereIn('id', [sampleId(5), sampleId(6)])
+      .update({ sparse_embedding: null });
     const again = await runSeeder({ config: portableConfig(db), progress: 'none', delaySeconds: 0 });
     expect(again).toMatchObject({ ok: true, migrated: 2, remaining: 0 });
     expect(again.skippedReason).toBeUndefined();

@@ -28,28 +28,45 @@ describe('schema changes and the backfill exclude each other', () => {
   afterEach(async () => db.drop());
 
   const hasColumn = async () => !!(await columnInfo(db.knex, 'memories', 'sparse_embedding'));
-  const applied = async () => (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
+  const applied = async () =>
+    (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
 
   test('down while a backfill runs: refused after the lock timeout (nothing changed), then waits for it to end', async () => {
-    const seed = startAt('backfill:before-write', ['seed', '--workers', '1', '--batch-size', '20', '--progress', 'none'], env);
+    const seed = startAt(
+      'backfill:before-write',
+      ['seed', '--workers', '1', '--batch-size', '20', '--progress', 'none'],
+      env,
+    );
     await seed.reached;
     // A short timeout: refused, schema and ledgers as they were.
     const refused = await umzug(['down'], { ...env, SPARSE_LOCK_TIMEOUT: '1' });
-    expect(refused.stderr.split('\n')[0]).toBe("Error [BACKFILL_RUNNING]: A backfill of table 'memories' is running; waited 1 s for it to end. Nothing was changed.");
+    expect(refused.stderr.split('\n')[0]).toBe(
+      "Error [BACKFILL_RUNNING]: A backfill of table 'memories' is running; waited 1 s for it to end. Nothing was changed.",
+    );
     expect(refused.code).toBe(1);
     expect(await hasColumn()).toBe(true);
     expect(await applied()).toEqual([MIGRATION]);
     // A long one: down says it waits, and goes on once the backfill has ended (here: killed at the failpoint).
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], { env: { ...env, SPARSE_LOCK_TIMEOUT: '120' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
+      env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const down = collect(child, 60_000);
     let out = '';
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d) => (out += d) && out.includes('waiting up to 120 s for it to end before removing the column') && resolve()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on(
+        'data',
+        (d) => (out += d) && out.includes('waiting up to 120 s for it to end before removing the column') && resolve(),
+      ),
+    );
     expect(await hasColumn()).toBe(true); // still waiting
     seed.child.kill('SIGKILL');
     await seed.done;
     const r = await down;
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/A backfill of table 'memories' is running \(connection \d+\): waiting up to 120 s for it to end before removing the column\.\.\./);
+    expect(r.stdout).toMatch(
+      /A backfill of table 'memories' is running \(connection \d+\): waiting up to 120 s for it to end before removing the column\.\.\./,
+    );
     expect(await hasColumn()).toBe(false);
     expect(await applied()).toEqual([]);
     expect((await new SeedLedger('sparse_vector_seeds').get(db.knex, BACKFILL_SEEDER))?.status).not.toBe('done');
@@ -57,7 +74,11 @@ describe('schema changes and the backfill exclude each other', () => {
 
   test('a sharded backfill whose column is dropped under it ends with SCHEMA_DOWNGRADED, not "run again"', async () => {
     const release = path.join(os.tmpdir(), `svm-release-${process.pid}-${Date.now()}`);
-    const seed = startAt('backfill:before-write', ['seed', '--shard', '0/2', '--workers', '1', '--batch-size', '10', '--progress', 'plain'], { ...env, SVM_FAILPOINT_RELEASE: release });
+    const seed = startAt(
+      'backfill:before-write',
+      ['seed', '--shard', '0/2', '--workers', '1', '--batch-size', '10', '--progress', 'plain'],
+      { ...env, SVM_FAILPOINT_RELEASE: release },
+    );
     await seed.reached;
     // Shard runs hold per-shard locks, which the downgrade does not know: it goes ahead.
     const down = await umzug(['down'], env);

@@ -250,7 +250,9 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     await closed.close();
     const err = await failure(qwen(closed.url, { maxRetries: 1 }).embedDocuments(['a']));
     expect(err.code).toBe('EMBEDDER_UNREACHABLE');
-    expect(err.message).toBe(`Cannot reach DashScope at ${closed.url} (ECONNREFUSED: connection refused (nothing listens there)). (gave up after 2 attempts)`);
+    expect(err.message).toBe(
+      `Cannot reach DashScope at ${closed.url} (ECONNREFUSED: connection refused (nothing listens there)). (gave up after 2 attempts)`,
+    );
   });
 
   const one = (sparse: unknown, text_index: unknown = 0) => ({

@@ -318,7 +318,9 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
     const yes = captureStream();
     await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes });
-    expect(yes.text).toContain("Marked the backfill seeder 20250601000100_backfill_sparse_vector as not done in 'sparse_vector_seeds' (its vectors are being deleted)");
+    expect(yes.text).toContain(
+      "Marked the backfill seeder 20250601000100_backfill_sparse_vector as not done in 'sparse_vector_seeds' (its vectors are being deleted)",
+    );
   });
 
   test("a failing script: the guide's failure line and the error, then the error is thrown", async () => {

@@ -160,7 +160,9 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     await db.knex('memories').where({ id: LONG_ID }).update({ sparse_embedding: null });
     const r = await cli([]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('             1 rows with text have no vector although the backfill is recorded as done: run `npx sparse-vector run migrate-sparse-vector`\n');
+    expect(r.stdout).toContain(
+      '             1 rows with text have no vector although the backfill is recorded as done: run `npx sparse-vector run migrate-sparse-vector`\n',
+    );
   });
 
   test.each([
