@@ -20,7 +20,7 @@ import { startLocalServer } from '../src/local-server';
 import { discoverTableOrDefault } from '../src/config/table-discovery';
 import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
 import { tableExists } from '../src/schema/inspect';
-import { ScriptManager, wasReported } from '../src/scripts/manager';
+import { ScriptManager, type ScriptRunResult } from '../src/scripts/manager';
 import { sparseSearch } from '../src/search/sparse-search';
 import { createConsoleLogger } from '../src/util/logger';
 
@@ -30,6 +30,13 @@ async function ask(question: string): Promise<string> {
   if (!process.stdin.isTTY) return '';
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
   return new Promise((resolve) => rl.question(question, (a) => (rl.close(), resolve(a))));
+}
+
+/** A script's result, or its error thrown (runScript returns errors as values; this example stops on one). */
+async function succeed(run: Promise<ScriptRunResult>): Promise<unknown> {
+  const r = await run;
+  if (!r.ok) throw r.error;
+  return r.result;
 }
 
 async function main(): Promise<number> {
@@ -65,16 +72,16 @@ async function main(): Promise<number> {
 
   // 4. Run the upgrade script
   banner('Step 3: Run Schema Upgrade Script');
-  await ScriptManager.run('upgrade-sparse-vector', {}, { config });
+  await succeed(ScriptManager.run('upgrade-sparse-vector', {}, { config }));
 
   // 5-6. Test the migration (dry run)
   banner('Step 4: Test Migration (dry-run)');
-  await ScriptManager.run('migrate-sparse-vector', { dry_run: true }, { config });
+  await succeed(ScriptManager.run('migrate-sparse-vector', { dry_run: true }, { config }));
 
   // 7. Formal migration
   banner('Step 5: Run Data Migration Script (Optional)');
   const go = process.argv.includes('--yes') || /^y/i.test(await ask('Execute formal migration? (y/N): '));
-  if (go) await ScriptManager.run('migrate-sparse-vector', { batch_size: 100, workers: 3 }, { config });
+  if (go) await succeed(ScriptManager.run('migrate-sparse-vector', { batch_size: 100, workers: 3 }, { config }));
   else console.log('Skipped (pass --yes, or answer y on a terminal).');
 
   // 8. Verify search, with DEBUG logging
@@ -90,8 +97,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    // ScriptManager.run has already printed a failed script's error under its "✗ Script ..." line.
-    if (!wasReported(err)) console.error(formatError(err));
+    console.error(formatError(err));
     process.exit(1);
   },
 );

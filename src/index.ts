@@ -42,9 +42,9 @@ export {
   listScripts,
   scriptInfo,
   runScript,
-  wasReported,
   type ScriptInfo,
   type RunScriptOptions,
+  type ScriptRunResult,
 } from './scripts/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';

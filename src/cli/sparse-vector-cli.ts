@@ -11,7 +11,6 @@ import {
   listScripts,
   parseScriptParams,
   runScript,
-  wasReported,
 } from '../scripts/manager';
 import { sparseSearch } from '../search/sparse-search';
 import { createConsoleLogger } from '../util/logger';
@@ -157,13 +156,14 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await runScript(rest[0], flags, {
+        const run = await runScript(rest[0], flags, {
           config,
           out,
-          err: process.stderr,
           confirm: confirmOnTerminal(),
           signal: controller.signal,
         });
+        // runScript printed the guide's "✗ Script ... execution failed"; the error is printed once, below.
+        if (!run.ok) throw run.error;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -207,7 +207,7 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
     }
     throw usageError(`Unknown command '${command}'.`);
   } catch (err) {
-    if (!wasReported(err)) process.stderr.write(formatError(err) + '\n');
+    process.stderr.write(formatError(err) + '\n');
     if (isSvmError(err) && err.code === 'INTERRUPTED') return EXIT_STOPPED;
     if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER' || err.code === 'USAGE'))
       return EXIT.usage;

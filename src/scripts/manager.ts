@@ -1,6 +1,5 @@
 import { resolveConfig, type SparseVectorConfig } from '../config/config';
 import { booleanWord, integerText, numberText } from '../config/parse';
-import { formatError } from '../cli/errors';
 import { flagValueError, integerFlag, numberFlag } from '../cli/flag-value';
 import { SvmError } from '../errors';
 import { unwrapMigrationError } from '../migrator/boot';
@@ -196,54 +195,47 @@ export interface RunScriptOptions extends Partial<Omit<ScriptContext, 'logger' |
   config?: SparseVectorConfig;
   /** Where the script's lines go (default process.stdout). */
   out?: NodeJS.WritableStream;
-  /** Where the error of a failed run is printed (default: `out` when one is given, else process.stderr). */
-  err?: NodeJS.WritableStream;
   logger?: ScriptContext['logger'];
 }
 
-const reported = new WeakSet<object>();
-
-/** Whether runScript already printed this error after its "✗ Script ... execution failed" line. */
-export function wasReported(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && reported.has(err);
-}
+/** What runScript returns: the script's result, or the error that ended it (errors are values: never thrown). */
+export type ScriptRunResult =
+  { ok: true; script: string; result: unknown } | { ok: false; script: string; error: Error };
 
 /**
  * Run a script with the guide's framing lines: "Preparing to execute script: <name>", "Description: ...",
- * the script's own lines, then "✓ Script '<name>' executed successfully!", or "✗ Script '<name>' execution
- * failed" and the error, after which the error is rethrown. Parameters are validated first (unknown or
- * ill-typed: SvmError SCRIPT_PARAMETER naming the accepted ones, and nothing is printed or run).
+ * the script's own lines, then "✓ Script '<name>' executed successfully!" or "✗ Script '<name>' execution
+ * failed". The error itself is returned, not printed (the CLI prints it once; a program decides). Unknown
+ * scripts and ill-typed parameters are returned as errors before anything is printed or run.
  * Parameter keys may be snake_case (batch_size, as in the guide) or kebab-case.
  */
 export async function runScript(
   name: string,
   params: Record<string, unknown> = {},
   options: RunScriptOptions = {},
-): Promise<unknown> {
-  const s = findScript(name);
-  const parsed = parseScriptParams(s, params);
+): Promise<ScriptRunResult> {
+  let s: ScriptDefinition;
+  let parsed: ScriptParams;
+  let config: SparseVectorConfig;
+  try {
+    s = findScript(name);
+    parsed = parseScriptParams(s, params);
+    config = options.config ?? resolveConfig();
+  } catch (error) {
+    return { ok: false, script: name, error: error as Error };
+  }
   const out = options.out ?? process.stdout;
-  const config = options.config ?? resolveConfig();
   const logger = options.logger ?? createConsoleLogger({ out });
   out.write(`Preparing to execute script: ${s.name}\nDescription: ${s.description}\n`);
   try {
-    const result = await s.run(parsed, {
-      config,
-      out,
-      logger,
-      confirm: options.confirm,
-      signal: options.signal,
-      embedder: options.embedder,
-    });
+    const { confirm, signal, embedder } = options;
+    const result = await s.run(parsed, { config, out, logger, confirm, signal, embedder });
     out.write(`\n✓ Script '${s.name}' executed successfully!\n`);
-    return result;
+    return { ok: true, script: s.name, result };
   } catch (caught) {
-    // Umzug wraps a migration's error in MigrationError: callers get the SvmError inside.
-    const err = unwrapMigrationError(caught);
     out.write(`\n✗ Script '${s.name}' execution failed\n`);
-    (options.err ?? options.out ?? process.stderr).write(formatError(err) + '\n');
-    reported.add(err);
-    throw err;
+    // Umzug wraps a migration's error in MigrationError: callers get the SvmError inside.
+    return { ok: false, script: s.name, error: unwrapMigrationError(caught) };
   }
 }
 

@@ -11,7 +11,6 @@ import {
   listScripts,
   scriptInfo,
   ScriptManager,
-  wasReported,
 } from '../../src/scripts/manager';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
@@ -307,37 +306,45 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
   test('upgrade again after a downgrade: the backfill embeds every row again (the downgrade reset the seeder ledger)', async () => {
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
     const out = captureStream();
-    await runScript('upgrade-sparse-vector', {}, { config, out });
-    await runScript(
+    expect(await runScript('upgrade-sparse-vector', {}, { config, out })).toMatchObject({ ok: true });
+    const migrate = await runScript(
       'migrate-sparse-vector',
       { delay: 0, 'batch-size': 200 },
       { config, out, embedder: new LocalSparseEmbedder() },
     );
+    expect(migrate).toMatchObject({ ok: true, result: { ok: true } });
     expect(out.text).not.toContain('already done');
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
     expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
     const yes = captureStream();
-    await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes });
+    expect(await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes })).toMatchObject({ ok: true });
     expect(yes.text).toContain(
       "Marked the backfill seeder 20250601000100_backfill_sparse_vector as not done in 'sparse_vector_seeds' (its vectors are being deleted)",
     );
   });
 
-  test("a failing script: the guide's failure line and the error, then the error is thrown", async () => {
+  test("a failing script: the guide's failure line, and the error returned (not printed, not thrown)", async () => {
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json', table: 'missing_table' }, {});
     const out = captureStream();
-    let error: unknown;
-    try {
-      await runScript('upgrade-sparse-vector', {}, { config, out });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toMatchObject({ code: 'TABLE_MISSING' });
-    expect(wasReported(error)).toBe(true);
-    expect(out.text).toContain(
-      "\n✗ Script 'upgrade-sparse-vector' execution failed\nError [TABLE_MISSING]: Table 'missing_table' does not exist",
-    );
+    const run = await runScript('upgrade-sparse-vector', {}, { config, out });
+    expect(run).toMatchObject({ ok: false, script: 'upgrade-sparse-vector', error: { code: 'TABLE_MISSING' } });
+    expect(out.text).toMatch(/\n✗ Script 'upgrade-sparse-vector' execution failed\n$/);
+    expect(out.text).not.toContain('TABLE_MISSING');
     expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([]);
+    // Unknown scripts and bad parameters are returned as errors too, before anything is printed.
+    const unknown = captureStream();
+    expect(await runScript('no-such-script', {}, { config, out: unknown })).toMatchObject({
+      ok: false,
+      error: { code: 'SCRIPT_UNKNOWN' },
+    });
+    expect(unknown.text).toBe('');
+  });
+
+  test("through the CLI the failed script's error is printed once, on stderr, after the failure line", async () => {
+    const r = await cli(['run', 'upgrade-sparse-vector'], { ...env, OCEANBASE_COLLECTION: 'missing_table' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("✗ Script 'upgrade-sparse-vector' execution failed");
+    expect(r.stderr.match(/Error \[TABLE_MISSING\]/g)).toHaveLength(1);
   });
 
   test('programmatic runScript frames the output like the guide', async () => {
