@@ -244,14 +244,14 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
     });
 
     test.each([
-      [['search', 'tea', '--limit', '0'], '--limit "0" is not a whole number from 1 to 16384.'],
-      [['search', 'tea', '--limit', 'lots'], '--limit "lots" is not a whole number from 1 to 16384.'],
-      [['search'], 'search needs a query.'],
-      [['search', 'tea', '--top', '3'], 'Unknown option --top. Accepted: --limit, --json.'],
+      [['search', 'tea', '--limit', '0'], 'Error [USAGE]: --limit "0" is not a whole number from 1 to 16384.'],
+      [['search', 'tea', '--limit', 'lots'], 'Error [USAGE]: --limit "lots" is not a whole number from 1 to 16384.'],
+      [['search'], 'Error [SCRIPT_PARAMETER]: search needs a query.'],
+      [['search', 'tea', '--top', '3'], 'Error [SCRIPT_PARAMETER]: Unknown option --top. Accepted: --limit, --json.'],
     ])('%j -> exit 2', async (args, message) => {
       const r = await cli(args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`Error [SCRIPT_PARAMETER]: ${message}`);
+      expect(r.stderr).toContain(message);
     });
 
     test('on a table that is not upgraded: exit 1 and what to run', async () => {
