@@ -14,4 +14,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60000,
   maxWorkers: 2,
+  // Tests run in a random order within each file (every file must not depend on its order); the seed is
+  // printed so that a failing order can be replayed with `npm test -- --seed=<n>`.
+  randomize: true,
+  showSeed: true,
 };

@@ -13,6 +13,9 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   at: number;
+  /** The status it was answered with (set when the answer is chosen) and whether that answer was malformed. */
+  status?: number;
+  malformed?: boolean;
 }
 
 export type ScriptedResponse =
@@ -45,6 +48,8 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
   const vectorFor = options.vectorFor ?? localVectors();
   const script = [...(options.script ?? [])];
   const requests: RecordedRequest[] = [];
+  // Responses not yet sent (latency, delays): close() cancels them, so a long delay never outlives the server.
+  const pending = new Set<NodeJS.Timeout>();
   let rng = (options.seed ?? 7) >>> 0;
   const random = () => (rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296;
   const server = http.createServer((req, res) => {
@@ -57,18 +62,11 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
       } catch {
         body = data;
       }
-      requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
+      const recorded: RecordedRequest = { path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      requests.push(recorded);
       // What the provider's request body should hold; a wrong body reads as empty and gets a provider-like answer.
       const fields = (typeof body === 'object' && body !== null ? body : {}) as RequestFields;
-      const send = (status: number, payload: unknown, headers: Record<string, string> = {}, raw?: string, delay = 0) =>
-        setTimeout(
-          () => {
-            if (res.destroyed) return;
-            res.writeHead(status, { 'content-type': 'application/json', ...headers });
-            res.end(raw ?? JSON.stringify(payload));
-          },
-          (options.latencyMs ?? 0) + delay,
-        );
+      const send = responder(res, recorded, pending, options.latencyMs ?? 0);
       const step = script.shift();
       if (step && step !== 'default') return send(step.status, step.body, step.headers, step.raw, step.delayMs);
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
@@ -92,9 +90,36 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
     requests,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of pending) clearTimeout(timer);
+        pending.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+type Send = (status: number, payload: unknown, headers?: Record<string, string>, raw?: string, delay?: number) => void;
+
+/**
+ * Answers `res` after the server's latency (plus `delay`), noting the status on the recorded request; the
+ * timer stays in `pending` until it fires, so that close() can cancel it.
+ */
+function responder(
+  res: http.ServerResponse,
+  recorded: RecordedRequest,
+  pending: Set<NodeJS.Timeout>,
+  latencyMs: number,
+): Send {
+  return (status, payload, headers = {}, raw, delay = 0) => {
+    recorded.status = status;
+    recorded.malformed = raw !== undefined;
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      if (res.destroyed) return;
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(raw ?? JSON.stringify(payload));
+    }, latencyMs + delay);
+    pending.add(timer);
   };
 }
 

@@ -1,24 +1,59 @@
 import fs from 'node:fs';
 
 /**
- * Failpoints for crash and fault tests: named places where a test can stop or slow the process.
- * SVM_FAILPOINT=<name> makes the process announce "FAILPOINT <name>" on stderr and wait there (to be
- * killed, or, with SVM_FAILPOINT_RELEASE=<file>, until that file exists); SVM_FAILPOINT=<name>:<ms> waits
- * that long and then goes on. Without the variable, a failpoint costs one comparison.
+ * Failpoints for crash and fault tests: named places where a test can stop, slow or hold the process.
+ *
+ * - SVM_FAILPOINT=<name> makes the process announce "FAILPOINT <name>" on stderr and wait there (to be
+ *   killed, or, with SVM_FAILPOINT_RELEASE=<file>, until that file exists);
+ * - SVM_FAILPOINT=<name>:<ms> waits that long and then goes on;
+ * - SVM_FAILPOINT=<name>:<SIGNAL> (e.g. :SIGUSR2, :SIGINT) waits until the process receives that signal and
+ *   then goes on (every later pass goes on at once): the test decides when, e.g. after killing connections.
+ *
+ * In-process tests register a handler with onFailpoint() instead. Without either, a failpoint costs one
+ * map lookup and one comparison.
  */
+const handlers = new Map<string, () => Promise<void> | void>();
+const signalled = new Set<string>();
+
 export async function failpoint(name: string): Promise<void> {
+  const handler = handlers.get(name);
+  if (handler) await handler();
   const spec = process.env.SVM_FAILPOINT;
   if (!spec) return;
-  // Names contain ':' themselves (e.g. "backfill:before-write"); only a trailing ":<digits>" is a delay.
-  const [, point, ms] = /^(.*?)(?::(\d+))?$/.exec(spec)!;
+  // Names contain ':' themselves (e.g. "backfill:before-write"); only a trailing ":<digits>" or ":SIG..." is a mode.
+  const [, point, mode] = /^(.*?)(?::(\d+|SIG[A-Z0-9]+))?$/.exec(spec)!;
   if (point !== name) return;
+  if (mode?.startsWith('SIG')) return waitForSignal(name, mode as NodeJS.Signals);
   process.stderr.write(`FAILPOINT ${name}\n`);
   const release = process.env.SVM_FAILPOINT_RELEASE;
   await new Promise<void>((resolve) => {
-    if (ms !== undefined) setTimeout(resolve, Number(ms));
+    if (mode !== undefined) setTimeout(resolve, Number(mode));
     else if (release) {
       // Held until the test creates that file (a race it lines up on purpose, not by timing).
       const poll = setInterval(() => fs.existsSync(release) && (clearInterval(poll), resolve()), 20);
     } else setInterval(() => {}, 60_000); // wait to be killed
   });
+}
+
+function waitForSignal(name: string, signal: NodeJS.Signals): Promise<void> {
+  if (signalled.has(signal)) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    // Listening before the announcement: the test sends the signal only after reading it.
+    process.once(signal, () => {
+      signalled.add(signal);
+      resolve();
+    });
+    process.stderr.write(`FAILPOINT ${name}\n`);
+  });
+}
+
+/**
+ * For in-process tests: run `handler` each time the failpoint `name` is passed (the caller waits for it).
+ * Returns a function that removes the handler.
+ */
+export function onFailpoint(name: string, handler: () => Promise<void> | void): () => void {
+  handlers.set(name, handler);
+  return () => {
+    if (handlers.get(name) === handler) handlers.delete(name);
+  };
 }

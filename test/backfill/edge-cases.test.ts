@@ -8,7 +8,17 @@ import { sampleId } from '../../src/sample/sample-memories';
 import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
 import { silentLogger } from '../../src/util/logger';
 import type { BackfillProgress } from '../../src/backfill';
-import { captureStream, checkTable, jsonLines, portableConfig, slowed, storedJson, upgrade } from '../support/backfill';
+import {
+  captureStream,
+  checkTable,
+  gated,
+  jsonLines,
+  portableConfig,
+  resetBackfill,
+  slowed,
+  storedJson,
+  upgrade,
+} from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const SEEDER = '20250601000100_backfill_sparse_vector';
@@ -112,6 +122,8 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
     await upgrade(db);
   });
   afterAll(async () => db.drop());
+  // Each test starts from a table with every vector NULL and no ledger (they run in any order).
+  beforeEach(async () => resetBackfill(db));
 
   test('an unusable failures file is refused before anything is read or written', async () => {
     const file = path.join(os.tmpdir(), 'no-such-dir-svm', 'sub', 'failures.jsonl');
@@ -193,7 +205,7 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
     expect(s.migrated).toBeGreaterThanOrEqual(40);
     expect(s.migrated).toBeLessThanOrEqual(40 + 2 * 2 * 10);
     expect(s.total).toBe(s.migrated + s.failed + s.remaining);
-    expect(s.remaining).toBe(380 - s.migrated);
+    expect(s.remaining).toBe(500 - s.migrated);
     // The callback saw the same numbers as the summary: its last report is the run's final count.
     expect(seen.length).toBeGreaterThan(0);
     expect(seen[seen.length - 1].migrated).toBe(s.migrated);
@@ -202,11 +214,12 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
 
   test('backfillOnBoot: background handle, abort(), then a full run records done; once done a boot run is a no-op', async () => {
     const ledger = new SeedLedger('sparse_vector_seeds');
+    const gate = gated();
     const handle = backfillOnBoot({
       databaseUrl: db.url,
       storage: 'json',
       background: true,
-      embedder: slowed(40),
+      embedder: gate.embedder,
       batchSize: 10,
       delaySeconds: 0,
     });
@@ -215,8 +228,10 @@ describe('options, limits, dry-run report, stop and the boot API', () => {
     void handle.done.then(() => (ended = true));
     await Promise.resolve();
     expect(ended).toBe(false);
-    await new Promise((r) => setTimeout(r, 400));
+    await gate.entered; // a batch is being embedded: the stop lands with work in flight
+    expect(ended).toBe(false);
     handle.abort();
+    gate.open();
     const first = await handle.done;
     expect(first).toMatchObject({ stopped: true, ok: false, failed: 0 });
     expect(first.error).toBeUndefined();
@@ -247,20 +262,21 @@ describe('two identical seeder runs at once', () => {
   afterAll(async () => db.drop());
 
   test('the second returns at once as busy; another shard is not blocked; the table ends right', async () => {
+    const gate = gated();
+    let firstSettled = false;
     const first = runSeeder({
       config: portableConfig(db),
-      embedder: slowed(30),
+      embedder: gate.embedder,
       batchSize: 10,
       delaySeconds: 0,
       progress: 'none',
-    });
-    await new Promise((r) => setTimeout(r, 300));
+    }).finally(() => (firstSettled = true));
+    await gate.entered; // the first run holds the lock and is held at its first batch
     const out = captureStream();
-    const t0 = Date.now();
     const second = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'plain', out });
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(second).toMatchObject({ skippedReason: 'busy', migrated: 0 });
     expect(out.text).toContain("Another backfill run is already working on table 'memories'; nothing to do here.");
+    // Another shard has its own lock: it runs to the end while the first run is still held.
     const shard = await runSeeder({
       config: portableConfig(db),
       shard: { index: 1, count: 2 },
@@ -268,6 +284,9 @@ describe('two identical seeder runs at once', () => {
       progress: 'none',
     });
     expect(shard.skippedReason).toBeUndefined();
+    expect(shard.migrated).toBeGreaterThan(0);
+    expect(firstSettled).toBe(false);
+    gate.open();
     const a = await first;
     expect(a.ok).toBe(true);
     expect(a.migrated + shard.migrated).toBe(200); // the guard keeps them from writing a row twice
@@ -280,14 +299,19 @@ describe('the write guard and the seeds ledger, statement by statement on the se
   beforeAll(async () => {
     db = await createTestDatabase('guard');
     await createMemoriesTable(db.knex);
+    await upgrade(db);
+  });
+  afterAll(async () => db.drop());
+  // Each test starts from the three rows with NULL vectors and no ledger (they run in any order).
+  beforeEach(async () => {
+    await db.knex('memories').del();
     await db.knex('memories').insert([
       { id: 1, document: 'first text' },
       { id: 2, document: 'second text' },
       { id: 3, document: 'third text' },
     ]);
-    await upgrade(db);
+    await db.knex.schema.dropTableIfExists('sparse_vector_seeds');
   });
-  afterAll(async () => db.drop());
 
   test('writeBatch writes only rows still NULL whose text still has the hash that was embedded', async () => {
     const { writeBatch } = await import('../../src/backfill/writer');
@@ -327,6 +351,7 @@ describe('the write guard and the seeds ledger, statement by statement on the se
         migrated: 1,
         failed: 0,
       });
+    await db.knex('memories').whereIn('id', [1, 2]).update({ sparse_embedding: '[[1,1]]' });
     await ledger.start(db.knex, SEEDER);
     await finish(); // row 3 is still NULL
     expect((await ledger.get(db.knex, SEEDER))?.status).toBe('incomplete');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { umzug, type CliResult } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
-import { upgrade } from '../support/backfill';
+import { resetSchema, upgrade } from '../support/backfill';
 
 /**
  * A database user without the privileges a step needs: the error names the missing privilege, the table and
@@ -30,6 +30,8 @@ describe('a user without the privileges a step needs', () => {
     await db.knex.raw('DROP USER IF EXISTS ?@?', [user, host]);
     await db.drop();
   });
+
+  beforeEach(async () => resetSchema(db)); // each test starts before the upgrade (any order)
 
   const schema = async () => (await db.knex.raw('SHOW CREATE TABLE memories'))[0][0]['Create Table'];
   const stored = async () =>

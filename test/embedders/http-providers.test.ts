@@ -5,6 +5,7 @@ import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { DASHSCOPE_EMBEDDING_PATH, dashscopeEndpoint, QwenSparseEmbedder } from '../../src/embedders/qwen';
 import { teiEndpoint, TeiSparseEmbedder } from '../../src/embedders/tei';
 import { sparseEquals, type SparseVector } from '../../src/sparse/sparse-vector';
+import { waitUntil } from '../support/backfill';
 import { startFakeEmbeddingServer, type FakeEmbeddingServer } from '../support/fake-embedding-server';
 
 const KEY = 'sk-test-9f8e7d6c5b4a';
@@ -151,8 +152,7 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     expectOwnVectors(['hello world'], await e.embedDocuments(['hello world']));
     expect(server.requests).toHaveLength(2);
     const waited = server.requests[1].at - server.requests[0].at;
-    expect(waited).toBeGreaterThanOrEqual(950);
-    expect(waited).toBeLessThan(3000);
+    expect(waited).toBeGreaterThanOrEqual(950); // the server's clock: the retry came no earlier than asked
     expect(e.stats).toMatchObject({ requests: 2, retries: 1 });
   });
 
@@ -168,7 +168,6 @@ describe('qwen provider against a DashScope-speaking peer', () => {
     await qwen(server.url, { backoffBaseMs: 1 }).embedDocuments(['a']);
     const waited = server.requests[1].at - server.requests[0].at;
     expect(waited).toBeGreaterThanOrEqual(900);
-    expect(waited).toBeLessThan(2600);
   });
 
   test('persistent 429 -> EMBEDDER_RATE_LIMIT after maxRetries', async () => {
@@ -215,33 +214,33 @@ describe('qwen provider against a DashScope-speaking peer', () => {
   });
 
   test('slow responses -> EMBEDDER_TIMEOUT (each attempt times out, then it gives up)', async () => {
-    server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs: 600 });
-    const started = Date.now();
+    // The server would answer after 10 minutes: only the client's timeout can end this within the test's time.
+    server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs: 600_000 });
     const err = await failure(qwen(server.url, { timeoutMs: 100, maxRetries: 1 }).embedDocuments(['a']));
     expect(err.code).toBe('EMBEDDER_TIMEOUT');
     expect(err.message).toBe('DashScope did not answer within 100 ms. (gave up after 2 attempts)');
-    expect(Date.now() - started).toBeLessThan(550);
-    expect(server.requests).toHaveLength(2);
+    // (The attempts are counted by the client, in the message: under load a request given up after 100 ms
+    // may never reach the server, so the server's count would be a race.)
   });
 
   test("the caller's signal aborts a pending request and a retry wait", async () => {
-    server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs: 2000 });
-    const started = Date.now();
-    await expect(qwen(server.url).embedDocuments(['a'], { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
-      name: 'TimeoutError',
-    });
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Answers after 10 minutes, then a Retry-After of 30 minutes (capped at 60 s): only the caller's signal
+    // can end these within the test's time.
+    server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs: 600_000 });
+    await expect(
+      qwen(server.url, { timeoutMs: 3_600_000 }).embedDocuments(['a'], { signal: AbortSignal.timeout(100) }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
     await server.close();
     server = await startFakeEmbeddingServer({
       flavor: 'qwen',
-      script: [{ status: 503, headers: { 'retry-after': '30' } }],
+      script: [{ status: 503, headers: { 'retry-after': '1800' } }],
     });
     const controller = new AbortController();
     const pending = qwen(server.url).embedDocuments(['a'], { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('cancelled by caller')), 150);
-    const t0 = Date.now();
+    const throttling = server;
+    await waitUntil(() => throttling.requests.length === 1); // the 503 is on its way: the client is about to wait
+    controller.abort(new Error('cancelled by caller'));
     await expect(pending).rejects.toThrow('cancelled by caller');
-    expect(Date.now() - t0).toBeLessThan(1500);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -359,7 +358,6 @@ describe('shared HTTP machinery', () => {
       script: [{ status: 429, body: { error: 'busy', error_type: 'Overloaded' }, headers: { 'retry-after': '3600' } }],
     });
     const stats = { requests: 0, retries: 0 };
-    const started = Date.now();
     const answer = await postJson(
       teiEndpoint(server.url),
       {},
@@ -374,9 +372,8 @@ describe('shared HTTP machinery', () => {
       },
       stats,
     );
-    expect(Array.isArray(answer)).toBe(true);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Array.isArray(answer)).toBe(true); // (an hour's wait would have ended the test by its timeout)
+    expect(server.requests[1].at - server.requests[0].at).toBeGreaterThanOrEqual(190);
     expect(stats).toEqual({ requests: 2, retries: 1 });
   });
 });
@@ -436,13 +433,11 @@ describe('tei provider against a text-embeddings-inference peer', () => {
     expectOwnVectors(['hello tei'], await e.embedDocuments(['hello tei']));
     const waited = server.requests[1].at - server.requests[0].at;
     expect(waited).toBeGreaterThanOrEqual(950);
-    expect(waited).toBeLessThan(3000);
     expect(e.stats).toEqual({ requests: 2, retries: 1 });
   });
 
   test('slow responses -> EMBEDDER_TIMEOUT from the tei embedder too', async () => {
-    server = await startFakeEmbeddingServer({ flavor: 'tei', latencyMs: 600 });
-    const started = Date.now();
+    server = await startFakeEmbeddingServer({ flavor: 'tei', latencyMs: 600_000 });
     const err = await failure(
       new TeiSparseEmbedder({ baseUrl: server.url, timeoutMs: 100, maxRetries: 1, backoffBaseMs: 1 }).embedDocuments([
         'a',
@@ -450,8 +445,8 @@ describe('tei provider against a text-embeddings-inference peer', () => {
     );
     expect(err.code).toBe('EMBEDDER_TIMEOUT');
     expect(err.message).toBe('text-embeddings-inference did not answer within 100 ms. (gave up after 2 attempts)');
-    expect(Date.now() - started).toBeLessThan(550);
-    expect(server.requests).toHaveLength(2);
+    // (The attempts are counted by the client, in the message: under load a request given up after 100 ms
+    // may never reach the server, so the server's count would be a race.)
   });
 
   test('persistent 503 gives up after maxRetries; 401 -> EMBEDDER_AUTH', async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runSeeder } from '../../src/backfill';
-import { checkTable, portableConfig, slowed, upgrade } from '../support/backfill';
+import { acquireLock, lockName } from '../../src/db/lock';
+import { checkTable, portableConfig, resetBackfill, upgrade, waitUntil } from '../support/backfill';
 import { ROOT, run, startAt, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -9,6 +10,13 @@ const MIGRATION = '20250601000000_add_sparse_vector';
 async function lockFree(db: TestDatabase, kind: 'migrate' | 'seed' = 'migrate'): Promise<boolean> {
   const [rows] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:${kind}:${db.name}.memories`]);
   return rows[0].free === 1;
+}
+
+async function indexExists(db: TestDatabase): Promise<boolean> {
+  const [rows] = await db.knex.raw(
+    "SELECT COUNT(*) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND INDEX_NAME = 'sparse_embedding_idx'",
+  );
+  return Number(rows[0].n) > 0;
 }
 
 async function schemaAndLedger(db: TestDatabase) {
@@ -28,7 +36,8 @@ describe('crashes: SIGKILL at the upgrade DDL and at the ledger write, then the 
     db = await createTestDatabase('crash');
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 100 });
-    env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
+    // A key the runs never use: it must not appear in any output, also of a killed run (startAt checks).
+    env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_EMBEDDER_API_KEY: 'sk-CRASH-9f8e7d6c5b4a' });
   });
   afterAll(async () => db.drop());
 
@@ -49,12 +58,20 @@ describe('crashes: SIGKILL at the upgrade DDL and at the ledger write, then the 
     expect(await lockFree(db)).toBe(true);
   });
 
-  test('SIGKILL in the middle of down (index gone, column not yet): re-run completes', async () => {
+  test.each([
+    ['no index (portable storage creates none)', false],
+    ['an index on the column (portable storage with an index made by hand)', true],
+  ])('SIGKILL in the middle of down, %s: index gone, column not yet; re-run completes', async (_name, withIndex) => {
     await umzug(['up'], env);
+    // Portable storage has no sparse index, so "index dropped, column not yet" needs one made by hand (a
+    // prefix index on the JSON column): down drops an index of that name when it exists, as on OceanBase.
+    if (withIndex) await db.knex.raw('CREATE INDEX sparse_embedding_idx ON memories (sparse_embedding(32))');
+    expect(await indexExists(db)).toBe(withIndex);
     const { child, done, reached } = startAt('downgrade:before-drop-column', ['down'], env);
     await reached;
     child.kill('SIGKILL');
     await done;
+    expect(await indexExists(db)).toBe(false);
     expect(await schemaAndLedger(db)).toEqual({ column: true, ledger: [MIGRATION] });
     const again = await umzug(['down'], env);
     expect(again.code).toBe(0);
@@ -89,9 +106,12 @@ describe('lost connection: the server kills our connections mid-run', () => {
   }
 
   test('mid-migration: the run fails cleanly, the lock is not left held, a re-run completes', async () => {
-    const { done, reached } = startAt('upgrade:after-add-column:1500', ['up'], env);
+    await umzug(['down'], env);
+    // The run stands after its DDL until the test has killed its connections, then goes on (SIGUSR2).
+    const { child, done, reached } = startAt('upgrade:after-add-column:SIGUSR2', ['up'], env);
     await reached;
     expect(await killOthers()).toBeGreaterThan(0);
+    child.kill('SIGUSR2');
     const r = await done;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -103,39 +123,46 @@ describe('lost connection: the server kills our connections mid-run', () => {
     expect(await schemaAndLedger(db)).toEqual({ column: true, ledger: [MIGRATION] });
   });
 
-  test('mid-backfill (the tracked seeder): the run retries or ends with a clear error, its lock is freed, a re-run completes with every row right', async () => {
+  test('mid-backfill (the tracked seeder): the connection of the first write is killed, the write is retried on a new one, the run ends done', async () => {
     await upgrade(db);
-    const running = runSeeder({
-      config: portableConfig(db),
-      embedder: slowed(30),
-      workers: 3,
-      batchSize: 25,
-      delaySeconds: 0,
-      progress: 'none',
-    });
-    await new Promise((r) => setTimeout(r, 400));
-    const [[me]] = await db.knex.raw('SELECT CONNECTION_ID() AS id');
-    const [list] = await db.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ?', [
-      db.name,
-      me.id,
-    ]);
-    const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`svm:seed:${db.name}.memories`]);
-    expect(holder.id).not.toBeNull(); // the seeder holds its lock while it runs
-    const ids = new Set<number>([...list.map((r: { id: number }) => Number(r.id)), Number(holder.id)]);
-    expect(ids.size).toBeGreaterThan(1);
-    for (const id of ids) await db.knex.raw(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
-    const first = await running.then(
-      (summary) => ({ summary, error: summary.error }),
-      (error: Error) => ({ summary: undefined, error }),
-    );
-    // Either the retries carried the run through (every row done), or it ended with a clear connection error.
-    if (first.error) expect(first.error.message).toMatch(/connection|closed|killed|lost/i);
-    else expect(first.summary).toMatchObject({ ok: true, remaining: 0 });
+    await resetBackfill(db);
+    // The test holds a lock on every row, so the run's first UPDATE waits on the server where the test can
+    // see it; the test kills that connection, then lets go of the rows.
+    const trx = await db.knex.transaction();
+    let killed: number | undefined;
+    try {
+      await trx.raw('SELECT id FROM memories FOR UPDATE');
+      const running = runSeeder({
+        config: portableConfig(db),
+        workers: 1,
+        batchSize: 25,
+        delaySeconds: 0,
+        progress: 'none',
+      });
+      const waitingWrite = async (): Promise<number | undefined> => {
+        const [rows] = await db.knex.raw(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'UPDATE %'",
+          [db.name],
+        );
+        return rows.length ? Number(rows[0].id) : undefined;
+      };
+      await waitUntil(async () => (killed = await waitingWrite()) !== undefined);
+      const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`svm:seed:${db.name}.memories`]);
+      expect(holder.id).not.toBeNull(); // the seeder holds its lock while it runs
+      await db.knex.raw(`KILL CONNECTION ${killed}`);
+      await trx.rollback();
+      const summary = await running;
+      // The write that lost its connection was made again: no run error, every row written in this run.
+      expect(summary.error).toBeUndefined();
+      expect(summary).toMatchObject({ ok: true, remaining: 0, failed: 0 });
+    } finally {
+      if (!trx.isCompleted()) await trx.rollback();
+    }
+    const [gone] = await db.knex.raw('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [killed!]);
+    expect(gone).toEqual([]); // the connection really was killed
     expect(await lockFree(db, 'seed')).toBe(true);
-    expect((await checkTable(db)).wrong).toEqual([]);
-    const second = await runSeeder({ config: portableConfig(db), delaySeconds: 0, progress: 'none', rerun: true });
-    expect(second.ok).toBe(true);
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
+    expect((await db.knex('sparse_vector_seeds').first('status')).status).toBe('done');
   });
 });
 
@@ -148,26 +175,58 @@ describe('concurrency: 8 application instances booting at once', () => {
   });
   afterAll(async () => db.drop());
 
-  test('migrations once, background backfill once per row, all exit 0', async () => {
+  // Each instance ends when its backfill does (no --run-for: a run cut short by a timer would decide nothing).
+  const boot = (env: NodeJS.ProcessEnv) =>
+    run(process.execPath, [path.join(ROOT, 'dist', 'examples', 'boot.js')], { env, timeoutMs: 150_000 });
+
+  test('while the test holds both locks: all 8 wait for the migration lock, then one applies and 7 find nothing pending; all 8 report the backfill busy', async () => {
+    const env = db.env({ SPARSE_VECTOR_STORAGE: 'json', SPARSE_EMBEDDER_API_KEY: 'sk-BOOT8-1a2b3c4d5e' });
+    await umzug(['down'], env);
+    await db.knex.schema.dropTableIfExists('sparse_vector_seeds');
+    const migrateLock = await acquireLock(db.connection, lockName('migrate', db.name, 'memories'), {
+      timeoutSeconds: 0,
+    });
+    const seedLock = await acquireLock(db.connection, lockName('seed', db.name, 'memories'), { timeoutSeconds: 0 });
+    try {
+      const booting = Promise.all(Array.from({ length: 8 }, () => boot(env)));
+      const waiting = async (): Promise<number> => {
+        const [rows] = await db.knex.raw(
+          "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK(%' AND INFO LIKE ?",
+          [`%svm:migrate:${db.name}.memories%`],
+        );
+        return Number(rows[0].n);
+      };
+      await waitUntil(async () => (await waiting()) === 8); // every instance stands at GET_LOCK
+      expect((await schemaAndLedger(db)).ledger).toEqual([]); // nothing applied while the test holds the lock
+      await migrateLock.release();
+      const results = await booting;
+      for (const r of results) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const out = results.map((r) => r.stdout).join('\n');
+      expect(out.match(/\[boot\] migrations: applied 1/g)).toHaveLength(1);
+      expect(out.match(/\[boot\] migrations: applied 0 \(none\), already applied 1/g)).toHaveLength(7);
+      expect(out.match(/\[boot\] backfill busy: 0 embedded/g)).toHaveLength(8);
+      expect(await db.knex('sparse_vector_migrations').select('name')).toEqual([{ name: MIGRATION }]);
+      expect((await checkTable(db)).embedded).toBe(0);
+    } finally {
+      await migrateLock.release();
+      await seedLock.release();
+    }
+  }, 180_000);
+
+  test('racing for the backfill: exactly one instance runs it, the others are busy or find it done, every row embedded once', async () => {
     const env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        run(process.execPath, [path.join(ROOT, 'dist', 'examples', 'boot.js'), '--run-for', '20000'], {
-          env,
-          timeoutMs: 90_000,
-        }),
-      ),
-    );
+    await upgrade(db);
+    await resetBackfill(db);
+    const results = await Promise.all(Array.from({ length: 8 }, () => boot(env)));
     for (const r of results) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    const out = results.map((r) => r.stdout).join('\n');
-    expect(out.match(/\[boot\] migrations: applied 1/g)).toHaveLength(1);
-    expect(out.match(/\[boot\] migrations: applied 0 \(none\), already applied 1/g)).toHaveLength(7);
-    expect(await db.knex('sparse_vector_migrations').select('name')).toEqual([{ name: MIGRATION }]);
-    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
-    const embeddedByRuns = results
-      .map((r) => Number(/backfill \w+: (\d+) embedded/.exec(r.stdout)?.[1] ?? 0))
-      .reduce((a, b) => a + b, 0);
+    const outcomes = results.map((r) => /\[boot\] backfill ([\w-]+)/.exec(r.stdout)?.[1]);
+    expect(outcomes.filter((o) => o === 'finished')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'finished' && o !== 'busy' && o !== 'already-done')).toEqual([]);
     const check = await checkTable(db);
+    expect(check).toMatchObject({ wrong: [], nullEligible: 0 });
+    const embeddedByRuns = results
+      .map((r) => Number(/backfill \S+: (\d+) embedded/.exec(r.stdout)?.[1] ?? 0))
+      .reduce((a, b) => a + b, 0);
     expect(embeddedByRuns).toBe(check.embedded);
-  });
+  }, 180_000);
 });

@@ -71,7 +71,18 @@ describe('embedder faults during a backfill', () => {
     expect(s.failures.filter((f) => f.reason.includes('weight null') || f.reason.includes('weight NaN'))).toHaveLength(
       3,
     );
-    expect(server.requests.length).toBeGreaterThan(30); // retries happened
+    // Every request that was answered with an error, a malformed body or too late was sent again (the
+    // same texts, later); the 429's repeat came no earlier than its Retry-After (0.2 s, the server's clock).
+    const reqs = server.requests;
+    const same = (a: (typeof reqs)[number], b: (typeof reqs)[number]) =>
+      JSON.stringify(a.body) === JSON.stringify(b.body);
+    const faulty = reqs.filter((r) => r.status !== 200 || r.malformed || r === reqs[2]);
+    expect(faulty.length).toBeGreaterThan(3); // the three scripted faults and some of the 30% 5xx
+    for (const r of faulty) expect(reqs.some((later) => later.at >= r.at && later !== r && same(later, r))).toBe(true);
+    const throttled = reqs[0];
+    expect(throttled.status).toBe(429);
+    const retried = reqs.find((later) => later !== throttled && same(later, throttled))!;
+    expect(retried.at - throttled.at).toBeGreaterThanOrEqual(190);
     // Nothing invalid stored: every stored vector is the local vector of the row's text, the bad rows are NULL.
     const check = await checkTable(db, local);
     expect(check.wrong).toEqual([]);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { collect, ROOT, run, umzug } from '../support/cli';
+import { resetSchema } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
@@ -27,6 +28,7 @@ describe('entry points as a user runs them: npx umzug, npx knex', () => {
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db)); // each test starts before the upgrade (any order)
 
   test('npx umzug up, then knex sees it applied; knex rollback, then umzug sees it pending', async () => {
     const pending = await npx(['umzug', 'pending'], env);
@@ -144,6 +146,7 @@ describe('concurrency and crashes', () => {
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db));
 
   test('8 processes running up at the same moment: the DDL runs once, all exit 0, one ledger row', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => umzug(['up'], env, 90_000)));
@@ -182,8 +185,11 @@ describe('concurrency and crashes', () => {
   });
 
   test("knex's lock row left set by a crashed knex run is cleared under our lock", async () => {
-    await umzug(['down'], env);
-    await db.knex('sparse_vector_migrations_lock').update({ is_locked: 1 });
+    // What a knex run killed while migrating leaves: its lock table with the lock row set.
+    await db.knex.raw(
+      'CREATE TABLE sparse_vector_migrations_lock (`index` INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, is_locked INT NULL)',
+    );
+    await db.knex('sparse_vector_migrations_lock').insert({ is_locked: 1 });
     const r = await npx(['knex', 'migrate:latest'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Cleared a stale knex migration lock left by a crashed run');

@@ -11,6 +11,7 @@ import {
   type SparseSchemaContext,
 } from '../../src/schema/sparse-schema';
 import { createMemoryLogger } from '../../src/util/logger';
+import { resetSchema } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
@@ -32,6 +33,7 @@ describe('schema migration on a real MariaDB server (portable mode)', () => {
     await insertSampleMemories(db.knex, { count: 50 });
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db)); // each test starts before the upgrade (any order)
 
   const config = () => resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
 
@@ -112,6 +114,7 @@ describe('boot API errors are values', () => {
     await createMemoriesTable(db.knex);
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db));
 
   test('MariaDB without portable mode: clear error naming the server and version, nothing changed', async () => {
     const before = await showCreate(db);
@@ -182,6 +185,7 @@ describe('half-done states are completed (up and down)', () => {
     };
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db)); // no column, no index: each test makes the half-done state it needs
 
   test('column present, index missing -> up creates only the index', async () => {
     await db.knex.raw('ALTER TABLE memories ADD COLUMN sparse_embedding JSON NULL');
@@ -196,6 +200,7 @@ describe('half-done states are completed (up and down)', () => {
   });
 
   test('index already dropped, column still there -> down drops only the column', async () => {
+    await upgradeSparseSchema(ctx, createMemoryLogger());
     await db.knex.raw('DROP INDEX sparse_embedding_idx ON memories');
     const report = await downgradeSparseSchema(ctx, createMemoryLogger());
     expect(report).toMatchObject({ indexDropped: false, columnDropped: true });

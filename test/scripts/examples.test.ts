@@ -1,17 +1,18 @@
 import path from 'node:path';
-import { checkTable } from '../support/backfill';
+import { checkTable, upgrade } from '../support/backfill';
 import { ROOT, run } from '../support/cli';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const example = (name: string, args: string[], env: NodeJS.ProcessEnv) =>
   run(process.execPath, [path.join(ROOT, 'dist', 'examples', `${name}.js`), ...args], { env, timeoutMs: 120_000 });
 
 describe('examples run against the local server', () => {
   let db: TestDatabase;
-  beforeAll(async () => {
+  // A fresh, empty database for each test (they run in any order).
+  beforeEach(async () => {
     db = await createTestDatabase('examples');
   });
-  afterAll(async () => db.drop());
+  afterEach(async () => db.drop());
 
   test('complete-migration fails with a non-zero exit code when the table is missing (no --create-sample)', async () => {
     const r = await example('complete-migration', ['--yes'], db.env());
@@ -79,9 +80,11 @@ describe('examples run against the local server', () => {
   });
 
   test('boot: migrations at start, background backfill, clean shutdown', async () => {
-    await db.knex('memories').update({ sparse_embedding: null });
-    await db.knex('sparse_vector_seeds').update({ status: 'incomplete' });
-    const r = await example('boot', ['--run-for', '10000'], db.env({ SPARSE_VECTOR_STORAGE: 'json' }));
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 300 });
+    await upgrade(db);
+    // No --run-for: the example ends when its backfill does (a timer would cut a slow run short).
+    const r = await example('boot', [], db.env({ SPARSE_VECTOR_STORAGE: 'json' }));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('[boot] migrations: applied 0 (none), already applied 1');
     expect(r.stdout).toMatch(/\[boot\] serving on http:\/\/127\.0\.0\.1:\d+/);

@@ -14,7 +14,7 @@ import {
 } from '../../src/scripts/manager';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
-import { captureStream, checkTable } from '../support/backfill';
+import { captureStream, checkTable, ledgerNames, resetSchema, upgradeAndBackfill } from '../support/backfill';
 import { ROOT, run, sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -188,6 +188,8 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
   });
   afterAll(async () => db.drop());
+  // Each test starts before the upgrade (they run in any order) and brings the state it needs.
+  beforeEach(async () => resetSchema(db));
 
   test('verify before the upgrade exits 1 and says what to run', async () => {
     const r = await cli(['verify'], env);
@@ -250,6 +252,7 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     async () => {
       // util-linux `script` gives the CLI a pseudo-terminal as stdin/stdout; our "no" is typed into it.
       const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'bin', 'sparse-vector.js'))} run downgrade-sparse-vector`;
+      await upgradeAndBackfill(db);
       const r = await run('/usr/bin/script', ['-qec', command, '/dev/null'], { env, input: 'no\n', timeoutMs: 60_000 });
       const text = r.stdout.replace(/\r/g, '');
       expect(text).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
@@ -264,6 +267,7 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
   );
 
   test('downgrade refuses without --yes when not on a terminal; with --yes the table is as before the upgrade', async () => {
+    await upgradeAndBackfill(db);
     const refused = await cli(['run', 'downgrade-sparse-vector'], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/This will permanently delete \d+ sparse vectors from table 'memories'/);
@@ -305,6 +309,13 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
 
   test('upgrade again after a downgrade: the backfill embeds every row again (the downgrade reset the seeder ledger)', async () => {
     const config = resolveConfig({ databaseUrl: db.url, storage: 'json' }, {});
+    await upgradeAndBackfill(db);
+    expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
+    const yes = captureStream();
+    expect(await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes })).toMatchObject({ ok: true });
+    expect(yes.text).toContain(
+      "Marked the backfill seeder 20250601000100_backfill_sparse_vector as not done in 'sparse_vector_seeds' (its vectors are being deleted)",
+    );
     const out = captureStream();
     expect(await runScript('upgrade-sparse-vector', {}, { config, out })).toMatchObject({ ok: true });
     const migrate = await runScript(
@@ -316,11 +327,6 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     expect(out.text).not.toContain('already done');
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
     expect(await db.knex('sparse_vector_seeds').pluck('status')).toEqual(['done']);
-    const yes = captureStream();
-    expect(await runScript('downgrade-sparse-vector', { yes: true }, { config, out: yes })).toMatchObject({ ok: true });
-    expect(yes.text).toContain(
-      "Marked the backfill seeder 20250601000100_backfill_sparse_vector as not done in 'sparse_vector_seeds' (its vectors are being deleted)",
-    );
   });
 
   test("a failing script: the guide's failure line, and the error returned (not printed, not thrown)", async () => {
@@ -330,7 +336,7 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     expect(run).toMatchObject({ ok: false, script: 'upgrade-sparse-vector', error: { code: 'TABLE_MISSING' } });
     expect(out.text).toMatch(/\n✗ Script 'upgrade-sparse-vector' execution failed\n$/);
     expect(out.text).not.toContain('TABLE_MISSING');
-    expect(await db.knex('sparse_vector_migrations').pluck('name')).toEqual([]);
+    expect(await ledgerNames(db)).toEqual([]);
     // Unknown scripts and bad parameters are returned as errors too, before anything is printed.
     const unknown = captureStream();
     expect(await runScript('no-such-script', {}, { config, out: unknown })).toMatchObject({

@@ -97,3 +97,86 @@ export function jsonLines(text: string): any[] {
 export function storedJson(value: unknown): string {
   return toPortableJson(parsePortableJson(value));
 }
+
+/**
+ * An embedder that holds every call at a gate the test opens: `entered` resolves when the first call has
+ * started (the run is then at a known point: its lock taken, a batch read and being embedded), `open()`
+ * lets every held and later call through.
+ */
+export function gated(inner: SparseEmbedder = new LocalSparseEmbedder()): {
+  embedder: SparseEmbedder;
+  entered: Promise<void>;
+  open(): void;
+  calls: number;
+} {
+  let enter!: () => void;
+  let release!: () => void;
+  const entered = new Promise<void>((r) => (enter = r));
+  const gate = new Promise<void>((r) => (release = r));
+  const g = {
+    calls: 0,
+    entered,
+    open: () => release(),
+    embedder: {
+      provider: inner.provider,
+      model: inner.model,
+      maxBatchSize: inner.maxBatchSize,
+      maxIndex: inner.maxIndex,
+      async embedDocuments(texts: readonly string[]) {
+        g.calls++;
+        enter();
+        await gate;
+        return inner.embedDocuments(texts);
+      },
+      embedQuery: (t: string) => inner.embedQuery(t),
+    } as SparseEmbedder,
+  };
+  return g;
+}
+
+/**
+ * Wait until `check()` holds: a state of the server or the process, polled (never a fixed sleep that
+ * decides an assertion). The test's own timeout bounds the wait.
+ */
+export async function waitUntil(check: () => Promise<boolean> | boolean, everyMs = 20): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, everyMs));
+}
+
+/** Every vector back to NULL and no seeds ledger: the state a test that starts from scratch expects. */
+export async function resetBackfill(db: TestDatabase, table = 'memories'): Promise<void> {
+  await db.knex(table).update({ sparse_embedding: null });
+  await db.knex.schema.dropTableIfExists('sparse_vector_seeds');
+}
+
+/**
+ * The table as before any upgrade: no sparse column or index, no ledger of ours (migrations, knex's lock
+ * table, seeds). For test files whose tests each start from the beginning (they run in any order).
+ */
+export async function resetSchema(db: TestDatabase, table = 'memories'): Promise<void> {
+  const [ledgers] = await db.knex.raw(
+    "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'sparse\\_vector\\_%'",
+  );
+  for (const { t } of ledgers as Array<{ t: string }>) await db.knex.schema.dropTable(t);
+  const [index] = await db.knex.raw(
+    'SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?',
+    [table, 'sparse_embedding_idx'],
+  );
+  if (index.length) await db.knex.raw(`DROP INDEX sparse_embedding_idx ON \`${table}\``);
+  if (await db.knex.schema.hasColumn(table, 'sparse_embedding'))
+    await db.knex.schema.alterTable(table, (t) => t.dropColumn('sparse_embedding'));
+}
+
+/** Upgraded and fully backfilled (the seeder recorded 'done'), in process. */
+export async function upgradeAndBackfill(db: TestDatabase, table = 'memories'): Promise<void> {
+  await upgrade(db, table);
+  const { runSeeder } = await import('../../src/backfill/seeder');
+  const s = await runSeeder({ config: portableConfig(db, { table }), delaySeconds: 0, progress: 'none', rerun: true });
+  if (!s.ok)
+    throw new Error(`the backfill did not complete: ${JSON.stringify({ ...s, failures: s.failures.slice(0, 3) })}`);
+}
+
+/** The names in a migrations ledger (none when the ledger does not exist). */
+export async function ledgerNames(db: TestDatabase, ledger = 'sparse_vector_migrations'): Promise<string[]> {
+  if (!(await db.knex.schema.hasTable(ledger))) return [];
+  return (await db.knex(ledger).select('name').orderBy('name')).map((r: { name: string }) => r.name);
+}

@@ -19,14 +19,7 @@ export function run(
   const env = options.env ?? process.env;
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    collect(child, options.timeoutMs ?? 60_000).then((r) => {
-      const leaked = secretsOf(env).find((secret) => r.stdout.includes(secret) || r.stderr.includes(secret));
-      if (leaked)
-        reject(
-          new Error(`${command} ${args.join(' ')} printed a secret from its environment (${leaked.slice(0, 2)}…)`),
-        );
-      else resolve(r);
-    }, reject);
+    collectChecked(child, env, options.timeoutMs ?? 60_000).then(resolve, reject);
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });
@@ -47,6 +40,18 @@ export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   }
   // Very short values (e.g. "p") would match ordinary text; the redaction tests cover those on their own.
   return secrets.filter((s): s is string => !!s && s.length >= 4);
+}
+
+/** collect(), and a failure when the output contains a secret of `env` (see secretsOf), also for a killed process. */
+export function collectChecked(child: ChildProcess, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return collect(child, timeoutMs).then((r) => {
+    const leaked = secretsOf(env).find((secret) => r.stdout.includes(secret) || r.stderr.includes(secret));
+    if (leaked)
+      throw new Error(
+        `${child.spawnargs.slice(1).join(' ')} printed a secret from its environment (${leaked.slice(0, 2)}…)`,
+      );
+    return r;
+  });
 }
 
 export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<CliResult> {
@@ -79,16 +84,17 @@ export function sparseVector(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
 
 /**
  * Start `umzug <args>` with the failpoint SVM_FAILPOINT=`failpoint` (see src/util/failpoint.ts); `reached`
- * resolves once the process announces it stands there (or has ended).
+ * resolves once the process announces it stands there (or has ended). Its output is checked for secrets.
  */
 export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], {
     env: { ...env, SVM_FAILPOINT: failpoint },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const done = collect(child, 60_000);
+  const done = collectChecked(child, env, 60_000);
+  const name = failpoint.replace(/:(\d+|SIG[A-Z0-9]+)$/, '');
   const announced = new Promise<void>((resolve) =>
-    child.stderr.on('data', (d) => String(d).includes(`FAILPOINT ${failpoint.replace(/:\d+$/, '')}`) && resolve()),
+    child.stderr.on('data', (d) => String(d).includes(`FAILPOINT ${name}`) && resolve()),
   );
   const reached = Promise.race([announced, done.then(() => undefined)]);
   return { child, done, reached };

@@ -2,7 +2,7 @@ import { toPortableJson } from '../../src/sparse/sparse-vector';
 import { runSeeder } from '../../src/backfill';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { verifySparseVector, formatVerifyReport } from '../../src/verify/verify';
-import { failingFor, portableConfig, upgrade } from '../support/backfill';
+import { failingFor, portableConfig, resetSchema, upgrade, upgradeAndBackfill } from '../support/backfill';
 import { sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -31,6 +31,7 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetSchema(db)); // each test starts before the upgrade (any order)
 
   test('before the upgrade: exit 1, the migration is pending, the column missing, the backfill never run', async () => {
     const r = await cli([]);
@@ -116,6 +117,7 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
   });
 
   test('the CLI after a complete backfill: exit 0, top-k of the default query, DEBUG lines with LOG_LEVEL=debug', async () => {
+    await upgrade(db);
     await runSeeder({
       config: portableConfig(db),
       embedder: new LocalSparseEmbedder(),
@@ -130,7 +132,7 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     expect(r.stdout).toContain(
       'Rows:        121 total | 118 embedded | 0 still NULL | 3 with empty text | 0 failed in the last backfill run\n',
     );
-    expect(r.stdout).toMatch(/Backfill: {4}done \(runs: 2, [^\n]*\n\n/);
+    expect(r.stdout).toMatch(/Backfill: {4}done \(runs: 1, [^\n]*\n\n/);
     expect(r.stdout).toMatch(/DEBUG: Executing sparse vector search query with sparse_vector: \{[\d:.,]+\}\n/);
     expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
     expect(r.stdout).toContain('Search "Bartholomew harpsichords": 1 results\n');
@@ -157,6 +159,7 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
   });
 
   test('rows that lost their vector after the backfill was recorded as done: verify says to rerun', async () => {
+    await upgradeAndBackfill(db);
     await db.knex('memories').where({ id: LONG_ID }).update({ sparse_embedding: null });
     const r = await cli([]);
     expect(r.code).toBe(0);
