@@ -4,7 +4,16 @@ import path from 'node:path';
 import { runBackfill, runSeeder } from '../../src/backfill';
 import { SeedLedger } from '../../src/backfill/seed-ledger';
 import { sampleId } from '../../src/sample/sample-memories';
-import { captureStream, checkTable, failingFor, jsonLines, portableConfig, slowed, upgrade } from '../support/backfill';
+import {
+  captureStream,
+  checkTable,
+  failingFor,
+  jsonLines,
+  portableConfig,
+  resetBackfill,
+  slowed,
+  upgrade,
+} from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 describe('backfill engine on a real server (portable mode)', () => {
@@ -16,6 +25,7 @@ describe('backfill engine on a real server (portable mode)', () => {
     await upgrade(db);
   });
   afterAll(async () => db.drop());
+  beforeEach(async () => resetBackfill(db)); // each test starts with every vector NULL (any order)
 
   test('the backfill refuses to run before the schema upgrade, with the command to run', async () => {
     const other = await createTestDatabase('noupgrade');

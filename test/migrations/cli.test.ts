@@ -5,6 +5,8 @@ import { resetSchema } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
+// Each test runs npx several times (a few seconds each on a loaded machine): more than the default 60 s.
+jest.setTimeout(240_000);
 const npx = (args: string[], env: NodeJS.ProcessEnv) =>
   run('npx', ['--no-install', ...args], { env, timeoutMs: 90_000 });
 
