@@ -240,6 +240,7 @@ describe('bad input: exact error, non-zero exit, database unchanged, no secret p
       .replace('{version}', version.version)
       .replace('{rawVersion}', version.raw);
     expect(r.stderr.split('\n')[0]).toBe(expected);
+    expect(r.stderr.split('\n')[1]).toMatch(/^ {2}\S/); // the second line: how to fix it
     expect(r.code).toBe(c.code ?? 1);
     expect(await snapshot()).toBe(before);
     const all = r.stdout + r.stderr;

@@ -196,7 +196,13 @@ describe('concurrency: 8 application instances booting at once', () => {
         );
         return Number(rows[0].n);
       };
-      await waitUntil(async () => (await waiting()) === 8); // every instance stands at GET_LOCK
+      let ended = false;
+      booting.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
+      await waitUntil(async () => ended || (await waiting()) === 8);
+      expect(await waiting()).toBe(8); // every instance stands at GET_LOCK (none went past it)
       expect((await schemaAndLedger(db)).ledger).toEqual([]); // nothing applied while the test holds the lock
       await migrateLock.release();
       const results = await booting;
