@@ -3,7 +3,8 @@ import { privilegeError } from '../db/privileges';
 import type { EmbedderConfig, SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
 import type { BackfillOptions } from './options';
-import { emptySummary, runSeeder, type SeederResult } from './seeder';
+import { runSeeder, type SeederResult } from './seeder';
+import { emptySummary } from './summary';
 
 export interface BackfillOnBootOptions
   extends Omit<SparseVectorOptions, 'embedder'>, Omit<BackfillOptions, 'config' | 'embedder' | 'logger'> {

@@ -1,18 +1,23 @@
-/* eslint-disable max-lines-per-function -- TEMPORARY until runSeeder is split with the engine (issue 13 item 1). */
 import type { Knex } from 'knex';
-import { requireConnection } from '../config/config';
+import { requireConnection, type SparseVectorConfig } from '../config/config';
+import type { ConnectionConfig } from '../config/connection-config';
 import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
 import { SvmError } from '../errors';
+import { createEmbedder } from '../embedders';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
-import { checkBackfillTarget, runBackfill, type BackfillSummary } from './engine';
-import { createEmbedder } from '../embedders';
+import { runBackfill } from './engine';
 import { checkBackfillNumbers, type BackfillOptions } from './options';
 import { eligibleWhere, hasEligibleRow } from './reader';
+import { BackfillReporter } from './reporter';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
 import { seedLockName } from './schema-guard';
+import { emptySummary, type BackfillSummary } from './summary';
+import { checkBackfillTarget } from './target';
+
+export { emptySummary } from './summary';
 
 export { BACKFILL_SEEDER } from './seed-ledger';
 
@@ -39,115 +44,119 @@ export interface SeederResult extends BackfillSummary {
  *   runs and never touches the ledger.
  */
 export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Promise<SeederResult> {
-  let { config } = options;
   checkBackfillNumbers(options); // bad options: refused before the database (and the ledger) is touched
-  const connection = requireConnection(config);
+  const connection = requireConnection(options.config);
   const knex = options.knex ?? createKnex(connection, { pool: (options.workers ?? 1) + 3 });
-  const out = options.out ?? process.stdout;
-  const say = (line: string) => {
-    if (options.progress === 'json') out.write(JSON.stringify({ event: 'message', text: redact(line) }) + '\n');
-    else if (options.progress !== 'none') out.write(redact(line) + '\n');
-    options.logger?.debug(line);
-  };
-  // --json consumers always get a final 'done' event, also when nothing ran.
-  const skipped = (r: SeederResult): SeederResult => {
-    if (options.progress === 'json') out.write(JSON.stringify({ event: 'done', ...r }) + '\n');
-    return r;
-  };
+  const reporter = new BackfillReporter(options);
   let lock: HeldLock | undefined;
   try {
     await checkConnection(knex, connection);
-    config = await discoverTable(knex, config, options.logger);
-    const ledger = new SeedLedger(config.seedsTable);
+    const config = await discoverTable(knex, options.config, options.logger);
     const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
-    try {
-      lock = await acquireLock(connection, seedLockName(connection.database, config.table, shard), {
-        timeoutSeconds: 0,
-      });
-    } catch (err) {
-      if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
-      say(
+    lock = await seedLock(connection, config, shard);
+    if (!lock) {
+      reporter.message(
         `Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`,
       );
-      return skipped({ ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
+      return skipped(reporter, { ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
     }
-    // Everything that can be refused is refused before the ledger is created or changed.
-    const embedder = options.embedder ?? createEmbedder(config.embedder);
-    const schema = await checkBackfillTarget(knex, config);
-    const record = await ledger.get(knex, BACKFILL_SEEDER);
-    if (record?.status === 'done' && !options.rerun && !options.dryRun) {
-      // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
-      if (!(await hasEligibleRow(knex, schema.target))) {
-        say(
-          `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
-        );
-        return skipped({ ...emptySummary(false), skippedReason: 'already-done' });
-      }
-      say(
-        `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`,
-      );
-    }
-    if (record?.status === 'running' && !shard && !options.dryRun) {
-      say(
-        'The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.',
-      );
-    }
-    if (!options.dryRun) await ledger.start(knex, BACKFILL_SEEDER);
-    let summary: BackfillSummary;
-    try {
-      summary = await runBackfill({ ...options, config, embedder, knex, schema });
-    } catch (err) {
-      // Nothing was written (setup failed): a 'done' seeder stays done.
-      const status = record?.status === 'done' ? 'done' : 'incomplete';
-      if (!options.dryRun)
-        await ledger
-          .finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) })
-          .catch(() => undefined);
-      throw err;
-    }
-    if (!options.dryRun) {
-      // Done means done for the whole table. An unsharded run holds the table's lock and has just counted
-      // what is left (summary.remaining); a shard knows only its share, so the other shards' rows are judged
-      // at the moment of the ledger write.
-      const all = eligibleWhere(targetOf(config));
-      const allDone = summary.remaining + summary.failed === 0;
-      const status = summary.error
-        ? 'incomplete'
-        : shard
-          ? { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } }
-          : allDone
-            ? 'done'
-            : 'incomplete';
-      await ledger.finish(knex, BACKFILL_SEEDER, {
-        status,
-        migrated: summary.migrated,
-        failed: summary.failed,
-        error: summary.error ? redact(summary.error.message) : undefined,
-      });
-    }
-    return summary;
+    return await seed({ ...options, config }, knex, reporter, shard);
   } finally {
     await lock?.release();
     if (!options.knex) await knex.destroy();
   }
 }
 
-export function emptySummary(dryRun: boolean): BackfillSummary {
-  return {
-    ok: true,
-    dryRun,
-    stopped: false,
-    total: 0,
-    migrated: 0,
-    failed: 0,
-    skipped: 0,
-    changed: 0,
-    failures: [],
-    workers: [],
-    elapsedMs: 0,
-    recordsPerSecond: 0,
-    remaining: 0,
-  };
+/** The table's (shard's) backfill lock, or undefined when another run holds it. */
+async function seedLock(
+  connection: ConnectionConfig,
+  config: SparseVectorConfig,
+  shard: string,
+): Promise<HeldLock | undefined> {
+  try {
+    return await acquireLock(connection, seedLockName(connection.database, config.table, shard), {
+      timeoutSeconds: 0,
+    });
+  } catch (err) {
+    if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
+    return undefined;
+  }
+}
+
+/** --json consumers always get a final 'done' event, also when nothing ran. */
+function skipped(reporter: BackfillReporter, result: SeederResult): SeederResult {
+  reporter.skipped(result);
+  return result;
+}
+
+/** Under the lock: check, consult the ledger, run the backfill, record its end. */
+async function seed(
+  options: BackfillOptions,
+  knex: Knex,
+  reporter: BackfillReporter,
+  shard: string,
+): Promise<SeederResult> {
+  const { config } = options;
+  const ledger = new SeedLedger(config.seedsTable);
+  // Everything that can be refused is refused before the ledger is created or changed.
+  const embedder = options.embedder ?? createEmbedder(config.embedder);
+  const schema = await checkBackfillTarget(knex, config);
+  const record = await ledger.get(knex, BACKFILL_SEEDER);
+  if (record?.status === 'done' && !options.rerun && !options.dryRun) {
+    // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
+    if (!(await hasEligibleRow(knex, schema.target))) {
+      reporter.message(
+        `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
+      );
+      return skipped(reporter, { ...emptySummary(false), skippedReason: 'already-done' });
+    }
+    reporter.message(
+      `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`,
+    );
+  }
+  if (record?.status === 'running' && !shard && !options.dryRun) {
+    reporter.message(
+      'The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.',
+    );
+  }
+  if (options.dryRun) return runBackfill({ ...options, embedder, knex, schema });
+  await ledger.start(knex, BACKFILL_SEEDER);
+  let summary: BackfillSummary;
+  try {
+    summary = await runBackfill({ ...options, embedder, knex, schema });
+  } catch (err) {
+    // Nothing was written (setup failed): a 'done' seeder stays done.
+    const status = record?.status === 'done' ? 'done' : 'incomplete';
+    await ledger
+      .finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) })
+      .catch(() => undefined);
+    throw err;
+  }
+  await ledger.finish(knex, BACKFILL_SEEDER, {
+    status: endStatus(config, shard, summary),
+    migrated: summary.migrated,
+    failed: summary.failed,
+    error: summary.error ? redact(summary.error.message) : undefined,
+  });
+  return summary;
+}
+
+/**
+ * Done means done for the whole table. An unsharded run holds the table's lock and has just counted what is
+ * left (summary.remaining); a shard knows only its share, so the other shards' rows are judged at the
+ * moment of the ledger write.
+ */
+function endStatus(
+  config: SparseVectorConfig,
+  shard: string,
+  summary: BackfillSummary,
+): Parameters<SeedLedger['finish']>[2]['status'] {
+  if (summary.error) return 'incomplete';
+  if (shard) {
+    const all = eligibleWhere(targetOf(config));
+    return { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } };
+  }
+  return summary.remaining + summary.failed === 0 ? 'done' : 'incomplete';
 }
 
 /** Throw when a seeder run did not complete (for callers that need an exception, e.g. knex seed:run). */

@@ -1,4 +1,3 @@
-/* eslint-disable max-lines-per-function -- TEMPORARY until resolveConfig is split when options get one table (issue 13 item 2). */
 import { createHash } from 'node:crypto';
 import { SvmError } from '../errors';
 import { loadDotenv } from './load-env';
@@ -140,17 +139,13 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
   });
 }
 
-/**
- * Resolve a configuration object. Values it leaves out come from `env`; by default that is process.env
- * after loading `.env` from the working directory (variables already set win), so
- * `resolveConfig({ table: 'notes' })` still finds DATABASE_URL in .env.
- */
-export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
-  if (env === process.env) loadDotenv();
-  const base = configFromEnv(env);
-  const vs = options.vector_store?.config ?? {};
-  let connection = base.connection;
-  if (options.databaseUrl) connection = parseDatabaseUrl(options.databaseUrl, 'databaseUrl');
+/** The connection: databaseUrl, then a connection object, then powermem's vector_store.config, then the environment. */
+function connectionOf(
+  options: SparseVectorOptions,
+  vs: NonNullable<NonNullable<SparseVectorOptions['vector_store']>['config']>,
+  fromEnv: ConnectionConfig | undefined,
+): ConnectionConfig | undefined {
+  if (options.databaseUrl) return parseDatabaseUrl(options.databaseUrl, 'databaseUrl');
   else if (options.connection) {
     const c = options.connection;
     if (!c.host || !c.database) {
@@ -159,7 +154,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       });
     }
     registerSecret(c.password);
-    connection = {
+    return {
       host: c.host,
       port: c.port ?? 3306,
       user: c.user ?? 'root',
@@ -169,7 +164,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
   } else if (typeof vs.host === 'string') {
     const password = typeof vs.password === 'string' ? vs.password : '';
     registerSecret(password);
-    connection = {
+    return {
       host: vs.host,
       port: parseInteger(vs.port as string | number | undefined, 'vector_store.config.port', 2881, {
         min: 1,
@@ -180,6 +175,19 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       database: stringSetting(vs.db_name) ?? stringSetting(vs.database) ?? '',
     };
   }
+  return fromEnv;
+}
+
+/**
+ * Resolve a configuration object. Values it leaves out come from `env`; by default that is process.env
+ * after loading `.env` from the working directory (variables already set win), so
+ * `resolveConfig({ table: 'notes' })` still finds DATABASE_URL in .env.
+ */
+export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
+  if (env === process.env) loadDotenv();
+  const base = configFromEnv(env);
+  const vs = options.vector_store?.config ?? {};
+  const connection = connectionOf(options, vs, base.connection);
   const embedder = options.sparse_embedder
     ? embedderConfigFromObject({ sparse_embedder: options.sparse_embedder })
     : options.embedder

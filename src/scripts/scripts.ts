@@ -164,22 +164,7 @@ const downgrade: ScriptDefinition = {
         `This will permanently delete ${vectors} sparse vectors from table '${config.table}' ` +
           `(it drops the ${config.sparseColumn} column${hasIndex ? ` and the ${config.sparseIndex} index` : ''}; reverts: ${applied.join(', ')}).`,
       );
-      if (p.yes !== true) {
-        if (!ctx.confirm) {
-          throw new SvmError(
-            'CONFIRMATION_REQUIRED',
-            `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`,
-            {
-              hint: 'Run again with --yes to confirm.',
-            },
-          );
-        }
-        if (!(await ctx.confirm('Confirm to continue? (yes/no) '))) {
-          throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
-            hint: 'To delete them, run it again and answer yes, or run it with --yes.',
-          });
-        }
-      }
+      if (p.yes !== true) await confirmDeletion(vectors, ctx.confirm);
       // The migration's down marks the backfill seeder not done, under the backfill lock (see schema-guard).
       const reverted = await m.umzug.down({ to: 0 });
       return { reverted: reverted.map((x) => x.name), deletedVectors: reverted.length ? vectors : 0 };
@@ -188,6 +173,25 @@ const downgrade: ScriptDefinition = {
     }
   },
 };
+
+/** Ask before deleting vectors; refuse when there is no terminal to ask on, or the answer is not yes. */
+async function confirmDeletion(
+  vectors: number,
+  confirm: ((question: string) => Promise<boolean>) | undefined,
+): Promise<void> {
+  if (!confirm) {
+    throw new SvmError(
+      'CONFIRMATION_REQUIRED',
+      `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`,
+      { hint: 'Run again with --yes to confirm.' },
+    );
+  }
+  if (!(await confirm('Confirm to continue? (yes/no) '))) {
+    throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
+      hint: 'To delete them, run it again and answer yes, or run it with --yes.',
+    });
+  }
+}
 
 /** Every script, in the order `list` shows them. */
 export const SCRIPTS: readonly ScriptDefinition[] = [upgrade, migrate, downgrade];

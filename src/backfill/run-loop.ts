@@ -1,0 +1,130 @@
+import type { Knex } from 'knex';
+import type { SparseTarget } from '../dialect/dialect';
+import { sleep } from '../util/sleep';
+import { embedBatch, writeVectors, type BatchContext, type BatchResult } from './batch';
+import type { Shard } from './options';
+import type { ProgressTracker } from './progress/model';
+import { countEligible, type KeysetReader, type PendingRow } from './reader';
+import { WorkerSlots } from './slots';
+import { waitForQuietServer, type BatchSize } from './throttle';
+
+export interface RunLoopParts {
+  batch: BatchContext;
+  reader: KeysetReader;
+  tracker: ProgressTracker;
+  size: BatchSize;
+  workers: number;
+  /** Rows to take at most (a dry run's or a limited run's cap); undefined: all. */
+  cap?: number;
+  delayMs: number;
+  maxThreadsRunning?: number;
+  signal?: AbortSignal;
+  shard?: Shard;
+}
+
+/**
+ * The run loop: reads batches ahead of the workers, schedules them into the worker slots (embed, then a
+ * pipelined write), and stops taking new batches when the signal aborts or an error ends the run; batches
+ * already started are finished. Each written batch is a 'progress' event.
+ */
+export class RunLoop {
+  /** The error that ends the run; set once. */
+  private fatal?: Error;
+  private readonly slots: WorkerSlots;
+  private readonly recount: Recount;
+
+  constructor(private readonly p: RunLoopParts) {
+    this.slots = new WorkerSlots(p.workers, (err) => void (this.fatal ??= err));
+    const recountable = p.cap === undefined && !p.batch.dryRun;
+    this.recount = new Recount(p.batch.knex, p.batch.target, p.shard, p.tracker, recountable);
+  }
+
+  /** Run to the end (or the stop); returns the error that ended the run early, if any. */
+  async run(): Promise<Error | undefined> {
+    const { cap, size } = this.p;
+    let taken = 0;
+    while (!this.stopping()) {
+      // Keep batches read ahead of the workers, so a worker never waits for the reader.
+      await this.slots.readyForMore();
+      if (this.stopping()) break;
+      const want = cap === undefined ? size.current : Math.min(size.current, cap - taken);
+      if (want <= 0) break;
+      const rows = await this.read(want);
+      if (!rows?.length) break;
+      taken += rows.length;
+      this.slots.run((slot, pipeline) => this.batch(rows, slot, pipeline));
+    }
+    // Settle every pipelined write; the first failure is the run's error.
+    await this.slots.settle();
+    await this.recount.settled();
+    return this.fatal;
+  }
+
+  private stopping(): boolean {
+    return !!this.p.signal?.aborted || this.fatal !== undefined;
+  }
+
+  private async read(want: number): Promise<PendingRow[] | undefined> {
+    const { batch, maxThreadsRunning, signal, tracker } = this.p;
+    try {
+      if (maxThreadsRunning) await waitForQuietServer(batch.knex, maxThreadsRunning, signal, batch.events, tracker);
+      if (this.stopping()) return undefined;
+      return await this.p.reader.next(want);
+    } catch (err) {
+      this.fatal ??= err as Error;
+      return undefined;
+    }
+  }
+
+  private async batch(
+    rows: PendingRow[],
+    slot: number,
+    pipeline: (write: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    // Read ahead but not started when the run is told to stop: the rows stay NULL for the next run.
+    if (this.stopping()) return;
+    const { batch, tracker, size, delayMs, signal } = this.p;
+    const started = Date.now();
+    const result: BatchResult = { migrated: 0, failed: 0, changed: 0 };
+    const writes = await embedBatch(batch, rows, slot, result);
+    await pipeline(async () => {
+      await writeVectors(batch, writes, slot, result);
+      tracker.record(slot, result);
+      batch.events.emit('progress', tracker.snapshot());
+      this.recount.maybe();
+    });
+    size.observe(rows.length, Date.now() - started);
+    if (delayMs > 0) await sleep(delayMs, signal);
+  }
+}
+
+/** More rows processed than counted (the application added or emptied rows): count again, once at a time. */
+class Recount {
+  private pending?: Promise<void>;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly target: SparseTarget,
+    private readonly shard: Shard | undefined,
+    private readonly tracker: ProgressTracker,
+    private readonly enabled: boolean,
+  ) {}
+
+  maybe(): void {
+    const t = this.tracker;
+    if (!this.enabled || this.pending || t.processed <= t.total) return;
+    this.pending = countEligible(this.knex, this.target, this.shard)
+      .then((stillNull) => {
+        // Rows still NULL include those in flight and the failed ones (already processed).
+        t.total = Math.max(t.total, t.processed + Math.max(0, stillNull - t.failed));
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.pending = undefined;
+      });
+  }
+
+  settled(): Promise<void> {
+    return this.pending ?? Promise.resolve();
+  }
+}
