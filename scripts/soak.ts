@@ -19,10 +19,10 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { parseDatabaseUrl } from '../src/config/connection-config';
 import { LocalSparseEmbedder } from '../src/embedders/local';
-import { startLocalServer } from '../src/local-server';
+import { startLocalServer } from './local-server';
 import { scratchDatabase } from '../src/testing/scratch-database';
 import { checkStoredVectors } from '../src/testing/table-check';
-import { createMemoriesTable, insertSampleMemories } from '../src/sample/sample-memories';
+import { createMemoriesTable, insertSampleMemories } from '../src/testing/sample-memories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const UMZUG = path.join(ROOT, 'bin', 'umzug.js');

@@ -36,7 +36,8 @@ export type SvmErrorCode =
   | 'SCHEMA_DOWNGRADED'
   | 'BACKFILL_RUNNING'
   | 'ID_COLUMN_INVALID'
-  | 'EMBEDDER_UNREACHABLE';
+  | 'EMBEDDER_UNREACHABLE'
+  | 'GENERATOR_REFUSED';
 
 export class SvmError extends Error {
   readonly code: SvmErrorCode;

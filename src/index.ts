@@ -8,7 +8,13 @@ export {
   type SparseVectorOptions,
   type SparseStorage,
 } from './config/config';
-export { parseDatabaseUrl, describeConnection, type ConnectionConfig } from './config/connection-config';
+export {
+  parseDatabaseUrl,
+  describeConnection,
+  type ConnectionConfig,
+  type TlsOptions,
+} from './config/connection-config';
+export { connectionFromEnv, type EnvConnection } from './config/connection-env';
 export { loadDotenv } from './config/load-env';
 export { createKnex } from './db/knex';
 export {
@@ -35,8 +41,9 @@ export { createSparseMigrator, type SparseMigrator, type SparseMigratorOptions }
 export { migrateToLatest, type MigrateToLatestOptions, type MigrateToLatestResult } from './migrator/boot';
 export { createKnexfileConfig, SparseMigrationSource } from './migrator/knexfile-config';
 export { KnexLedgerStorage } from './migrator/ledger';
+export { withSparseVector, type WithSparseVectorOptions } from './compose/with-sparse-vector';
+export { sparseVectorMigrations, type SparseVectorMigrationsOptions } from './compose/umzug-migrations';
 export { createConsoleLogger, silentLogger, type Logger } from './util/logger';
-export { createMemoriesTable, insertSampleMemories } from './sample/sample-memories';
 export {
   ScriptManager,
   listScripts,

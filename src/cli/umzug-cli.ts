@@ -7,6 +7,7 @@ import { EXIT, formatError, isUsageError } from './errors';
 import { SeedAction } from './seed-action';
 import { checkUmzugFlags } from './umzug-flags';
 import { isSvmError } from '../errors';
+import { refuseGenerator } from '../migrator/generators';
 
 /**
  * `npx umzug up|down|pending|executed|create` for this package's migrations, using Umzug's own CLI
@@ -16,9 +17,11 @@ import { isSvmError } from '../errors';
 export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promise<number> {
   let migrator: ReturnType<typeof createSparseMigrator> | undefined;
   try {
+    if (argv.find((a) => !a.startsWith('-')) === 'create') throw refuseGenerator('npx umzug create');
     const args = checkUmzugFlags(argv);
     loadDotenv();
     const config = resolveConfig();
+    for (const notice of config.notices) process.stderr.write(`Note: ${notice}\n`);
     // With --json the standard output is for JSON only; progress lines go to stderr.
     const json =
       argv.includes('--json') ||

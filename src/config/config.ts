@@ -5,8 +5,10 @@ import { validateDatabaseName, validateIdentifier } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
-import { ConnectionConfig, connectionFromOceanBaseEnv, parseDatabaseUrl } from './connection-config';
+import { ConnectionConfig, parseDatabaseUrl } from './connection-config';
+import { connectionFromEnv } from './connection-env';
 import { detectEmbeddedSeekdb, embeddedSeekdbError, type EmbeddedSeekdb } from './embedded-seekdb';
+import { insideSourceRepository } from '../util/repository';
 import { parseBoolean, parseChoice, parseInteger } from './parse';
 
 export type SparseStorage = 'native' | 'json';
@@ -49,6 +51,8 @@ export interface SparseVectorConfig {
   /** How long a run waits for another run's lock before giving up. */
   lockTimeoutSeconds: number;
   embedder: EmbedderConfig;
+  /** What the CLIs should tell the reader about the settings (e.g. an ignored DATABASE_URL). */
+  notices: readonly string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -104,10 +108,10 @@ function firstSet<T extends string>(env: Env, names: readonly T[]): T | undefine
 }
 
 /** Read configuration from environment variables (process.env after dotenv, or a given map). */
-export function configFromEnv(env: Env = process.env): SparseVectorConfig {
-  let connection: ConnectionConfig | undefined;
-  if (env.DATABASE_URL) connection = parseDatabaseUrl(env.DATABASE_URL);
-  else connection = connectionFromOceanBaseEnv(env);
+export function configFromEnv(env: Env = process.env, options: { connection?: boolean } = {}): SparseVectorConfig {
+  // resolveConfig passes connection: false when the caller gives the connection itself.
+  const { connection, notices } =
+    options.connection === false ? { connection: undefined, notices: [] } : connectionFromEnv(env);
   const enabledSource = firstSet(env, ENABLE_WORDS);
   const table = env.OCEANBASE_COLLECTION || POWERMEM_TABLE_PLACEHOLDER;
   return finish({
@@ -136,6 +140,7 @@ export function configFromEnv(env: Env = process.env): SparseVectorConfig {
     ),
     lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
     embedder: embedderConfigFromEnv(env),
+    notices,
   });
 }
 
@@ -160,6 +165,7 @@ function connectionOf(
       user: c.user ?? 'root',
       password: c.password ?? '',
       database: c.database,
+      ...(c.ssl ? { ssl: c.ssl } : {}),
     };
   } else if (typeof vs.host === 'string') {
     const password = typeof vs.password === 'string' ? vs.password : '';
@@ -185,8 +191,10 @@ function connectionOf(
  */
 export function resolveConfig(options: SparseVectorOptions = {}, env: Env = process.env): SparseVectorConfig {
   if (env === process.env) loadDotenv();
-  const base = configFromEnv(env);
   const vs = options.vector_store?.config ?? {};
+  const base = configFromEnv(env, {
+    connection: !(options.databaseUrl || options.connection || typeof vs.host === 'string'),
+  });
   const connection = connectionOf(options, vs, base.connection);
   const embedder = options.sparse_embedder
     ? embedderConfigFromObject({ sparse_embedder: options.sparse_embedder })
@@ -233,6 +241,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       max: 86400,
     }),
     embedder,
+    notices: base.notices,
   });
 }
 
@@ -258,9 +267,11 @@ export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
   if (!c.connection) {
     throw new SvmError('CONFIG_INVALID', 'No database is configured.', {
       hint:
-        'Set DATABASE_URL (mysql://user:password@host:port/database) or OCEANBASE_HOST/OCEANBASE_PORT/OCEANBASE_USER/' +
-        'OCEANBASE_PASSWORD/OCEANBASE_DATABASE in the environment or in .env. For the local MariaDB of this project: ' +
-        'npm run db:start, then DATABASE_URL=$(bash scripts/db.sh url).',
+        'Set SPARSE_VECTOR_DATABASE_URL or DATABASE_URL (mysql://user:password@host:port/database), or OCEANBASE_HOST/OCEANBASE_PORT/' +
+        'OCEANBASE_USER/OCEANBASE_PASSWORD/OCEANBASE_DATABASE, in the environment or in .env.' +
+        (insideSourceRepository()
+          ? ' For the local MariaDB of this repository: npm run db:start, then DATABASE_URL=$(bash scripts/db.sh url).'
+          : ''),
     });
   }
   return c.connection;

@@ -1,6 +1,7 @@
 import { SvmError } from '../errors';
 import { registerSecret } from '../util/redact';
 import { parseInteger } from './parse';
+import { tlsFromUrl, type TlsOptions } from './url-tls';
 
 /** Where the database is. Built from DATABASE_URL, from powermem's OCEANBASE_* variables, or from an object. */
 export interface ConnectionConfig {
@@ -9,12 +10,28 @@ export interface ConnectionConfig {
   user: string;
   password: string;
   database: string;
+  /** TLS (mysql2's `ssl` option), from the URL's ssl / ssl-ca parameters; plain TCP when absent. */
+  ssl?: TlsOptions;
+}
+
+export type { TlsOptions } from './url-tls';
+
+/** True for the URL schemes this package speaks (MySQL protocol); false for postgres:// and the like. */
+export function isMysqlUrl(url: string): boolean {
+  try {
+    return SCHEMES.includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 const SCHEMES = ['mysql:', 'mysql2:', 'mariadb:', 'oceanbase:', 'seekdb:'];
 
-/** Parse `mysql://user:password@host:port/database` (also mariadb://, oceanbase://, seekdb://). */
-export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): ConnectionConfig {
+/**
+ * Parse `mysql://user:password@host:port/database` (also mariadb://, oceanbase://, seekdb://), with optional
+ * TLS parameters (`?ssl=true`, `?ssl-ca=/path/ca.pem`, see url-tls.ts); other parameters are refused.
+ */
+export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariable?: string): ConnectionConfig {
   let u: URL;
   try {
     u = new URL(url);
@@ -24,11 +41,14 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): Connecti
     });
   }
   if (!SCHEMES.includes(u.protocol)) {
+    const own = ownVariable
+      ? ` If ${source} is your application's other database, set ${ownVariable} for this package instead.`
+      : '';
     throw new SvmError(
       'CONFIG_INVALID',
       `${source} has the scheme "${u.protocol}", which is not a MySQL-protocol URL.`,
       {
-        hint: `Use one of ${SCHEMES.map((s) => s + '//').join(', ')} e.g. mysql://user:password@host:2881/database.`,
+        hint: `Use one of ${SCHEMES.map((s) => s + '//').join(', ')} e.g. mysql://user:password@host:2881/database.${own}`,
       },
     );
   }
@@ -40,12 +60,14 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL'): Connecti
   }
   const password = decodeURIComponent(u.password);
   registerSecret(password);
+  const ssl = tlsFromUrl(u, source);
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: parseInteger(u.port || undefined, `${source} port`, 3306, { min: 1, max: 65535 }),
     user: decodeURIComponent(u.username) || 'root',
     password,
     database,
+    ...(ssl ? { ssl } : {}),
   };
 }
 

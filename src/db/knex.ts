@@ -19,6 +19,7 @@ export function mysql2Options(c: ConnectionConfig) {
     bigNumberStrings: true,
     dateStrings: true,
     connectTimeout: 10_000,
+    ...(c.ssl ? { ssl: c.ssl } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { checkConnection, createKnex, mysql2Options, type KnexConfigWithUserPara
 import { acquireLock, lockName } from '../db/lock';
 import { createConsoleLogger, type Logger } from '../util/logger';
 import { userParamsFor } from './context';
+import { refuseGenerator } from './generators';
 import { KnexLedgerStorage } from './ledger';
 import {
   listScriptFiles,
@@ -59,10 +60,13 @@ export interface KnexfileOptions extends SparseVectorOptions {
  * lock table; holding it, it also clears a knex lock row left set by a crashed run.
  */
 export async function createKnexfileConfig(options: KnexfileOptions = {}): Promise<KnexConfigWithUserParams> {
+  const command = options.command ?? knexCommandFromArgv();
+  if (command === 'migrate:make' || command === 'seed:make') throw refuseGenerator(`knex ${command}`);
   loadDotenv();
   let config = resolveConfig(options);
   const connection = requireConnection(config);
   const logger = options.logger ?? createConsoleLogger();
+  for (const notice of config.notices) logger.warn(notice);
   if (config.tableDiscovery) {
     // The ledger's name follows the memories table: find it before knex reads the ledger.
     const probe = createKnex(connection, { pool: 1 });
@@ -73,7 +77,6 @@ export async function createKnexfileConfig(options: KnexfileOptions = {}): Promi
       await probe.destroy();
     }
   }
-  const command = options.command ?? knexCommandFromArgv();
   let assertLockHeld: (() => Promise<void>) | undefined;
   if (command && LOCKED.has(command)) {
     const lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {

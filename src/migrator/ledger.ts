@@ -53,7 +53,7 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
   async executed({ context: knex }: { context: Knex }): Promise<string[]> {
     if (!(await knex.schema.hasTable(this.tableName))) return [];
     const rows = (await knex(this.tableName).select('name').orderBy('id', 'asc')) as Array<{ name: string }>;
-    return rows.map((r) => r.name);
+    return [...new Set(rows.map((r) => r.name))];
   }
 
   async logMigration({ name, context: knex }: { name: string; context: Knex }): Promise<void> {
@@ -64,7 +64,20 @@ export class KnexLedgerStorage implements UmzugStorage<Knex> {
     }
     await failpoint('ledger:before-insert');
     await this.guard();
-    await knex(this.tableName).insert({ name, batch: this.runBatch, migration_time: new Date() });
+    // One row per migration, as knex keeps it: a rerun (`umzug up --name X --rerun ALLOW`) moves the
+    // existing row to this batch instead of adding a second one that `knex migrate:status` would list twice.
+    const moved = await knex(this.tableName)
+      .where({ name })
+      .update({ batch: this.runBatch, migration_time: new Date() });
+    if (Number(moved) === 0)
+      await knex(this.tableName).insert({ name, batch: this.runBatch, migration_time: new Date() });
+    else if (Number(moved) > 1) await this.dropDuplicates(knex, name);
+  }
+
+  /** Rows written twice by an earlier version: keep the first. */
+  private async dropDuplicates(knex: Knex, name: string): Promise<void> {
+    const first = await knex(this.tableName).where({ name }).min({ id: 'id' }).first();
+    await knex(this.tableName).where({ name }).andWhere('id', '>', Number(first?.id)).delete();
   }
 
   async unlogMigration({ name, context: knex }: { name: string; context: Knex }): Promise<void> {

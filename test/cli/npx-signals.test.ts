@@ -47,7 +47,11 @@ describe('SIGTERM to the npx process', () => {
     const args = ['--no-install', 'umzug', 'seed', '--batch-size', '10', '--delay', '0.2', '--progress', 'plain'];
     const npx = spawn('npx', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const done = collect(npx, 120_000);
-    await new Promise<void>((resolve) => npx.stdout.on('data', (d) => String(d).includes('Embedder:') && resolve()));
+    // Started (or ended early: then the assertions below say why, instead of a timeout).
+    const started = new Promise<void>((resolve) =>
+      npx.stdout.on('data', (d) => String(d).includes('Embedder:') && resolve()),
+    );
+    await Promise.race([started, done]);
     const node = descendants(npx.pid!).filter((pid) =>
       execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).includes('umzug seed'),
     );

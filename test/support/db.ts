@@ -55,4 +55,4 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
-export { createMemoriesTable, insertSampleMemories } from '../../src/sample/sample-memories';
+export { createMemoriesTable, insertSampleMemories } from '../../src/testing/sample-memories';

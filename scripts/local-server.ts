@@ -4,12 +4,13 @@ import path from 'node:path';
 
 /**
  * The project's private MariaDB (scripts/db.sh): started or reused when no database is configured, for the
- * demo and the examples. Returns its URL.
+ * demo, the examples, the benchmarks and the soak of this repository (not part of the published package).
+ * Returns its URL.
  */
 export function startLocalServer(): string {
-  const script = path.resolve(__dirname, '..', '..', 'scripts', 'db.sh');
-  const fromSource = path.resolve(__dirname, '..', 'scripts', 'db.sh');
-  const file = fs.existsSync(script) ? script : fromSource;
+  // From source this file sits next to db.sh; compiled, it is dist/scripts/local-server.js.
+  const beside = path.resolve(__dirname, 'db.sh');
+  const file = fs.existsSync(beside) ? beside : path.resolve(__dirname, '..', '..', 'scripts', 'db.sh');
   execFileSync('bash', [file, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
   return execFileSync('bash', [file, 'url'], { encoding: 'utf8' }).trim();
 }
