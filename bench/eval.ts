@@ -17,6 +17,7 @@ import { migrateToLatest } from '../src/migrator/boot';
 import { createMemoriesTable } from '../src/testing/sample-memories';
 import { sparseSearch } from '../src/search/sparse-search';
 import { sparseDot } from '../src/sparse/sparse-vector';
+import { idf } from '../src/stats/term-stats';
 import { scratchDatabase } from '../src/testing/scratch-database';
 import { silentLogger } from '../src/util/logger';
 import { classicBm25, rankOf, scoreRanks, type RetrievalScore } from './retrieval-metrics';
@@ -25,11 +26,20 @@ import { retrievalSets, type RetrievalSet } from './retrieval-sets';
 const ROOT = path.resolve(__dirname, '..', '..');
 const say = (s: string) => process.stdout.write(s + '\n');
 
-/** The local embedder's ranking computed in memory (no database): the same vectors, the same inner product. */
+/**
+ * The local embedder's ranking computed in memory (no database): the same vectors, the same inner product,
+ * the query weighted by IDF from the documents' vectors as sparseSearch does with the term statistics.
+ */
 export function inMemory(set: RetrievalSet, embedder = new LocalSparseEmbedder({ threads: 0 })): RetrievalScore {
   const docs = set.documents.map((d) => ({ id: String(d.id), v: embedder.embed(d.text, 'document') }));
+  const df = new Map<number, number>();
+  for (const d of docs) for (const i of d.v.indices) df.set(i, (df.get(i) ?? 0) + 1);
   const ranks = set.queries.map((q) => {
-    const qv = embedder.embed(q.query, 'query');
+    const raw = embedder.embed(q.query, 'query');
+    const qv = {
+      indices: raw.indices,
+      values: Float32Array.from(raw.values, (w, k) => w * idf(docs.length, df.get(raw.indices[k]) ?? 0)),
+    };
     const top = docs
       .map((d) => ({ id: d.id, s: sparseDot(qv, d.v) }))
       .filter((x) => x.s > 0)

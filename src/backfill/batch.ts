@@ -11,6 +11,7 @@ import type { ProgressTracker } from './progress/model';
 import type { PendingRow } from './reader';
 import { isRowDataError, retry, withDbRetry } from './retry';
 import type { DryRunTally } from './summary';
+import { writeBatchCounted } from './stats-writer';
 import { writeBatch, type PendingWrite } from './writer';
 
 /** What embedding and writing a batch needs; shared by the batches of one run. */
@@ -33,6 +34,8 @@ export interface BatchContext {
   failures: FailureLog;
   /** Set for a dry run: vectors are counted here instead of written. */
   dryRun?: DryRunTally;
+  /** The term statistics table, when this run records them (local embedder, not a dry run). */
+  statsTable?: string;
 }
 
 export interface BatchResult {
@@ -79,7 +82,7 @@ export async function embedBatch(
   rows.forEach((row, i) => {
     try {
       const value = encodeVector(ctx, vectors[i]);
-      writes.push({ id: row.id, hash: row.hash, value });
+      writes.push({ id: row.id, hash: row.hash, value, indices: vectors[i].indices });
       ctx.dryRun?.note(row.id, vectors[i].indices.length, value);
     } catch (err) {
       fail(ctx, row.id, err, result);
@@ -171,7 +174,12 @@ async function writeIsolating(
   result: BatchResult,
 ): Promise<void> {
   try {
-    const written = await withDbRetry(() => writeBatch(ctx.knex, ctx.target, writes, ctx.idParam));
+    const statsTable = ctx.statsTable;
+    const written = await withDbRetry(() =>
+      statsTable
+        ? writeBatchCounted(ctx.knex, ctx.target, statsTable, writes, ctx.idParam)
+        : writeBatch(ctx.knex, ctx.target, writes, ctx.idParam),
+    );
     result.migrated += written;
     result.changed += writes.length - written;
   } catch (err) {

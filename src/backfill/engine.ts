@@ -7,6 +7,7 @@ import type { SparseTarget } from '../dialect/dialect';
 import { createEmbedder } from '../embedders';
 import { quoteIdentifier as q } from '../identifiers';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
+import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
 import type { BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
@@ -35,6 +36,8 @@ interface RunPlan {
   atStart: { eligible: number; empty: number };
   tracker: ProgressTracker;
   batch: BatchContext;
+  /** The term statistics as prepared at start (undefined: this run records none). */
+  stats?: TermStatsPreparation;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function runBackfill(
       table: options.config.table,
       shard: options.shard ?? null,
       skipped: plan.atStart.empty,
+      termStatsRebuilt: plan.stats?.rebuilt ? { reason: plan.stats.rebuilt, vectors: plan.stats.documents } : undefined,
       dryRunLimit: dryRun ? plan.cap : undefined,
       targetBatchMs: options.targetBatchMs,
       sparseColumn: options.config.sparseColumn,
@@ -106,6 +110,10 @@ async function planRun(
   const dryRun = options.dryRun ?? false;
   const idParam = await idPlaceholder(knex, schema.target);
   const maxStatementBytes = await statementLimit(knex);
+  const stats =
+    dryRun || parts.embedder.provider !== 'local'
+      ? undefined
+      : await prepareTermStats(knex, schema.target, schema.dialect, termStatsTable(options.config.table));
   const atStart = await countNullRows(knex, schema.target, options.shard);
   const cap = dryRun ? (options.dryRunLimit ?? DEFAULTS.dryRunLimit) : options.limit;
   const total = cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible);
@@ -121,8 +129,9 @@ async function planRun(
     signal: options.signal,
     tracker,
     dryRun: dryRun ? new DryRunTally() : undefined,
+    statsTable: stats?.statsTable,
   };
-  return { options, knex, batchSize, workers, cap, atStart, tracker, batch };
+  return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats };
 }
 
 function runLoop(plan: RunPlan): RunLoop {

@@ -16,6 +16,8 @@ export interface BackfillStart {
   shard: Shard | null;
   /** Rows left NULL on purpose because their text is empty. */
   skipped: number;
+  /** The term statistics (query-side IDF) were built or rebuilt from the stored vectors at start. */
+  termStatsRebuilt?: { reason: 'created' | 'count-differed'; vectors: number };
   /** Dry run: the rows it reads at most. */
   dryRunLimit?: number;
   /** Adaptive batch size: the batch duration it aims for. */

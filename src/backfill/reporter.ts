@@ -101,9 +101,20 @@ export class BackfillReporter {
     r.line(`Thread pool size: ${s.workers}`);
     r.line(`Embedder: ${s.embedder} (${s.model})`);
     if (s.skipped) r.line(`Rows with an empty text (left NULL): ${n(s.skipped)}`);
+    const stats = s.termStatsRebuilt;
+    if (stats)
+      r.line(
+        `Term statistics (for IDF) ${stats.reason === 'created' ? 'built' : 'rebuilt'} from ${n(stats.vectors)} stored vectors`,
+      );
     r.line('');
     this.target = { table: s.table, sparseColumn: s.sparseColumn };
-    const { dryRunLimit: _limit, targetBatchMs: _target, sparseColumn: _column, ...event } = s;
+    const {
+      dryRunLimit: _limit,
+      targetBatchMs: _target,
+      sparseColumn: _column,
+      termStatsRebuilt: _stats,
+      ...event
+    } = s;
     r.event('start', event);
   }
 

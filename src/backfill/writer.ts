@@ -8,6 +8,8 @@ export interface PendingWrite {
   hash: string;
   /** The encoded vector (dialect.encode), bound as a parameter. */
   value: string;
+  /** The vector's indices (needed by writeBatchCounted, for the term statistics). */
+  indices?: ArrayLike<number>;
 }
 
 /**

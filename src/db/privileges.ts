@@ -13,11 +13,13 @@ const TABLE_DENIED =
   /^(\w+) command denied to user '([^']*)'@'([^']*)' for (?:column '[^']*' in )?table [`']?(?:([^`'.]+)[`']?\.[`']?)?([^`']+)[`']?/i;
 
 const NEEDS =
-  'The upgrade needs ALTER and INDEX on the table, the backfill UPDATE, the ledgers CREATE, INSERT, UPDATE and DELETE.';
+  'The upgrade needs ALTER and INDEX on the table, the backfill UPDATE, the ledgers and the term statistics CREATE, INSERT, UPDATE and DELETE.';
 
 /** Which step of the tool needs `privilege` on `table`, in words. */
 function stepFor(privilege: string, table: string): string {
   const ledger = /(^|_)(migrations|seeds)(_|$)/i.test(table);
+  if (/(^|_)term_stats(_|$)/i.test(table) && privilege !== 'SELECT')
+    return `to keep its term statistics table '${table}' (query-side IDF)`;
   if (privilege === 'CREATE' || (ledger && privilege !== 'SELECT')) return `to keep its ledger table '${table}'`;
   if (privilege === 'ALTER' || privilege === 'INDEX')
     return 'for the upgrade (adding the sparse_embedding column and its index)';

@@ -5,7 +5,8 @@ import { checkConnection, createKnex } from '../db/knex';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
-import { toOceanBaseLiteral } from '../sparse/sparse-vector';
+import { toOceanBaseLiteral, type SparseVector } from '../sparse/sparse-vector';
+import { readIdf, termStatsTable } from '../stats/term-stats';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import { createConsoleLogger, type Logger } from '../util/logger';
 
@@ -40,7 +41,8 @@ const ER_NO_SUCH_TABLE = 1146;
  * Sparse search: embed the query (query mode) and return the top-k rows by inner product, best first.
  * Native servers use the sparse index (`ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k`); portable
  * mode computes the exact inner product in SQL (JSON_TABLE), without fetching the table into Node. Rows
- * without an embedding do not take part.
+ * without an embedding do not take part. With the local embedder and term statistics (recorded by the
+ * backfill), each query weight is multiplied by its term's IDF: the score becomes BM25 with IDF.
  */
 export async function sparseSearch(options: SparseSearchOptions): Promise<SearchHit[]> {
   const log = options.logger ?? createConsoleLogger();
@@ -51,14 +53,15 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
     if (!options.knex) await checkConnection(knex, connection);
     const config = await discoverTable(knex, options.config, log);
     const ctx = await openSchemaContext(knex, config);
-    const vector = await embedder.embedQuery(options.query);
-    const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10);
-    log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(vector)}`);
-    if (vector.indices.length === 0) {
+    const embedded = await embedder.embedQuery(options.query);
+    log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(embedded)}`);
+    if (embedded.indices.length === 0) {
       // No term of the query has a weight (empty, or only stop words): every inner product would be 0.
       log.debug('_sparse_search results, len : 0');
       return [];
     }
+    const vector = await weighQuery(knex, config, embedder, embedded, log);
+    const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10);
     log.debug(`SQL: ${statement.sql}`);
     let rows: Array<{ id: string | number; text: string | Buffer | null; score: unknown }>;
     try {
@@ -81,6 +84,30 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
   } finally {
     if (!options.knex) await knex.destroy();
   }
+}
+
+/**
+ * Query-side IDF for the local embedder (whose document weights are BM25 without IDF): the query's weights
+ * times ln(1 + (N − df + 0.5)/(df + 0.5)) from the term statistics. Without statistics (a table backfilled
+ * before they existed) the query is used as it is. Other providers' weights already carry term importance.
+ */
+async function weighQuery(
+  knex: Knex,
+  config: SparseVectorConfig,
+  embedder: SparseEmbedder,
+  vector: SparseVector,
+  log: Logger,
+): Promise<SparseVector> {
+  if (embedder.provider !== 'local') return vector;
+  const idf = await readIdf(knex, termStatsTable(config.table), vector.indices);
+  if (!idf) {
+    log.debug('No term statistics: the query is not weighted by IDF');
+    return vector;
+  }
+  log.debug(
+    `Query weighted by IDF from the term statistics: ${toOceanBaseLiteral({ indices: vector.indices, values: Float32Array.from(idf) })}`,
+  );
+  return { indices: vector.indices, values: Float32Array.from(vector.values, (w, k) => w * idf[k]) };
 }
 
 async function notUpgraded(ctx: SparseSchemaContext, cause: unknown): Promise<Error> {

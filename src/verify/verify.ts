@@ -13,6 +13,7 @@ import { openSchemaContext, readSchemaState, type SchemaState } from '../schema/
 import { sparseSearch, type SearchHit } from '../search/sparse-search';
 import type { SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
+import { recordedDocumentCount, termStatsExist, termStatsTable } from '../stats/term-stats';
 
 export interface VerifyReport {
   server: string;
@@ -22,6 +23,8 @@ export interface VerifyReport {
   seeder?: SeedRecord;
   schema: SchemaState & { dialect: string; hasIndex: boolean };
   rows?: { total: number; embedded: number; stillNull: number; emptyText: number; failedLastRun: number };
+  /** Term statistics for query-side IDF (local embedder); documents undefined when there are none. */
+  termStats: { table: string; documents?: number; provider: string };
   query: string;
   results: SearchHit[];
   /** True when the column (and index, where the server has one) are in place. */
@@ -72,6 +75,7 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
       query,
       results: [],
       upgraded: state.upgraded,
+      termStats: await readTermStats(knex, config, options.embedder),
     };
     if (state.tableExists) {
       const t = ctx.target;
@@ -129,6 +133,7 @@ export function formatVerifyReport(r: VerifyReport): string[] {
         : `             ${r.rows.stillNull} rows with text have no vector yet: run \`npx sparse-vector run migrate-sparse-vector\``,
     );
   }
+  if (r.upgraded) lines.push(termStatsLine(r));
   if (r.upgraded) {
     lines.push(``, `Search "${r.query}": ${r.results.length} results`);
     r.results.forEach((h, i) => lines.push(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${snippet(h.text)}`));
@@ -144,6 +149,30 @@ export function formatVerifyReport(r: VerifyReport): string[] {
     );
   }
   return lines;
+}
+
+async function readTermStats(
+  knex: Knex,
+  config: SparseVectorConfig,
+  embedder?: SparseEmbedder,
+): Promise<VerifyReport['termStats']> {
+  const table = termStatsTable(config.table);
+  const provider = embedder?.provider ?? config.embedder.provider ?? 'local';
+  const documents = (await termStatsExist(knex, table)) ? await recordedDocumentCount(knex, table) : undefined;
+  return { table, documents, provider };
+}
+
+function termStatsLine(r: VerifyReport): string {
+  const { table, documents, provider } = r.termStats;
+  if (provider !== 'local')
+    return `IDF stats:   - not used with the ${provider} embedder (its weights carry term importance)`;
+  if (documents === undefined)
+    return `IDF stats:   - none (${table} missing): search works, without IDF; the next backfill run builds them`;
+  const embedded = r.rows?.embedded;
+  if (embedded !== undefined && documents !== embedded) {
+    return `IDF stats:   ✗ ${table} counts ${documents} vectors, the table stores ${embedded}: IDF is approximate until the next backfill run rebuilds them`;
+  }
+  return `IDF stats:   ✓ ${table}: ${documents} vectors counted (query terms weighted by IDF with the local embedder)`;
 }
 
 function snippet(text: string, max = 60): string {

@@ -45,7 +45,7 @@ describe('a user without the privileges a step needs', () => {
     );
     expect(lines[1]).toBe(
       `  Grant it (GRANT ${privilege} ON \`${db.name}\`.\`${table}\` TO '${user}'@'${host}';) or run this step as a user that has it. ` +
-        'The upgrade needs ALTER and INDEX on the table, the backfill UPDATE, the ledgers CREATE, INSERT, UPDATE and DELETE.',
+        'The upgrade needs ALTER and INDEX on the table, the backfill UPDATE, the ledgers and the term statistics CREATE, INSERT, UPDATE and DELETE.',
     );
     expect(r.stderr.match(/Error \[/g)).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toMatch(/create table|alter table|update `|insert into|command denied/i);
@@ -72,7 +72,7 @@ describe('a user without the privileges a step needs', () => {
       "to keep its ledger table 'sparse_vector_seeds'",
     );
     expect(await stored()).toBe(0);
-    for (const t of ['sparse_vector_migrations', 'sparse_vector_seeds'])
+    for (const t of ['sparse_vector_migrations', 'sparse_vector_seeds', 'sparse_vector_term_stats'])
       await db.knex.raw('GRANT ALL ON ??.?? TO ?@?', [db.name, t, user, host]);
     expectClear(await umzug(['seed'], env), 'UPDATE', 'memories', 'for the backfill (writing sparse_embedding)');
     expect(await stored()).toBe(0);

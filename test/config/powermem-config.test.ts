@@ -129,6 +129,7 @@ describe('table discovery as powermem (OCEANBASE_COLLECTION unset)', () => {
       'sparse_vector_migrations_power_mem',
       'sparse_vector_migrations_power_mem_lock',
       'sparse_vector_seeds_power_mem',
+      'sparse_vector_term_stats_power_mem', // the backfill's term statistics (query-side IDF)
     ]);
   });
 

@@ -5,8 +5,9 @@ import { OceanBaseDialect } from '../../src/dialect/oceanbase';
 import { SeekdbDialect } from '../../src/dialect/seekdb';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { SvmError } from '../../src/errors';
+import { readIdf, termStatsTable } from '../../src/stats/term-stats';
 import { sparseSearch } from '../../src/search/sparse-search';
-import { createSparseVector, toOceanBaseLiteral, toPortableJson } from '../../src/sparse/sparse-vector';
+import { createSparseVector, toOceanBaseLiteral } from '../../src/sparse/sparse-vector';
 import type { Logger } from '../../src/util/logger';
 import { portableConfig, upgrade } from '../support/backfill';
 import { sparseVector } from '../support/cli';
@@ -138,8 +139,10 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
   test('ranking and scores equal the inner products computed from the stored vectors', async () => {
     const query = 'allergic to peanuts, green tea in the morning';
     const hits = await sparseSearch({ config: portableConfig(db), embedder, query, limit: 20 });
-    const q = JSON.parse(toPortableJson(await embedder.embedQuery(query))) as Array<[number, number]>;
-    const qw = new Map(q);
+    // The query as search sends it: its weights times the IDF of the term statistics the backfill recorded.
+    const embedded = await embedder.embedQuery(query);
+    const idfs = (await readIdf(db.knex, termStatsTable('memories'), embedded.indices))!;
+    const qw = new Map(Array.from(embedded.indices, (i, k) => [i, embedded.values[k] * idfs[k]] as [number, number]));
     // The driver may hand the JSON column over parsed or as text.
     const rows: Array<{ id: string; sparse_embedding: string | Array<[number, number]> | null }> = await db
       .knex('memories')

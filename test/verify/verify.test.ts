@@ -132,7 +132,9 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
     expect(r.stdout).toContain(
       'Rows:        121 total | 118 embedded | 0 still NULL | 3 with empty text | 0 failed in the last backfill run\n',
     );
-    expect(r.stdout).toMatch(/Backfill: {4}done \(runs: 1, [^\n]*\n\n/);
+    expect(r.stdout).toMatch(
+      /Backfill: {4}done \(runs: 1, [^\n]*\nIDF stats: {3}✓ sparse_vector_term_stats: \d+ vectors counted[^\n]*\n\n/,
+    );
     expect(r.stdout).toMatch(/DEBUG: Executing sparse vector search query with sparse_vector: \{[\d:.,]+\}\n/);
     expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
     expect(r.stdout).toContain('Search "Bartholomew harpsichords": 1 results\n');
