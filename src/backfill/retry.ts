@@ -49,8 +49,20 @@ const errorCode = (err: unknown): string => {
   return typeof code === 'string' || typeof code === 'number' ? String(code) : '';
 };
 
+/**
+ * mysql2 marks an error `fatal` when the connection is gone; one without a code comes from a command sent on a
+ * connection already closed (e.g. knex's ROLLBACK after the server killed a transaction's connection). A new
+ * pooled connection does not share the fate, so it is retried like a lost connection.
+ */
+const isClosedConnectionError = (err: unknown): boolean =>
+  errorCode(err) === '' && (err as { fatal?: unknown } | undefined)?.fatal === true;
+
 export function isTransientDbError(err: unknown): boolean {
-  return TRANSIENT.has(errorCode(err)) || (err as Error | undefined)?.name === 'KnexTimeoutError';
+  return (
+    TRANSIENT.has(errorCode(err)) ||
+    isClosedConnectionError(err) ||
+    (err as Error | undefined)?.name === 'KnexTimeoutError'
+  );
 }
 
 /**

@@ -7,12 +7,13 @@ const MIGRATION = '20250601000000_add_sparse_vector';
 describe('ledger rows stay unique', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
+  // A database of its own per test: each test passes alone and in any order (jest --randomize).
+  beforeEach(async () => {
     db = await createTestDatabase('ledger_rerun');
     await createMemoriesTable(db.knex);
     env = db.env({ SPARSE_VECTOR_STORAGE: 'json' });
   });
-  afterAll(async () => db.drop());
+  afterEach(async () => db.drop());
 
   const rows = async () => db.knex('sparse_vector_migrations').select('name', 'batch').orderBy('id');
 
@@ -27,6 +28,7 @@ describe('ledger rows stay unique', () => {
   });
 
   test('duplicate rows written by an earlier version are folded into one by the next rerun', async () => {
+    expect((await umzug(['up'], env)).code).toBe(0);
     await db.knex('sparse_vector_migrations').insert({ name: MIGRATION, batch: 2, migration_time: new Date() });
     const executed = await umzug(['executed', '--json'], env);
     expect(JSON.parse(executed.stdout).map((m: { name: string }) => m.name)).toEqual([MIGRATION]);
