@@ -54,6 +54,7 @@ export {
   type ScriptRunResult,
 } from './scripts/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
+export { powermemSimilarity, FILTER_COLUMNS, type SearchFilters } from './search/filters';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';
 export {
   createEmbedder,

@@ -32,8 +32,10 @@ Commands:
                                  run downgrade-sparse-vector --yes
   verify [--query Q] [--limit N] [--json]
                                ledger, schema, row counts and a sample search; exit 1 if not upgraded
-  search <query> [--limit N] [--json]
-                               sparse search: top-k rows with scores
+  search <query> [--limit N] [--user-id U] [--agent-id A] [--run-id R] [--json]
+                               sparse search: top-k rows with the raw score (inner product)
+                               and powermem's similarity (score/(1+score)); only rows with a
+                               vector, of the given user/agent/run
 
 Script parameters are written --batch-size or --batch_size; \`info <script>\` lists them.
 Configuration comes from .env / the environment (DATABASE_URL or OCEANBASE_*, see .env.example).
@@ -184,23 +186,31 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       return report.upgraded ? EXIT.ok : EXIT.failed;
     }
     if (command === 'search') {
-      onlyFlags(flags, ['limit', 'json']);
+      onlyFlags(flags, ['limit', 'json', 'user-id', 'agent-id', 'run-id']);
       const query = rest.join(' ');
       if (!query) throw usageError('search needs a query.');
       const limit = limitFlag(flags.limit, 10);
+      const filters = {
+        user_id: stringFlag(flags, 'user-id'),
+        agent_id: stringFlag(flags, 'agent-id'),
+        run_id: stringFlag(flags, 'run-id'),
+      };
       const config = resolveConfig();
       const json = flags.json === true;
       const hits = await sparseSearch({
         config,
         query,
         limit,
+        filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
         logger: createConsoleLogger({ out: json ? process.stderr : out }),
       });
       if (json) out.write(JSON.stringify(hits, null, 2) + '\n');
       else {
         out.write(`✓ Search returned ${hits.length} results\n`);
         hits.forEach((h, i) =>
-          out.write(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`),
+          out.write(
+            `  ${i + 1}. [score ${h.score.toFixed(4)} | similarity ${h.similarity.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`,
+          ),
         );
       }
       return EXIT.ok;

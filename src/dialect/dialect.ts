@@ -10,6 +10,12 @@ export interface SparseTarget {
   sparseIndex: string;
 }
 
+/** `column = value` (the column a validated identifier, the value bound). */
+export interface ColumnFilter {
+  column: string;
+  value: string;
+}
+
 export interface SearchStatement {
   sql: string;
   bindings: string[];
@@ -43,6 +49,6 @@ export interface SparseDialect {
   /** The stored value as read back (string, or JSON already parsed by the driver). */
   decode(raw: unknown): SparseVector;
 
-  /** Top-k by inner product; only rows with an embedding take part. */
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns?: readonly string[]): SearchStatement;
+  /** Top-k by inner product; only rows with an embedding (and matching every filter) take part. */
+  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns?: readonly string[], filters?: readonly ColumnFilter[]): SearchStatement;
 }

@@ -6,8 +6,8 @@ import {
   toOceanBaseLiteral,
   type SparseVector,
 } from '../sparse/sparse-vector';
-import type { SearchStatement, SparseDialect, SparseTarget } from './dialect';
-import { checkLimit, dropColumnStatement, dropIndexStatement, selectList } from './common';
+import type { ColumnFilter, SearchStatement, SparseDialect, SparseTarget } from './dialect';
+import { checkLimit, dropColumnStatement, dropIndexStatement, filterConditions, selectList } from './common';
 
 /**
  * OceanBase >= 4.5.0 (native SPARSEVECTOR column + sparse vector index).
@@ -62,11 +62,20 @@ export class OceanBaseDialect implements SparseDialect {
    * `ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k` is the form that uses the sparse index;
    * `inner_product(...) DESC` falls back to a full scan, and a plain LIMIT never uses the index.
    */
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns: readonly string[] = []): SearchStatement {
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns: readonly string[] = [],
+    filters: readonly ColumnFilter[] = [],
+  ): SearchStatement {
+    // Rows without a vector never take part (powermem's query lets them through with a NULL score); filters
+    // are plain WHERE conditions, which OceanBase applies with the index (APPROXIMATE is kept).
+    const where = filterConditions('m', filters);
     const sql =
       `SELECT ${selectList(t, 'm', extraColumns)}, negative_inner_product(m.${q(t.sparseColumn)}, ?) AS ${q('score')} ` +
-      `FROM ${q(t.table)} AS m ORDER BY ${q('score')} APPROXIMATE LIMIT ${checkLimit(k)}`;
-    return { sql, bindings: [toOceanBaseLiteral(query)], similarity: (raw) => -Number(raw) };
+      `FROM ${q(t.table)} AS m WHERE m.${q(t.sparseColumn)} IS NOT NULL${where.sql} ORDER BY ${q('score')} APPROXIMATE LIMIT ${checkLimit(k)}`;
+    return { sql, bindings: [toOceanBaseLiteral(query), ...where.bindings], similarity: (raw) => -Number(raw) };
   }
 }
 

@@ -158,6 +158,9 @@ export async function upgradeSparseSchema(ctx: SparseSchemaContext, log: Logger)
     }
     log.info(`${target.sparseIndex} created successfully`);
   }
+  if (!report.statements.length && state.column) {
+    log.info(`Table '${target.table}' was already upgraded (by powermem's script or by hand): recorded without DDL`);
+  }
   log.info(`Sparse vector upgrade completed successfully for table '${target.table}'`);
   await failpoint('upgrade:before-ledger');
   return report;
