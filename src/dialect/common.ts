@@ -20,7 +20,10 @@ export function selectList(t: SparseTarget, alias: string, extraColumns: readonl
 
 /** ` AND a.user_id = ? AND ...` for the filters (values bound in this order), or ''. */
 export function filterConditions(alias: string, filters: readonly ColumnFilter[]): { sql: string; bindings: string[] } {
-  return { sql: filters.map((f) => ` AND ${alias}.${q(f.column)} = ?`).join(''), bindings: filters.map((f) => f.value) };
+  return {
+    sql: filters.map((f) => ` AND ${alias}.${q(f.column)} = ?`).join(''),
+    bindings: filters.map((f) => f.value),
+  };
 }
 
 /** ANN queries on OceanBase/seekdb accept LIMIT (+OFFSET) up to 16,384. */

@@ -50,5 +50,11 @@ export interface SparseDialect {
   decode(raw: unknown): SparseVector;
 
   /** Top-k by inner product; only rows with an embedding (and matching every filter) take part. */
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns?: readonly string[], filters?: readonly ColumnFilter[]): SearchStatement;
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns?: readonly string[],
+    filters?: readonly ColumnFilter[],
+  ): SearchStatement;
 }

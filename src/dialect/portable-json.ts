@@ -49,7 +49,13 @@ export class PortableJsonDialect implements SparseDialect {
     return parsePortableJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw);
   }
 
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns: readonly string[] = [], filters: readonly ColumnFilter[] = []): SearchStatement {
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns: readonly string[] = [],
+    filters: readonly ColumnFilter[] = [],
+  ): SearchStatement {
     const where = filterConditions('d', filters);
     const sql =
       `SELECT ${selectList(t, 'm', extraColumns)}, s.${q('score')} AS ${q('score')} FROM (` +

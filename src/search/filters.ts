@@ -11,16 +11,19 @@ export type SearchFilters = Partial<Record<FilterColumn, string>>;
 /** Check the filters (known names, non-empty text) and turn them into column filters, in a fixed order. */
 export function toColumnFilters(filters: SearchFilters | undefined): ColumnFilter[] {
   if (filters === undefined || filters === null) return [];
-  if (typeof filters !== 'object') throw invalid(`filters must be an object like { user_id: 'u1' }, got ${typeof filters}.`);
+  if (typeof filters !== 'object')
+    throw invalid(`filters must be an object like { user_id: 'u1' }, got ${typeof filters}.`);
   for (const key of Object.keys(filters)) {
-    if (!(FILTER_COLUMNS as readonly string[]).includes(key)) throw invalid(`Unknown search filter '${key}'. Accepted: ${FILTER_COLUMNS.join(', ')}.`);
+    if (!(FILTER_COLUMNS as readonly string[]).includes(key))
+      throw invalid(`Unknown search filter '${key}'. Accepted: ${FILTER_COLUMNS.join(', ')}.`);
   }
   const out: ColumnFilter[] = [];
   for (const column of FILTER_COLUMNS) {
     const raw: unknown = filters[column];
     if (raw === undefined) continue;
     const value = typeof raw === 'number' ? String(raw) : raw;
-    if (typeof value !== 'string' || value === '') throw invalid(`Search filter ${column} must be a non-empty text, got ${JSON.stringify(raw)}.`);
+    if (typeof value !== 'string' || value === '')
+      throw invalid(`Search filter ${column} must be a non-empty text, got ${JSON.stringify(raw)}.`);
     out.push({ column, value });
   }
   return out;
@@ -46,5 +49,7 @@ export function powermemSimilarity(innerProduct: number): number {
 }
 
 function invalid(message: string): SvmError {
-  return new SvmError('CONFIG_INVALID', message, { hint: `Filter on ${FILTER_COLUMNS.join(', ')} (CLI: --user-id, --agent-id, --run-id).` });
+  return new SvmError('CONFIG_INVALID', message, {
+    hint: `Filter on ${FILTER_COLUMNS.join(', ')} (CLI: --user-id, --agent-id, --run-id).`,
+  });
 }

@@ -8,7 +8,8 @@ import { ROOT, run, sparseVector, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const MIGRATION = '20250601000000_add_sparse_vector';
-const npx = (args: string[], env: NodeJS.ProcessEnv) => run('npx', ['--no-install', ...args], { env, timeoutMs: 90_000, cwd: ROOT });
+const npx = (args: string[], env: NodeJS.ProcessEnv) =>
+  run('npx', ['--no-install', ...args], { env, timeoutMs: 90_000, cwd: ROOT });
 
 async function handUpgrade(db: TestDatabase): Promise<void> {
   await db.knex.raw('ALTER TABLE memories ADD COLUMN sparse_embedding JSON NULL');
@@ -20,8 +21,18 @@ async function state(db: TestDatabase): Promise<{ column: boolean; vectors: numb
     "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'memories' AND COLUMN_NAME = 'sparse_embedding'",
   )) as [Array<{ n: number }>];
   const column = Number(cols[0].n) === 1;
-  const vectors = column ? Number(((await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL')) as [Array<{ n: number }>])[0][0].n) : 0;
-  const ledger = (await db.knex.schema.hasTable('sparse_vector_migrations')) ? (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name) : [];
+  const vectors = column
+    ? Number(
+        (
+          (await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL')) as [
+            Array<{ n: number }>,
+          ]
+        )[0][0].n,
+      )
+    : 0;
+  const ledger = (await db.knex.schema.hasTable('sparse_vector_migrations'))
+    ? (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name)
+    : [];
   return { column, vectors, ledger };
 }
 
@@ -41,7 +52,9 @@ describe('a table upgraded elsewhere (no ledger entry)', () => {
     const up = await umzug(['up'], env);
     expect(up.code).toBe(0);
     expect(up.stdout).toContain("sparse_embedding column already exists on table 'memories'");
-    expect(up.stdout).toContain("Table 'memories' was already upgraded (by powermem's script or by hand): recorded without DDL");
+    expect(up.stdout).toContain(
+      "Table 'memories' was already upgraded (by powermem's script or by hand): recorded without DDL",
+    );
     expect(up.stdout).not.toContain('Adding sparse_embedding column');
     expect(await state(db)).toEqual({ column: true, vectors: 3, ledger: [MIGRATION] });
     const down = await umzug(['down'], env);
@@ -65,7 +78,9 @@ describe('a table upgraded elsewhere (no ledger entry)', () => {
     expect(refused.stdout).toContain(
       "This will permanently delete 3 sparse vectors from table 'memories' (it drops the sparse_embedding column; the upgrade was made outside this tool: 'sparse_vector_migrations' does not record it).",
     );
-    expect(refused.stderr).toContain('Refusing to delete 3 sparse vectors without confirmation: not running on a terminal.');
+    expect(refused.stderr).toContain(
+      'Refusing to delete 3 sparse vectors without confirmation: not running on a terminal.',
+    );
     expect(await state(db)).toEqual({ column: true, vectors: 3, ledger: [] });
     const done = await sparseVector(['run', 'downgrade-sparse-vector', '--yes'], env);
     expect(done.code).toBe(0);

@@ -13,14 +13,26 @@ import { portableConfig, upgrade } from '../support/backfill';
 import { sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, type TestDatabase } from '../support/db';
 
-const memories: SparseTarget = { table: 'memories', idColumn: 'id', textColumn: 'document', sparseColumn: 'sparse_embedding', sparseIndex: 'sparse_embedding_idx' };
+const memories: SparseTarget = {
+  table: 'memories',
+  idColumn: 'id',
+  textColumn: 'document',
+  sparseColumn: 'sparse_embedding',
+  sparseIndex: 'sparse_embedding_idx',
+};
 
 describe.each([
   ['OceanBase 4.5.0', new OceanBaseDialect(parseServerVersion('5.7.25-OceanBase_CE-v4.5.0.0'))],
   ['seekdb 1.4.0', new SeekdbDialect(parseServerVersion('5.7.25-OceanBase seekdb-v1.4.0.0'))],
 ])('native filtered search SQL on %s', (_label, dialect) => {
   test('filters are bound WHERE conditions beside IS NOT NULL; APPROXIMATE (the index) is kept', () => {
-    const s = dialect.searchSql(memories, createSparseVector([[3, 1.25]]), 10, [], toColumnFilters({ run_id: 'r1', user_id: 'u1', agent_id: 'a1' }));
+    const s = dialect.searchSql(
+      memories,
+      createSparseVector([[3, 1.25]]),
+      10,
+      [],
+      toColumnFilters({ run_id: 'r1', user_id: 'u1', agent_id: 'a1' }),
+    );
     expect(s.sql).toBe(
       'SELECT m.`id` AS `id`, m.`document` AS `text`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
         'FROM `memories` AS m WHERE m.`sparse_embedding` IS NOT NULL AND m.`user_id` = ? AND m.`agent_id` = ? AND m.`run_id` = ? ' +
@@ -36,12 +48,18 @@ describe.each([
 });
 
 test('portable search SQL: filters inside the scoring subquery, values bound after the query vector', () => {
-  const s = new PortableJsonDialect(parseServerVersion('10.11.19-MariaDB')).searchSql(memories, createSparseVector([[3, 1]]), 5, [], toColumnFilters({ user_id: 'u1' }));
+  const s = new PortableJsonDialect(parseServerVersion('10.11.19-MariaDB')).searchSql(
+    memories,
+    createSparseVector([[3, 1]]),
+    5,
+    [],
+    toColumnFilters({ user_id: 'u1' }),
+  );
   expect(s.sql).toContain('WHERE d.`sparse_embedding` IS NOT NULL AND e.i = qv.i AND d.`user_id` = ? GROUP BY');
   expect(s.bindings).toEqual(['[[3,1]]', 'u1']);
 });
 
-test("similarity as powermem reports it: ip/(1+ip) for ip >= 0, max(0, 1/(1-ip)) below", () => {
+test('similarity as powermem reports it: ip/(1+ip) for ip >= 0, max(0, 1/(1-ip)) below', () => {
   expect(powermemSimilarity(0)).toBe(0);
   expect(powermemSimilarity(1)).toBe(0.5);
   expect(powermemSimilarity(3)).toBe(0.75);
@@ -68,7 +86,13 @@ describe('filtered search on MariaDB (portable mode)', () => {
     { id: '101', document: 'porcelain teapot collection in the attic', user_id: 'u1', agent_id: 'a1', run_id: 'r1' },
     { id: '102', document: 'porcelain teapot repair shop downtown', user_id: 'u1', agent_id: 'a2', run_id: 'r2' },
     { id: '103', document: 'porcelain teapot bought at the market', user_id: 'u2', agent_id: 'a1', run_id: 'r1' },
-    { id: '104', document: 'porcelain teapot porcelain teapot porcelain teapot', user_id: 'u1', agent_id: 'a1', run_id: 'r1' },
+    {
+      id: '104',
+      document: 'porcelain teapot porcelain teapot porcelain teapot',
+      user_id: 'u1',
+      agent_id: 'a1',
+      run_id: 'r1',
+    },
     { id: '105', document: 'garden tomatoes need water', user_id: 'u1', agent_id: 'a1', run_id: 'r1' },
   ];
   beforeAll(async () => {
@@ -83,7 +107,9 @@ describe('filtered search on MariaDB (portable mode)', () => {
   afterAll(async () => db.drop());
 
   const search = (filters?: Record<string, string>) =>
-    sparseSearch({ config: portableConfig(db), embedder, query: 'porcelain teapot', limit: 10, filters }).then((h) => h.map((x) => x.id).sort());
+    sparseSearch({ config: portableConfig(db), embedder, query: 'porcelain teapot', limit: 10, filters }).then((h) =>
+      h.map((x) => x.id).sort(),
+    );
 
   test('user_id, agent_id, run_id and their combinations select only matching memories; NULL vectors never', async () => {
     expect(await search()).toEqual(['101', '102', '103']);
@@ -94,7 +120,7 @@ describe('filtered search on MariaDB (portable mode)', () => {
     expect(await search({ user_id: 'nobody' })).toEqual([]);
   });
 
-  test('every hit carries the raw score and powermem\'s similarity of it', async () => {
+  test("every hit carries the raw score and powermem's similarity of it", async () => {
     const hits = await sparseSearch({ config: portableConfig(db), embedder, query: 'porcelain teapot', limit: 10 });
     for (const h of hits) {
       expect(h.score).toBeGreaterThan(0);
@@ -104,7 +130,12 @@ describe('filtered search on MariaDB (portable mode)', () => {
 
   test('a filter on a column the table lacks: clear error', async () => {
     await db.knex.raw('CREATE TABLE bare (id BIGINT PRIMARY KEY, document TEXT, sparse_embedding JSON NULL)');
-    const err = await sparseSearch({ config: portableConfig(db, { table: 'bare' }), embedder, query: 'x', filters: { agent_id: 'a1' } }).catch((e: unknown) => e as SvmError);
+    const err = await sparseSearch({
+      config: portableConfig(db, { table: 'bare' }),
+      embedder,
+      query: 'x',
+      filters: { agent_id: 'a1' },
+    }).catch((e: unknown) => e as SvmError);
     expect((err as SvmError).message).toBe("Table 'bare' has no column 'agent_id' to filter on.");
   });
 
@@ -117,7 +148,9 @@ describe('filtered search on MariaDB (portable mode)', () => {
     expect(hits[0].similarity).toBeCloseTo(hits[0].score / (1 + hits[0].score), 12);
     const text = await sparseVector(['search', 'porcelain teapot', '--run-id', 'r2'], env);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/1\. \[score \d+\.\d{4} \| similarity 0\.\d{4}\] id 102: porcelain teapot repair shop downtown/);
+    expect(text.stdout).toMatch(
+      /1\. \[score \d+\.\d{4} \| similarity 0\.\d{4}\] id 102: porcelain teapot repair shop downtown/,
+    );
     const bad = await sparseVector(['search', 'porcelain teapot', '--user-id'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--user-id needs a value.');
