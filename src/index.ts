@@ -97,3 +97,4 @@ export {
   type SeederResult,
   type Shard,
 } from './backfill';
+export { doctor, formatDoctorReport, type DoctorCheck, type DoctorReport, type DoctorOptions } from './doctor/doctor';

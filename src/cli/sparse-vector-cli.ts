@@ -13,6 +13,7 @@ import {
   runScript,
 } from '../scripts/manager';
 import { sparseSearch } from '../search/sparse-search';
+import { doctor, formatDoctorReport } from '../doctor/doctor';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
 import { EXIT, formatError } from './errors';
@@ -32,6 +33,8 @@ Commands:
                                  run downgrade-sparse-vector --yes
   verify [--query Q] [--limit N] [--json]
                                ledger, schema, row counts and a sample search; exit 1 if not upgraded
+  doctor [--json]              prove every statement the configured storage uses on this server, in a
+                               scratch table it creates and drops; one line per check; exit 1 on a failure
   search <query> [--limit N] [--user-id U] [--agent-id A] [--run-id R] [--json]
                                sparse search: top-k rows with the raw score (inner product)
                                and powermem's similarity (score/(1+score)); only rows with a
@@ -184,6 +187,15 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       });
       out.write(json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report).join('\n') + '\n');
       return report.upgraded ? EXIT.ok : EXIT.failed;
+    }
+    if (command === 'doctor') {
+      onlyFlags(flags, ['json']);
+      if (rest.length) throw usageError(`Unexpected argument '${rest[0]}': doctor takes no arguments.`);
+      const report = await doctor({ config: resolveConfig(), logger: createConsoleLogger({ out: process.stderr }) });
+      out.write(
+        flags.json === true ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report).join('\n') + '\n',
+      );
+      return report.ok ? EXIT.ok : EXIT.failed;
     }
     if (command === 'search') {
       onlyFlags(flags, ['limit', 'json', 'user-id', 'agent-id', 'run-id']);

@@ -16,6 +16,15 @@ export interface ColumnFilter {
   value: string;
 }
 
+/** One way to write the sparse vector index DDL, and where that form comes from. */
+export interface IndexForm {
+  /** The WITH (...) parameters. */
+  params: string;
+  /** Where the form comes from (configuration, documentation, source). */
+  source: string;
+  sql: string;
+}
+
 export interface SearchStatement {
   sql: string;
   bindings: string[];
@@ -41,6 +50,11 @@ export interface SparseDialect {
   /** information_schema.COLUMNS DATA_TYPE / COLUMN_TYPE of a column that already has the right type. */
   isExpectedColumnType(dataType: string, columnType: string): boolean;
   createIndexSql(t: SparseTarget): string | undefined;
+  /**
+   * Every form of the index DDL to try, in order (the configured one first, then the known forms): the
+   * upgrade falls back to the next one when the server rejects one. Absent or empty: createIndexSql only.
+   */
+  indexForms?(t: SparseTarget): IndexForm[];
   dropIndexSql(t: SparseTarget): string;
   dropColumnSql(t: SparseTarget): string;
 
