@@ -54,6 +54,7 @@ export {
   type ScriptRunResult,
 } from './scripts/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
+export { powermemSimilarity, FILTER_COLUMNS, type SearchFilters } from './search/filters';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';
 export {
   createEmbedder,
@@ -96,3 +97,4 @@ export {
   type SeederResult,
   type Shard,
 } from './backfill';
+export { doctor, formatDoctorReport, type DoctorCheck, type DoctorReport, type DoctorOptions } from './doctor/doctor';

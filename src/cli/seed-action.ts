@@ -34,6 +34,7 @@ export class SeedAction extends CommandLineAction {
   exitCode: number = EXIT.ok;
   private batchSize!: CommandLineStringParameter;
   private workers!: CommandLineStringParameter;
+  private maxRequestsPerMinute!: CommandLineStringParameter;
   private delay!: CommandLineStringParameter;
   private limit!: CommandLineStringParameter;
   private shard!: CommandLineStringParameter;
@@ -68,7 +69,7 @@ export class SeedAction extends CommandLineAction {
     this.workers = this.defineStringParameter({
       parameterLongName: '--workers',
       argumentName: 'N',
-      description: `Concurrent batches, ${BACKFILL_LIMITS.workers.min}..${BACKFILL_LIMITS.workers.max} (default ${BACKFILL_DEFAULTS.workers}).`,
+      description: `Concurrent batches, ${BACKFILL_LIMITS.workers.min}..${BACKFILL_LIMITS.workers.max} (default ${BACKFILL_DEFAULTS.workers}; with the qwen and tei embedders the requests in flight adapt to 429 answers).`,
     });
     this.delay = this.defineStringParameter({
       parameterLongName: '--delay',
@@ -112,6 +113,12 @@ export class SeedAction extends CommandLineAction {
       argumentName: 'MS',
       description: 'Throttle: adapt the batch size (up to --batch-size) so that a batch takes about MS milliseconds.',
     });
+    this.maxRequestsPerMinute = this.defineStringParameter({
+      parameterLongName: '--max-requests-per-minute',
+      argumentName: 'N',
+      description:
+        'HTTP embedders (qwen, tei): start at most N requests per minute, to stay under a known quota (default SPARSE_EMBEDDER_RPM, else no cap).',
+    });
     this.dryRun = this.defineFlagParameter({
       parameterLongName: '--dry-run',
       description: 'Read and embed the first rows (100, or --limit), write nothing, report the rate.',
@@ -144,9 +151,11 @@ export class SeedAction extends CommandLineAction {
     ) => (p.value === undefined ? fallback : numberFlag(p.longName, p.value, range, example));
     const dryRun = this.dryRun.value || !!env.dryRun;
     const limit = int(this.limit, BACKFILL_LIMITS.limit, env.limit ?? env.dryRunLimit, BACKFILL_LIMITS.limit.min);
+    const rpm = int(this.maxRequestsPerMinute, { min: 1, max: 10_000_000 }, undefined, 1200);
+    const embedder = rpm === undefined ? this.config.embedder : { ...this.config.embedder, maxRequestsPerMinute: rpm };
     return {
       ...env,
-      config: this.config,
+      config: { ...this.config, embedder },
       logger: this.logger,
       batchSize: int(this.batchSize, BACKFILL_LIMITS.batchSize, env.batchSize, BACKFILL_DEFAULTS.batchSize),
       workers: int(this.workers, BACKFILL_LIMITS.workers, env.workers, BACKFILL_DEFAULTS.workers),

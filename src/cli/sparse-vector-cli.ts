@@ -13,6 +13,7 @@ import {
   runScript,
 } from '../scripts/manager';
 import { sparseSearch } from '../search/sparse-search';
+import { doctor, formatDoctorReport } from '../doctor/doctor';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
 import { EXIT, formatError } from './errors';
@@ -32,8 +33,12 @@ Commands:
                                  run downgrade-sparse-vector --yes
   verify [--query Q] [--limit N] [--json]
                                ledger, schema, row counts and a sample search; exit 1 if not upgraded
-  search <query> [--limit N] [--json]
-                               sparse search: top-k rows with scores
+  doctor [--json]              prove every statement the configured storage uses on this server, in a
+                               scratch table it creates and drops; one line per check; exit 1 on a failure
+  search <query> [--limit N] [--user-id U] [--agent-id A] [--run-id R] [--json]
+                               sparse search: top-k rows with the raw score (inner product)
+                               and powermem's similarity (score/(1+score)); only rows with a
+                               vector, of the given user/agent/run
 
 Script parameters are written --batch-size or --batch_size; \`info <script>\` lists them.
 Configuration comes from .env / the environment (DATABASE_URL or OCEANBASE_*, see .env.example).
@@ -183,24 +188,41 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
       out.write(json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report).join('\n') + '\n');
       return report.upgraded ? EXIT.ok : EXIT.failed;
     }
+    if (command === 'doctor') {
+      onlyFlags(flags, ['json']);
+      if (rest.length) throw usageError(`Unexpected argument '${rest[0]}': doctor takes no arguments.`);
+      const report = await doctor({ config: resolveConfig(), logger: createConsoleLogger({ out: process.stderr }) });
+      out.write(
+        flags.json === true ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report).join('\n') + '\n',
+      );
+      return report.ok ? EXIT.ok : EXIT.failed;
+    }
     if (command === 'search') {
-      onlyFlags(flags, ['limit', 'json']);
+      onlyFlags(flags, ['limit', 'json', 'user-id', 'agent-id', 'run-id']);
       const query = rest.join(' ');
       if (!query) throw usageError('search needs a query.');
       const limit = limitFlag(flags.limit, 10);
+      const filters = {
+        user_id: stringFlag(flags, 'user-id'),
+        agent_id: stringFlag(flags, 'agent-id'),
+        run_id: stringFlag(flags, 'run-id'),
+      };
       const config = resolveConfig();
       const json = flags.json === true;
       const hits = await sparseSearch({
         config,
         query,
         limit,
+        filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
         logger: createConsoleLogger({ out: json ? process.stderr : out }),
       });
       if (json) out.write(JSON.stringify(hits, null, 2) + '\n');
       else {
         out.write(`✓ Search returned ${hits.length} results\n`);
         hits.forEach((h, i) =>
-          out.write(`  ${i + 1}. [${h.score.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`),
+          out.write(
+            `  ${i + 1}. [score ${h.score.toFixed(4)} | similarity ${h.similarity.toFixed(4)}] id ${h.id}: ${h.text.replace(/\s+/g, ' ').slice(0, 80)}\n`,
+          ),
         );
       }
       return EXIT.ok;

@@ -1,6 +1,6 @@
 import { quoteIdentifier as q } from '../identifiers';
 import { SvmError } from '../errors';
-import type { SparseTarget } from './dialect';
+import type { ColumnFilter, SparseTarget } from './dialect';
 
 /** Statements that are the same on every MySQL-protocol server we support. */
 export function dropIndexStatement(t: SparseTarget): string {
@@ -16,6 +16,14 @@ export function selectList(t: SparseTarget, alias: string, extraColumns: readonl
   const cols = [`${alias}.${q(t.idColumn)} AS ${q('id')}`, `${alias}.${q(t.textColumn)} AS ${q('text')}`];
   for (const c of extraColumns) cols.push(`${alias}.${q(c)}`);
   return cols.join(', ');
+}
+
+/** ` AND a.user_id = ? AND ...` for the filters (values bound in this order), or ''. */
+export function filterConditions(alias: string, filters: readonly ColumnFilter[]): { sql: string; bindings: string[] } {
+  return {
+    sql: filters.map((f) => ` AND ${alias}.${q(f.column)} = ?`).join(''),
+    bindings: filters.map((f) => f.value),
+  };
 }
 
 /** ANN queries on OceanBase/seekdb accept LIMIT (+OFFSET) up to 16,384. */

@@ -10,6 +10,21 @@ export interface SparseTarget {
   sparseIndex: string;
 }
 
+/** `column = value` (the column a validated identifier, the value bound). */
+export interface ColumnFilter {
+  column: string;
+  value: string;
+}
+
+/** One way to write the sparse vector index DDL, and where that form comes from. */
+export interface IndexForm {
+  /** The WITH (...) parameters. */
+  params: string;
+  /** Where the form comes from (configuration, documentation, source). */
+  source: string;
+  sql: string;
+}
+
 export interface SearchStatement {
   sql: string;
   bindings: string[];
@@ -35,6 +50,11 @@ export interface SparseDialect {
   /** information_schema.COLUMNS DATA_TYPE / COLUMN_TYPE of a column that already has the right type. */
   isExpectedColumnType(dataType: string, columnType: string): boolean;
   createIndexSql(t: SparseTarget): string | undefined;
+  /**
+   * Every form of the index DDL to try, in order (the configured one first, then the known forms): the
+   * upgrade falls back to the next one when the server rejects one. Absent or empty: createIndexSql only.
+   */
+  indexForms?(t: SparseTarget): IndexForm[];
   dropIndexSql(t: SparseTarget): string;
   dropColumnSql(t: SparseTarget): string;
 
@@ -43,6 +63,12 @@ export interface SparseDialect {
   /** The stored value as read back (string, or JSON already parsed by the driver). */
   decode(raw: unknown): SparseVector;
 
-  /** Top-k by inner product; only rows with an embedding take part. */
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns?: readonly string[]): SearchStatement;
+  /** Top-k by inner product; only rows with an embedding (and matching every filter) take part. */
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns?: readonly string[],
+    filters?: readonly ColumnFilter[],
+  ): SearchStatement;
 }

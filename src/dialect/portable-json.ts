@@ -1,8 +1,8 @@
 import { quoteIdentifier as q } from '../identifiers';
 import type { ServerInfo } from '../db/server-info';
 import { parsePortableJson, toPortableJson, type SparseVector } from '../sparse/sparse-vector';
-import type { SearchStatement, SparseDialect, SparseTarget } from './dialect';
-import { checkLimit, dropColumnStatement, dropIndexStatement, selectList } from './common';
+import type { ColumnFilter, SearchStatement, SparseDialect, SparseTarget } from './dialect';
+import { checkLimit, dropColumnStatement, dropIndexStatement, filterConditions, selectList } from './common';
 
 const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`;
 
@@ -49,14 +49,21 @@ export class PortableJsonDialect implements SparseDialect {
     return parsePortableJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw);
   }
 
-  searchSql(t: SparseTarget, query: SparseVector, k: number, extraColumns: readonly string[] = []): SearchStatement {
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns: readonly string[] = [],
+    filters: readonly ColumnFilter[] = [],
+  ): SearchStatement {
+    const where = filterConditions('d', filters);
     const sql =
       `SELECT ${selectList(t, 'm', extraColumns)}, s.${q('score')} AS ${q('score')} FROM (` +
       `SELECT d.${q(t.idColumn)} AS ${q('sid')}, SUM(e.v * qv.v) AS ${q('score')} ` +
       `FROM ${q(t.table)} AS d, JSON_TABLE(d.${q(t.sparseColumn)}, ${JSON_PAIRS}) AS e, JSON_TABLE(?, ${JSON_PAIRS}) AS qv ` +
-      `WHERE d.${q(t.sparseColumn)} IS NOT NULL AND e.i = qv.i GROUP BY d.${q(t.idColumn)}` +
+      `WHERE d.${q(t.sparseColumn)} IS NOT NULL AND e.i = qv.i${where.sql} GROUP BY d.${q(t.idColumn)}` +
       `) AS s JOIN ${q(t.table)} AS m ON m.${q(t.idColumn)} = s.${q('sid')} ` +
       `ORDER BY s.${q('score')} DESC, m.${q(t.idColumn)} ASC LIMIT ${checkLimit(k)}`;
-    return { sql, bindings: [toPortableJson(query)], similarity: (raw) => Number(raw) };
+    return { sql, bindings: [toPortableJson(query), ...where.bindings], similarity: (raw) => Number(raw) };
   }
 }

@@ -10,7 +10,11 @@ export const SEEKDB_DEFAULT_INDEX_PARAMS = 'distance=inner_product, type=sindi, 
 export class SeekdbDialect extends OceanBaseDialect {
   override readonly name = 'seekdb' as const;
 
-  constructor(server: ServerInfo, indexParams: string = SEEKDB_DEFAULT_INDEX_PARAMS) {
-    super(server, indexParams);
+  constructor(server: ServerInfo, indexParams?: string) {
+    super(
+      server,
+      indexParams ?? SEEKDB_DEFAULT_INDEX_PARAMS,
+      indexParams ? 'SPARSE_VECTOR_INDEX_PARAMS' : 'seekdb documentation (default)',
+    );
   }
 }

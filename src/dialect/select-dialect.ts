@@ -23,7 +23,8 @@ export function supportsNativeSparse(server: ServerInfo): boolean {
 export function selectDialect(server: ServerInfo, storage: SparseStorage, indexParams?: string): SparseDialect {
   if (storage === 'json') return new PortableJsonDialect(server);
   if (server.product === 'seekdb') return new SeekdbDialect(server, indexParams);
-  if (supportsNativeSparse(server)) return new OceanBaseDialect(server, indexParams);
+  if (supportsNativeSparse(server))
+    return new OceanBaseDialect(server, indexParams, indexParams ? 'SPARSE_VECTOR_INDEX_PARAMS' : undefined);
   const portable = server.product === 'mariadb' || server.product === 'mysql';
   throw new SvmError(
     'UNSUPPORTED_SERVER',
@@ -35,4 +36,14 @@ export function selectDialect(server: ServerInfo, storage: SparseStorage, indexP
         : `Upgrade to OceanBase ${MIN_OCEANBASE_VERSION.join('.')} or later, or use seekdb.`,
     },
   );
+}
+
+/**
+ * The dialect `doctor` checks: the configured storage's, also on a server that lacks it (MariaDB with native
+ * storage gets the OceanBase statements, so each one fails with the server's own error).
+ */
+export function doctorDialect(server: ServerInfo, storage: SparseStorage, indexParams?: string): SparseDialect {
+  if (storage === 'json') return new PortableJsonDialect(server);
+  if (server.product === 'seekdb') return new SeekdbDialect(server, indexParams);
+  return new OceanBaseDialect(server, indexParams, indexParams ? 'SPARSE_VECTOR_INDEX_PARAMS' : undefined);
 }

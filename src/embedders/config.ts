@@ -32,6 +32,7 @@ const ENV_NAMES: Record<Field, readonly string[]> = {
   batchSize: ['SPARSE_EMBEDDER_BATCH_SIZE'],
   indexSpace: ['SPARSE_EMBEDDER_INDEX_SPACE'],
   threads: ['SPARSE_EMBEDDER_THREADS'],
+  maxRequestsPerMinute: ['SPARSE_EMBEDDER_RPM'],
 };
 
 /** Keys of powermem's `sparse_embedder.config` (first match wins), and camelCase keys. */
@@ -46,6 +47,7 @@ const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
   batchSize: ['batch_size', 'batchSize'],
   indexSpace: ['index_space', 'indexSpace'],
   threads: ['threads'],
+  maxRequestsPerMinute: ['max_requests_per_minute', 'maxRequestsPerMinute', 'rpm'],
 };
 
 const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
@@ -62,6 +64,11 @@ const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: st
     min: 1,
     max: 2 ** 32,
     hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).',
+  },
+  maxRequestsPerMinute: {
+    min: 1,
+    max: 10_000_000,
+    hint: "Use the provider's quota in requests per minute, e.g. 1200; leave it unset for no cap (429s still slow the run down).",
   },
 };
 
@@ -153,7 +160,7 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
   if (model !== undefined) config.model = model;
   if (baseUrl !== undefined) config.baseUrl = baseUrl;
   for (const field of Object.keys(INTEGER_RANGES) as Array<
-    'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace'
+    'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace' | 'maxRequestsPerMinute'
   >) {
     const n = integer(raw[field], INTEGER_RANGES[field]!);
     if (n !== undefined) config[field] = n;
@@ -183,7 +190,7 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
  * SPARSE_EMBEDDER_BASE_URL (else powermem's SPARSE_EMBEDDING_BASE_URL, else for qwen DASHSCOPE_BASE_URL),
  * SPARSE_EMBEDDER_TIMEOUT_MS, SPARSE_EMBEDDER_MAX_RETRIES,
  * SPARSE_EMBEDDER_BACKOFF_BASE_MS, SPARSE_EMBEDDER_BATCH_SIZE, SPARSE_EMBEDDER_INDEX_SPACE,
- * SPARSE_EMBEDDER_THREADS.
+ * SPARSE_EMBEDDER_THREADS, SPARSE_EMBEDDER_RPM.
  * Empty values count as unset. Throws SvmError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
  */
 export function embedderConfigFromEnv(

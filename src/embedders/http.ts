@@ -1,6 +1,7 @@
 import { SvmError, type SvmErrorCode } from '../errors';
 import { redact, registerSecret } from '../util/redact';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
+import { RequestLimiter } from './request-limiter';
 import type { EmbedderConfig } from './types';
 
 /**
@@ -29,6 +30,8 @@ export interface HttpOptions {
   maxRetryAfterMs?: number;
   /** Turns an error status and its body (parsed JSON, else up to 200 characters of text) into an error. */
   describeError(status: number, body: unknown): { code: SvmErrorCode; message: string; hint?: string };
+  /** Adapts the requests in flight and their pace to the provider's 429s; see request-limiter.ts. */
+  limiter?: RequestLimiter;
 }
 
 export interface HttpStats {
@@ -157,7 +160,35 @@ class Retryable {
   constructor(
     readonly error: SvmError,
     readonly waitMs?: number,
+    readonly status?: number,
   ) {}
+}
+
+/** One attempt, started when the limiter lets it, and reported back to the limiter with how it went. */
+async function limitedAttempt(
+  url: string,
+  headers: Record<string, string>,
+  payload: string,
+  options: HttpOptions,
+  stats: HttpStats,
+  signal: AbortSignal | undefined,
+): Promise<{ value: unknown } | Retryable> {
+  const limiter = options.limiter;
+  const ticket = await limiter?.acquire(signal);
+  stats.requests++;
+  let outcome: { value: unknown } | Retryable;
+  try {
+    outcome = await attemptOnce(url, headers, payload, options, signal);
+  } catch (err) {
+    if (ticket) limiter!.release(ticket, 'other');
+    throw err;
+  }
+  const limited = outcome instanceof Retryable && outcome.status === 429;
+  if (ticket) {
+    const how = limited ? 'rate-limited' : outcome instanceof Retryable ? 'other' : 'ok';
+    limiter!.release(ticket, how, limited ? (outcome as Retryable).waitMs : undefined);
+  }
+  return outcome;
 }
 
 /**
@@ -178,8 +209,7 @@ export async function postJson(
   const payload = JSON.stringify(body);
   for (let attempt = 0; ; attempt++) {
     signal?.throwIfAborted();
-    stats.requests++;
-    const outcome = await attemptOnce(url, headers, payload, options, signal);
+    const outcome = await limitedAttempt(url, headers, payload, options, stats, signal);
     if (!(outcome instanceof Retryable)) return outcome.value;
     const unreachable = outcome.error.code === 'EMBEDDER_UNREACHABLE';
     const retries = unreachable ? Math.min(options.maxRetries, UNREACHABLE_RETRIES) : options.maxRetries;
@@ -274,13 +304,14 @@ async function attemptOnce(
   const d = options.describeError(res.status, parsed ?? text.slice(0, 200));
   const error = svmError(d.code, d.message, d.hint);
   if (res.status === 408 || res.status === 429 || res.status >= 500)
-    return new Retryable(error, retryAfterMs(res.headers.get('retry-after')));
+    return new Retryable(error, retryAfterMs(res.headers.get('retry-after')), res.status);
   throw error;
 }
 
 /**
  * Run `embed` on consecutive slices of at most `size` texts, one after the other, and concatenate the
- * results; checks that each slice produced one result per text.
+ * results; checks that each slice produced one result per text. (One request per worker at a time: the
+ * request limiter decides when each starts; a rejected key stops a run after a request per worker.)
  */
 export async function inBatches<T>(
   texts: readonly string[],
@@ -303,12 +334,13 @@ export async function inBatches<T>(
 
 /** The HTTP settings of a provider: the configured timeout, retries and backoff, or the defaults. */
 export function httpOptions(
-  config: Pick<EmbedderConfig, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs'>,
+  config: Pick<EmbedderConfig, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'maxRequestsPerMinute'>,
   service: string,
   describeError: HttpOptions['describeError'],
 ): HttpOptions {
   return {
     service,
+    limiter: new RequestLimiter({ requestsPerMinute: config.maxRequestsPerMinute }),
     timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
     maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
     backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,

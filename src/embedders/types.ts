@@ -50,6 +50,8 @@ export interface EmbedderConfig {
   batchSize?: number;
   /** local: number of hash buckets, indices are in [0, indexSpace) (default 500000). */
   indexSpace?: number;
+  /** HTTP providers: cap on requests started per minute (default: none; 429 answers adapt the pace anyway). */
+  maxRequestsPerMinute?: number;
   /** local: worker threads for document batches; 'auto' = one per spare core, at most 4 (the default); 0 = none. */
   threads?: number | 'auto';
 }

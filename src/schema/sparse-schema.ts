@@ -3,7 +3,7 @@ import type { SparseVectorConfig } from '../config/config';
 import { SvmError } from '../errors';
 import { detectServer } from '../db/server-info';
 import { discoverTable } from '../config/table-discovery';
-import type { SparseDialect, SparseTarget } from '../dialect/dialect';
+import type { IndexForm, SparseDialect, SparseTarget } from '../dialect/dialect';
 import { selectDialect } from '../dialect/select-dialect';
 import type { Logger } from '../util/logger';
 import { failpoint } from '../util/failpoint';
@@ -108,7 +108,54 @@ export interface UpgradeReport {
   dialect: SparseDialect['name'];
   columnAdded: boolean;
   indexCreated: boolean;
+  /** The index DDL form the server accepted (see SparseDialect.indexForms). */
+  indexForm?: IndexForm;
   statements: string[];
+}
+
+/** A statement the server answered with an error (not a lost connection): worth trying another form. */
+export function isServerRejection(err: unknown): boolean {
+  const e = err as { errno?: number; fatal?: boolean } | undefined;
+  return typeof e?.errno === 'number' && e.fatal !== true;
+}
+
+/**
+ * Create the index with the first form the server accepts (the configured parameters, then each known form),
+ * saying which one was used. Undefined when a concurrent run created it first. Every form rejected: an error
+ * listing each form with the server's own message.
+ */
+export async function createIndex(
+  ctx: SparseSchemaContext,
+  indexSql: string,
+  log: Logger,
+): Promise<IndexForm | undefined> {
+  const { knex, dialect, target } = ctx;
+  const forms = dialect.indexForms?.(target) ?? [{ params: '', source: `${dialect.name} dialect`, sql: indexSql }];
+  const rejected: string[] = [];
+  for (const [i, form] of forms.entries()) {
+    log.debug(form.sql);
+    try {
+      await knex.raw(form.sql);
+      if (form.params) log.info(`Index created with WITH (${form.params}), from: ${form.source}`);
+      return form;
+    } catch (err) {
+      if (errno(err) === ER_DUP_KEYNAME) return undefined;
+      if (!isServerRejection(err)) throw err;
+      rejected.push(`${form.sql} -> ${(err as Error).message}`);
+      const next = forms[i + 1];
+      if (next)
+        log.warn(
+          `The server rejected WITH (${form.params}) (${form.source}): ${(err as Error).message}; trying WITH (${next.params}) (${next.source})`,
+        );
+    }
+  }
+  throw new SvmError(
+    'INDEX_DDL_REJECTED',
+    `The server rejected every known form of the sparse vector index DDL:\n  ${rejected.join('\n  ')}`,
+    {
+      hint: 'Set SPARSE_VECTOR_INDEX_PARAMS to the WITH (...) parameters your server accepts (see docs/oceanbase.md); `npx sparse-vector doctor` shows what the server supports.',
+    },
+  );
 }
 
 /**
@@ -148,15 +195,16 @@ export async function upgradeSparseSchema(ctx: SparseSchemaContext, log: Logger)
     log.info(`${target.sparseIndex} already exists on table '${target.table}'`);
   } else {
     log.info(`Creating sparse vector index on table '${target.table}'`);
-    log.debug(indexSql);
-    try {
-      await knex.raw(indexSql);
+    const used = await createIndex(ctx, indexSql, log);
+    if (used) {
       report.indexCreated = true;
-      report.statements.push(indexSql);
-    } catch (err) {
-      if (errno(err) !== ER_DUP_KEYNAME) throw err;
+      report.statements.push(used.sql);
+      report.indexForm = used;
     }
     log.info(`${target.sparseIndex} created successfully`);
+  }
+  if (!report.statements.length && state.column) {
+    log.info(`Table '${target.table}' was already upgraded (by powermem's script or by hand): recorded without DDL`);
   }
   log.info(`Sparse vector upgrade completed successfully for table '${target.table}'`);
   await failpoint('upgrade:before-ledger');

@@ -1,3 +1,9 @@
+import type { Knex } from 'knex';
+import { requireConnection, type SparseVectorConfig } from '../config/config';
+import { lockName, withLock } from '../db/lock';
+import { withBackfillExcluded } from '../backfill/schema-guard';
+import { downgradeSparseSchema, openSchemaContext } from '../schema/sparse-schema';
+import type { Logger } from '../util/logger';
 import { runSeeder, assertSeederSucceeded, parseShard } from '../backfill';
 import { SvmError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
@@ -136,17 +142,7 @@ const downgrade: ScriptDefinition = {
       const applied = (await m.umzug.executed()).map((x) => x.name);
       const hasTable = await tableExists(knex, config.table);
       const hasColumn = hasTable && !!(await columnInfo(knex, config.table, config.sparseColumn));
-      if (!applied.length) {
-        if (hasColumn) {
-          throw new SvmError(
-            'MIGRATION_NOT_FOUND',
-            `Table '${config.table}' has a ${config.sparseColumn} column, but the migrations ledger '${config.migrationsTable}' does not record the ` +
-              "sparse vector upgrade (it was added by another tool, e.g. powermem's upgrade script). Nothing was changed.",
-            {
-              hint: 'Record it first with `npx sparse-vector run upgrade-sparse-vector` (idempotent: the schema is left as it is), then run the downgrade again.',
-            },
-          );
-        }
+      if (!applied.length && !hasColumn) {
         logger.info(
           `Sparse vector support is not installed on table '${config.table}' (no migration applied): nothing to downgrade`,
         );
@@ -162,12 +158,15 @@ const downgrade: ScriptDefinition = {
       const hasIndex = hasTable && (await indexExists(knex, config.table, config.sparseIndex));
       logger.info(
         `This will permanently delete ${vectors} sparse vectors from table '${config.table}' ` +
-          `(it drops the ${config.sparseColumn} column${hasIndex ? ` and the ${config.sparseIndex} index` : ''}; reverts: ${applied.join(', ')}).`,
+          `(it drops the ${config.sparseColumn} column${hasIndex ? ` and the ${config.sparseIndex} index` : ''}; ` +
+          `${applied.length ? `reverts: ${applied.join(', ')}` : `the upgrade was made outside this tool: '${config.migrationsTable}' does not record it`}).`,
       );
       if (p.yes !== true) await confirmDeletion(vectors, ctx.confirm);
-      // The migration's down marks the backfill seeder not done, under the backfill lock (see schema-guard).
-      const reverted = await m.umzug.down({ to: 0 });
-      return { reverted: reverted.map((x) => x.name), deletedVectors: reverted.length ? vectors : 0 };
+      // The migration's down marks the backfill seeder not done, under the backfill lock (see schema-guard);
+      // a table upgraded elsewhere (no ledger entry) gets the same steps without the migrator.
+      const reverted = applied.length ? (await m.umzug.down({ to: 0 })).map((x) => x.name) : [];
+      if (!applied.length) await downgradeUnrecorded(knex, config, logger);
+      return { reverted, deletedVectors: vectors };
     } finally {
       await m.close();
     }
@@ -191,6 +190,23 @@ async function confirmDeletion(
       hint: 'To delete them, run it again and answer yes, or run it with --yes.',
     });
   }
+}
+
+/**
+ * A table upgraded by powermem's script or by hand (no ledger entry): the same schema downgrade the migration
+ * runs, under the same lock, with nothing to unlog.
+ */
+async function downgradeUnrecorded(knex: Knex, config: SparseVectorConfig, logger: Logger): Promise<void> {
+  const connection = requireConnection(config);
+  await withLock(
+    connection,
+    lockName('migrate', connection.database, config.table),
+    { timeoutSeconds: config.lockTimeoutSeconds },
+    async () => {
+      const ctx = await openSchemaContext(knex, config);
+      await withBackfillExcluded(knex, config, logger, () => downgradeSparseSchema(ctx, logger));
+    },
+  );
 }
 
 /** Every script, in the order `list` shows them. */

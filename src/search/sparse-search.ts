@@ -9,6 +9,7 @@ import { toOceanBaseLiteral, type SparseVector } from '../sparse/sparse-vector';
 import { readIdf, termStatsTable } from '../stats/term-stats';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import { createConsoleLogger, type Logger } from '../util/logger';
+import { checkFilterColumns, powermemSimilarity, toColumnFilters, type SearchFilters } from './filters';
 
 export interface SearchHit {
   /** The row's primary key, as a string (Snowflake ids exceed 2^53). */
@@ -16,6 +17,8 @@ export interface SearchHit {
   text: string;
   /** Inner product of the query and the row's vector (larger is better). */
   score: number;
+  /** The similarity powermem reports for this hit: score / (1 + score) for score >= 0 (see powermemSimilarity). */
+  similarity: number;
 }
 
 export interface SparseSearchOptions {
@@ -23,6 +26,8 @@ export interface SparseSearchOptions {
   query: string;
   /** Top-k (1..16384, default 10). */
   limit?: number;
+  /** powermem's filters: only memories of this user / agent / run (all given ones must match). */
+  filters?: SearchFilters;
   /** Use the application's knex instance (it is not destroyed). */
   knex?: Knex;
   /** Defaults to createEmbedder(config.embedder). */
@@ -46,13 +51,16 @@ const ER_NO_SUCH_TABLE = 1146;
  */
 export async function sparseSearch(options: SparseSearchOptions): Promise<SearchHit[]> {
   const log = options.logger ?? createConsoleLogger();
+  const filters = toColumnFilters(options.filters); // bad filters: refused before the database is touched
   const embedder = options.embedder ?? createEmbedder(options.config.embedder);
   const connection = requireConnection(options.config);
   const knex = options.knex ?? createKnex(connection, { pool: 1 });
   try {
     if (!options.knex) await checkConnection(knex, connection);
-    const config = await discoverTable(knex, options.config, log);
+    // Not logged: the DEBUG lines are powermem's two (the query vector, the result count).
+    const config = await discoverTable(knex, options.config);
     const ctx = await openSchemaContext(knex, config);
+    await checkFilterColumns(knex, ctx.target.table, filters);
     const embedded = await embedder.embedQuery(options.query);
     log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(embedded)}`);
     if (embedded.indices.length === 0) {
@@ -61,7 +69,7 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
       return [];
     }
     const vector = await weighQuery(knex, config, embedder, embedded, log);
-    const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10);
+    const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10, [], filters);
     log.debug(`SQL: ${statement.sql}`);
     let rows: Array<{ id: string | number; text: string | Buffer | null; score: unknown }>;
     try {
@@ -74,11 +82,15 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
     // NULL scores (rows without a vector) can only appear when a server answers without the index.
     const hits = rows
       .filter((r) => r.score !== null && r.score !== undefined)
-      .map((r) => ({
-        id: String(r.id),
-        text: r.text === null ? '' : String(r.text),
-        score: statement.similarity(r.score),
-      }));
+      .map((r) => {
+        const score = statement.similarity(r.score);
+        return {
+          id: String(r.id),
+          text: r.text === null ? '' : String(r.text),
+          score,
+          similarity: powermemSimilarity(score),
+        };
+      });
     log.debug(`_sparse_search results, len : ${hits.length}`);
     return hits;
   } finally {

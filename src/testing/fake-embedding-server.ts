@@ -36,11 +36,30 @@ export interface FakeServerOptions {
   apiKey?: string;
   /** Shuffle text_index order in qwen answers. */
   shuffle?: boolean;
+  /** Answer 429 at once to a request that arrives while this many are already being answered. */
+  maxInFlight?: number;
+  /** Answer 429 at once when this token bucket is empty (a token per request; burst: its capacity, default 1 s worth). */
+  rateLimit?: { perSecond: number; burst?: number };
+  /** Retry-After (seconds) sent with those 429s (default: none, as DashScope). */
+  retryAfterSeconds?: number;
+}
+
+/** What the rate limits of the peer did. */
+export interface FakeServerLimits {
+  /** Requests answered 429 by maxInFlight or rateLimit. */
+  rateLimited: number;
+  /** Requests answered normally. */
+  accepted: number;
+  /** Most requests being answered normally at once. */
+  maxInFlight: number;
+  /** Requests being answered now. */
+  inFlight: number;
 }
 
 export interface FakeEmbeddingServer {
   url: string;
   requests: RecordedRequest[];
+  limits: FakeServerLimits;
   close(): Promise<void>;
 }
 
@@ -52,6 +71,7 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
   const pending = new Set<NodeJS.Timeout>();
   let rng = (options.seed ?? 7) >>> 0;
   const random = () => (rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const limiter = rateLimits(options);
   const server = http.createServer((req, res) => {
     let data = '';
     req.on('data', (c) => (data += c));
@@ -69,6 +89,7 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
       const send = responder(res, recorded, pending, options.latencyMs ?? 0);
       const step = script.shift();
       if (step && step !== 'default') return send(step.status, step.body, step.headers, step.raw, step.delayMs);
+      if (!limiter.admit(res)) return tooManyRequests(res, options);
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
         return options.flavor === 'qwen'
           ? send(401, { code: 'InvalidApiKey', message: 'Invalid API-key provided.', request_id: 'fake-1' })
@@ -88,6 +109,7 @@ export async function startFakeEmbeddingServer(options: FakeServerOptions): Prom
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    limits: limiter.limits,
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of pending) clearTimeout(timer);
@@ -121,6 +143,59 @@ function responder(
     }, latencyMs + delay);
     pending.add(timer);
   };
+}
+
+/**
+ * The peer's limits: admit(res) is false for a request over maxInFlight or without a token of the
+ * bucket; an admitted request counts as in flight until its answer is sent.
+ */
+function rateLimits(options: FakeServerOptions): {
+  limits: FakeServerLimits;
+  admit(res: http.ServerResponse): boolean;
+} {
+  const limits: FakeServerLimits = { rateLimited: 0, accepted: 0, maxInFlight: 0, inFlight: 0 };
+  const rate = options.rateLimit;
+  const bucket = { tokens: rate ? (rate.burst ?? rate.perSecond) : 0, at: Date.now() };
+  const tokenTaken = (): boolean => {
+    if (!rate) return true;
+    const now = Date.now();
+    bucket.tokens = Math.min(rate.burst ?? rate.perSecond, bucket.tokens + ((now - bucket.at) / 1000) * rate.perSecond);
+    bucket.at = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  };
+  const admit = (res: http.ServerResponse): boolean => {
+    const full = options.maxInFlight !== undefined && limits.inFlight >= options.maxInFlight;
+    if (full || !tokenTaken()) {
+      limits.rateLimited++;
+      return false;
+    }
+    limits.accepted++;
+    limits.inFlight++;
+    limits.maxInFlight = Math.max(limits.maxInFlight, limits.inFlight);
+    res.on('close', () => limits.inFlight--);
+    return true;
+  };
+  return { limits, admit };
+}
+
+/** DashScope's (or TEI's) 429 answer, sent at once. */
+function tooManyRequests(res: http.ServerResponse, options: FakeServerOptions): void {
+  const retryAfter =
+    options.retryAfterSeconds !== undefined ? { 'retry-after': String(options.retryAfterSeconds) } : {};
+  res.writeHead(429, { 'content-type': 'application/json', ...retryAfter });
+  res.end(
+    JSON.stringify(
+      options.flavor === 'qwen'
+        ? {
+            code: 'Throttling.RateQuota',
+            message: 'Requests rate limit exceeded, please try again later.',
+            request_id: 'fake-429',
+          }
+        : { error: 'Model is overloaded', error_type: 'Overloaded' },
+    ),
+  );
 }
 
 /** The default vectors: the local embedder's, as [index, value] pairs. */

@@ -57,3 +57,11 @@ export function onFailpoint(name: string, handler: () => Promise<void> | void): 
     if (handlers.get(name) === handler) handlers.delete(name);
   };
 }
+
+/**
+ * A failpoint that changes what the code does instead of stopping it: true when SVM_FAILPOINT is exactly
+ * `name` (e.g. writer:reject-batched makes the server reject the writer's batched UPDATE ... JOIN).
+ */
+export function failpointSet(name: string): boolean {
+  return process.env.SVM_FAILPOINT === name;
+}

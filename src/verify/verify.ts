@@ -56,7 +56,7 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
   const query = options.query ?? 'test query';
   try {
     if (!options.knex) await checkConnection(knex, connection);
-    config = await discoverTable(knex, config, options.logger);
+    config = await discoverTable(knex, config); // the report names the table
     const server = await detectServer(knex);
     const ctx = await openSchemaContext(knex, config);
     const state = await readSchemaState(ctx);

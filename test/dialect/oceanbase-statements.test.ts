@@ -72,7 +72,7 @@ describe('OceanBase dialect statements', () => {
     );
     expect(s.sql).toBe(
       'SELECT m.`id` AS `id`, m.`document` AS `text`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
-        'FROM `memories` AS m ORDER BY `score` APPROXIMATE LIMIT 10',
+        'FROM `memories` AS m WHERE m.`sparse_embedding` IS NOT NULL ORDER BY `score` APPROXIMATE LIMIT 10',
     );
     expect(s.bindings).toEqual(['{3:1,7:0.5}']);
     expect(s.similarity('-1.5')).toBe(1.5);

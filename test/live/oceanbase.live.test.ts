@@ -1,6 +1,7 @@
 import knexFactory, { Knex } from 'knex';
 import { parseDatabaseUrl } from '../../src/config/connection-config';
 import { resolveConfig } from '../../src/config/config';
+import { doctor, formatDoctorReport } from '../../src/doctor/doctor';
 import { mysql2Options } from '../../src/db/knex';
 import { detectServer } from '../../src/db/server-info';
 import { supportsNativeSparse } from '../../src/dialect/select-dialect';
@@ -34,6 +35,9 @@ describeLive('live OceanBase/seekdb: native SPARSEVECTOR column, sparse index, A
     const server = await detectServer(knex);
     if (!supportsNativeSparse(server))
       throw new Error(`OCEANBASE_TEST_URL points at ${server.rawVersion}, which has no native sparse vectors`);
+    // doctor first: every native statement form proven on this server before anything else runs.
+    const report = await doctor({ config: resolveConfig({ databaseUrl: url!, storage: 'native' }, {}) });
+    if (!report.ok) throw new Error(`doctor failed on ${report.server}:\n${formatDoctorReport(report).join('\n')}`);
     await createMemoriesTable(knex, table);
     await insertSampleMemories(knex, { table, count: 200 });
   });

@@ -285,7 +285,7 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     expect(await db.knex('sparse_vector_migrations').select('name')).toEqual([]);
   });
 
-  test('with nothing installed, downgrade has nothing to do; a column the ledger does not know is left alone', async () => {
+  test('with nothing installed, downgrade has nothing to do; a column the ledger does not know is dropped only after confirmation', async () => {
     const none = await cli(['run', 'downgrade-sparse-vector'], env);
     expect(none.code).toBe(0);
     expect(none.stdout).toContain(
@@ -296,14 +296,19 @@ describe("the guide's workflow end to end (portable mode, real server)", () => {
     await createMemoriesTable(db.knex, 'legacy');
     await db.knex.raw('ALTER TABLE legacy ADD COLUMN sparse_embedding JSON NULL');
     const [before] = await db.knex.raw('SHOW CREATE TABLE legacy');
-    const r = await cli(['run', 'downgrade-sparse-vector', '--yes'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
+    const r = await cli(['run', 'downgrade-sparse-vector'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      "Error [MIGRATION_NOT_FOUND]: Table 'legacy' has a sparse_embedding column, but the migrations ledger 'sparse_vector_migrations_legacy' does not record",
+    expect(r.stdout).toContain(
+      "the upgrade was made outside this tool: 'sparse_vector_migrations_legacy' does not record it",
     );
-    expect(r.stderr).toContain('Record it first with `npx sparse-vector run upgrade-sparse-vector`');
+    expect(r.stderr).toContain(
+      'Error [CONFIRMATION_REQUIRED]: Refusing to delete 0 sparse vectors without confirmation: not running on a terminal.',
+    );
     const [after] = await db.knex.raw('SHOW CREATE TABLE legacy');
     expect(after[0]['Create Table']).toBe(before[0]['Create Table']);
+    const yes = await cli(['run', 'downgrade-sparse-vector', '--yes'], { ...env, OCEANBASE_COLLECTION: 'legacy' });
+    expect(yes.code).toBe(0);
+    expect(await db.knex.schema.hasColumn('legacy', 'sparse_embedding')).toBe(false);
     await db.knex.schema.dropTable('legacy');
   });
 

@@ -39,7 +39,7 @@ describe.each([
     const s = dialect.searchSql(memories, query, 10);
     expect(s.sql).toBe(
       'SELECT m.`id` AS `id`, m.`document` AS `text`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
-        'FROM `memories` AS m ORDER BY `score` APPROXIMATE LIMIT 10',
+        'FROM `memories` AS m WHERE m.`sparse_embedding` IS NOT NULL ORDER BY `score` APPROXIMATE LIMIT 10',
     );
     // Keys ascending, float32 weights in their shortest form, bound (never inlined).
     expect(s.bindings).toEqual(['{3:1.25,7:0.1,499999:2}']);
@@ -57,7 +57,7 @@ describe.each([
     const s = dialect.searchSql(notes, createSparseVector([[1, 1]]), 3, ['user_id']);
     expect(s.sql).toBe(
       'SELECT m.`note_id` AS `id`, m.`content` AS `text`, m.`user_id`, negative_inner_product(m.`sparse_embedding`, ?) AS `score` ' +
-        'FROM `notes` AS m ORDER BY `score` APPROXIMATE LIMIT 3',
+        'FROM `notes` AS m WHERE m.`sparse_embedding` IS NOT NULL ORDER BY `score` APPROXIMATE LIMIT 3',
     );
     expect(s.bindings).toEqual(['{1:1}']);
   });
@@ -177,7 +177,14 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
 
   test('ids above 2^53 come back exactly, as strings; k larger than the matches returns only matching rows', async () => {
     const hits = await sparseSearch({ config: portableConfig(db), embedder, query: 'Rosalind', limit: 16_384 });
-    expect(hits).toEqual([{ id: TEAPOT_ID, text: expect.stringContaining('Rosalind'), score: expect.any(Number) }]);
+    expect(hits).toEqual([
+      {
+        id: TEAPOT_ID,
+        text: expect.stringContaining('Rosalind'),
+        score: expect.any(Number),
+        similarity: expect.any(Number),
+      },
+    ]);
   });
 
   test('an application knex instance is used and left open', async () => {
@@ -228,7 +235,7 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
       expect(r.stdout).toMatch(/^DEBUG: Executing sparse vector search query with sparse_vector: \{\d+:1,\d+:1\}$/m);
       expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
       expect(r.stdout).toMatch(
-        /✓ Search returned 1 results\n {2}1\. \[\d+\.\d{4}\] id 1900000000000000001: Grandma Rosalind keeps/,
+        /✓ Search returned 1 results\n {2}1\. \[score \d+\.\d{4} \| similarity 0\.\d{4}\] id 1900000000000000001: Grandma Rosalind keeps/,
       );
       const quiet = await cli(['search', 'porcelain', 'teapot']);
       expect(quiet.stdout).not.toContain('DEBUG');
@@ -243,6 +250,7 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
         id: expect.stringMatching(/^\d{19}$/),
         text: expect.stringMatching(/cello/),
         score: expect.any(Number),
+        similarity: expect.any(Number),
       });
     });
 
@@ -250,7 +258,10 @@ describe('sparseSearch on a real server (portable mode: exact inner product in S
       [['search', 'tea', '--limit', '0'], 'Error [USAGE]: --limit "0" is not a whole number from 1 to 16384.'],
       [['search', 'tea', '--limit', 'lots'], 'Error [USAGE]: --limit "lots" is not a whole number from 1 to 16384.'],
       [['search'], 'Error [SCRIPT_PARAMETER]: search needs a query.'],
-      [['search', 'tea', '--top', '3'], 'Error [SCRIPT_PARAMETER]: Unknown option --top. Accepted: --limit, --json.'],
+      [
+        ['search', 'tea', '--top', '3'],
+        'Error [SCRIPT_PARAMETER]: Unknown option --top. Accepted: --limit, --json, --user-id, --agent-id, --run-id.',
+      ],
     ])('%j -> exit 2', async (args, message) => {
       const r = await cli(args);
       expect(r.code).toBe(2);

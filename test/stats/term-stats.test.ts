@@ -43,13 +43,14 @@ async function verifyLines(db: TestDatabase): Promise<string> {
 
 describe('term statistics for query-side IDF', () => {
   let db: TestDatabase;
-  beforeAll(async () => {
+  // A fresh table for each test: they run in any order.
+  beforeEach(async () => {
     db = await createTestDatabase('termstats');
     await createMemoriesTable(db.knex);
     await insertSampleMemories(db.knex, { count: 400 });
     await upgrade(db);
   });
-  afterAll(async () => db.drop());
+  afterEach(async () => db.drop());
 
   test('a backfill records the document frequencies of exactly the vectors it stored', async () => {
     const s = await runBackfill({
@@ -78,7 +79,8 @@ describe('term statistics for query-side IDF', () => {
     );
     await reached;
     child.kill('SIGKILL');
-    expect((await done).signal).toBe('SIGKILL');
+    const killed = await done;
+    expect({ signal: killed.signal, out: killed.stdout + killed.stderr }).toMatchObject({ signal: 'SIGKILL' });
     expect(await recorded(db)).toEqual(await fromStoredVectors(db)); // the killed transaction rolled back both
     const again = await umzug(
       ['seed', '--workers', '3', '--delay', '0', '--rerun', '--progress', 'none'],
@@ -103,6 +105,7 @@ describe('term statistics for query-side IDF', () => {
   });
 
   test('rows deleted, texts changed (vector cleared, or left stale) and an application-written vector: verify says the statistics are stale; the next run rebuilds them exactly', async () => {
+    await runBackfill({ config: portableConfig(db), knex: db.knex, delaySeconds: 0, progress: 'none' });
     const ids: string[] = (
       await db.knex('memories').whereNotNull('sparse_embedding').orderBy('id').limit(40).pluck('id')
     ).map(String);

@@ -98,7 +98,12 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
       emptyText: 3,
       failedLastRun: cello,
     });
-    expect(report.results[0]).toEqual({ id: LONG_ID, text: LONG_TEXT, score: expect.any(Number) });
+    expect(report.results[0]).toEqual({
+      id: LONG_ID,
+      text: LONG_TEXT,
+      score: expect.any(Number),
+      similarity: expect.any(Number),
+    });
     expect(report.results.length).toBeLessThanOrEqual(3);
 
     const lines = formatVerifyReport(report);
