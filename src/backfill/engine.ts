@@ -1,19 +1,18 @@
 import type { Knex } from 'knex';
 import { requireConnection } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
-import { checkConnection, createKnex } from '../db/knex';
+import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { privilegeError } from '../db/privileges';
-import type { SparseTarget } from '../dialect/dialect';
 import { createEmbedder } from '../embedders';
-import { quoteIdentifier as q } from '../identifiers';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
 import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
 import type { BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
-import { checkBackfillNumbers, DEFAULTS, type BackfillOptions, type Shard } from './options';
+import { checkBackfillNumbers, DEFAULTS, type BackfillOptions } from './options';
 import { ProgressTracker } from './progress/model';
-import { countEligible, hasText, idPlaceholder, KeysetReader, shardCondition } from './reader';
+import { countEligible, countNullRows } from './queries';
+import { idPlaceholder, KeysetReader } from './reader';
 import { BackfillReporter } from './reporter';
 import { RunLoop } from './run-loop';
 import { explainRunError } from './schema-guard';
@@ -63,37 +62,43 @@ export async function runBackfill(
   const connection = requireConnection(config);
   const events = new BackfillEmitter();
   const failures = new FailureLog(events, options.failuresFile, dryRun);
-  const knex = options.knex ?? createKnex(connection, { pool: workers + 3 });
   new BackfillReporter(options).attach(events);
-  try {
-    await checkConnection(knex, connection);
-    if (config.tableDiscovery) options = { ...options, config: await discoverTable(knex, config, options.logger) };
-    const schema = options.schema ?? (await checkBackfillTarget(knex, options.config));
-    const plan = await planRun(options, knex, schema, { embedder, events, failures });
-    events.emit('start', {
-      total: plan.tracker.total,
-      batchSize: plan.batchSize,
-      workers,
-      delaySeconds: delaySecondsOf(options),
-      dryRun,
-      embedder: embedder.provider,
-      model: embedder.model,
-      table: options.config.table,
-      shard: options.shard ?? null,
-      skipped: plan.atStart.empty,
-      termStatsRebuilt: plan.stats?.rebuilt ? { reason: plan.stats.rebuilt, vectors: plan.stats.documents } : undefined,
-      dryRunLimit: dryRun ? plan.cap : undefined,
-      targetBatchMs: options.targetBatchMs,
-      sparseColumn: options.config.sparseColumn,
-    });
-    let fatal = await runLoop(plan).run();
-    if (fatal) fatal = privilegeError(fatal) ?? fatal; // "lacks UPDATE …", not the statement
-    if (fatal) fatal = await explainRunError(schema, fatal); // e.g. the schema was downgraded meanwhile
-    return await finish(plan, fatal);
-  } finally {
-    failures.close();
-    if (!options.knex) await knex.destroy();
-  }
+  return withKnex(
+    options.knex,
+    () => createKnex(connection, { pool: workers + 3 }),
+    async (knex) => {
+      try {
+        await checkConnection(knex, connection);
+        if (config.tableDiscovery) options = { ...options, config: await discoverTable(knex, config, options.logger) };
+        const schema = options.schema ?? (await checkBackfillTarget(knex, options.config));
+        const plan = await planRun(options, knex, schema, { embedder, events, failures });
+        events.emit('start', {
+          total: plan.tracker.total,
+          batchSize: plan.batchSize,
+          workers,
+          delaySeconds: delaySecondsOf(options),
+          dryRun,
+          embedder: embedder.provider,
+          model: embedder.model,
+          table: options.config.table,
+          shard: options.shard ?? null,
+          skipped: plan.atStart.empty,
+          termStatsRebuilt: plan.stats?.rebuilt
+            ? { reason: plan.stats.rebuilt, vectors: plan.stats.documents }
+            : undefined,
+          dryRunLimit: dryRun ? plan.cap : undefined,
+          targetBatchMs: options.targetBatchMs,
+          sparseColumn: options.config.sparseColumn,
+        });
+        let fatal = await runLoop(plan).run();
+        if (fatal) fatal = privilegeError(fatal) ?? fatal; // "lacks UPDATE …", not the statement
+        if (fatal) fatal = await explainRunError(schema, fatal); // e.g. the schema was downgraded meanwhile
+        return await finish(plan, fatal);
+      } finally {
+        failures.close();
+      }
+    },
+  );
 }
 
 const delaySecondsOf = (o: BackfillOptions): number => o.delaySeconds ?? DEFAULTS.delaySeconds;
@@ -189,19 +194,6 @@ async function finish(plan: RunPlan, fatal: Error | undefined): Promise<Backfill
   if (batch.dryRun) summary.wouldWrite = batch.dryRun.report();
   batch.events.emit('done', { final, summary });
   return summary;
-}
-
-/** Rows with a NULL vector in the shard: those to embed, and those left NULL because their text is empty. */
-async function countNullRows(knex: Knex, t: SparseTarget, shard?: Shard): Promise<{ eligible: number; empty: number }> {
-  // One scan of the shard's NULL rows, split by whether they have a text.
-  const inShard = shardCondition(t, shard);
-  const [rows] = (await knex.raw(
-    `SELECT COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 1 ELSE 0 END), 0) AS eligible, ` +
-      `COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 0 ELSE 1 END), 0) AS empty ` +
-      `FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NULL${inShard.sql}`,
-    inShard.bindings,
-  )) as [Array<{ eligible: unknown; empty: unknown }>];
-  return { eligible: Number(rows[0]?.eligible ?? 0), empty: Number(rows[0]?.empty ?? 0) };
 }
 
 /** The largest UPDATE we send: 3/4 of max_allowed_packet (the rest is room for the statement's text). */

@@ -16,4 +16,4 @@ export {
 export type { BackfillProgress, WorkerStats } from './progress/model';
 export { createRenderer, type ProgressRenderer } from './progress/renderers';
 export { SeedLedger, type SeedRecord, type SeedStatus } from './seed-ledger';
-export { countEligible, eligibleWhere } from './reader';
+export { countEligible, eligibleWhere } from './queries';

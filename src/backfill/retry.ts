@@ -2,7 +2,7 @@
  * Which database errors a backfill retries, which ones end the run, and which ones belong to the data of
  * particular rows (those are isolated by splitting the write, see engine.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../util/sleep';
 
 /** Errors that go away on their own: a lost or killed connection, a deadlock, a lock wait timeout. */
 const TRANSIENT = new Set([
@@ -92,7 +92,7 @@ export async function retry<T>(
       return await fn();
     } catch (err) {
       if (attempt >= attempts || !retryable(err) || signal?.aborted) throw err;
-      await sleep(pauseMs(attempt), undefined, { signal });
+      await sleep(pauseMs(attempt), signal);
     }
   }
 }

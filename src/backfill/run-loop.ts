@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
-import { sleep } from '../util/sleep';
+import { pause } from '../util/sleep';
 import { embedBatch, writeVectors, type BatchContext, type BatchResult } from './batch';
 import type { Shard } from './options';
 import type { ProgressTracker } from './progress/model';
-import { countEligible, type KeysetReader, type PendingRow } from './reader';
+import { countEligible } from './queries';
+import type { KeysetReader, PendingRow } from './reader';
 import { WorkerSlots } from './slots';
 import { waitForQuietServer, type BatchSize } from './throttle';
 
@@ -94,7 +95,7 @@ export class RunLoop {
       this.recount.maybe();
     });
     size.observe(rows.length, Date.now() - started);
-    if (delayMs > 0) await sleep(delayMs, signal);
+    if (delayMs > 0) await pause(delayMs, signal);
   }
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
 import type { ConnectionConfig } from '../config/connection-config';
 import { discoverTable } from '../config/table-discovery';
-import { checkConnection, createKnex } from '../db/knex';
+import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
 import { SvmError } from '../errors';
 import { createEmbedder } from '../embedders';
@@ -10,7 +10,7 @@ import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
 import { runBackfill } from './engine';
 import { checkBackfillNumbers, type BackfillOptions } from './options';
-import { eligibleWhere, hasEligibleRow } from './reader';
+import { eligibleWhere, hasEligibleRow } from './queries';
 import { BackfillReporter } from './reporter';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
 import { seedLockName } from './schema-guard';
@@ -46,25 +46,26 @@ export interface SeederResult extends BackfillSummary {
 export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Promise<SeederResult> {
   checkBackfillNumbers(options); // bad options: refused before the database (and the ledger) is touched
   const connection = requireConnection(options.config);
-  const knex = options.knex ?? createKnex(connection, { pool: (options.workers ?? 1) + 3 });
   const reporter = new BackfillReporter(options);
-  let lock: HeldLock | undefined;
-  try {
-    await checkConnection(knex, connection);
-    const config = await discoverTable(knex, options.config, options.logger);
-    const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
-    lock = await seedLock(connection, config, shard);
-    if (!lock) {
-      reporter.message(
-        `Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`,
-      );
-      return skipped(reporter, { ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
+  const create = () => createKnex(connection, { pool: (options.workers ?? 1) + 3 });
+  return withKnex(options.knex, create, async (knex) => {
+    let lock: HeldLock | undefined;
+    try {
+      await checkConnection(knex, connection);
+      const config = await discoverTable(knex, options.config, options.logger);
+      const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
+      lock = await seedLock(connection, config, shard);
+      if (!lock) {
+        reporter.message(
+          `Another backfill run is already working on table '${config.table}'${shard ? ` (shard ${shard.slice(1)})` : ''}; nothing to do here.`,
+        );
+        return skipped(reporter, { ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
+      }
+      return await seed({ ...options, config }, knex, reporter, shard);
+    } finally {
+      await lock?.release();
     }
-    return await seed({ ...options, config }, knex, reporter, shard);
-  } finally {
-    await lock?.release();
-    if (!options.knex) await knex.destroy();
-  }
+  });
 }
 
 /** The table's (shard's) backfill lock, or undefined when another run holds it. */

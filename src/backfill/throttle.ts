@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { BackfillEmitter } from './events';
 import type { ProgressTracker } from './progress/model';
 import { withDbRetry } from './retry';
-import { sleep } from '../util/sleep';
+import { pause } from '../util/sleep';
 
 /**
  * Adaptive batch size: after each batch, the size that would take `targetMs` at the rate that batch was
@@ -49,7 +49,7 @@ export async function waitForQuietServer(
         events.emit('paused', { threadsRunning: running, threshold });
         events.emit('progress', tracker.snapshot());
       }
-      await sleep(1000, signal);
+      await pause(1000, signal);
     }
   } finally {
     if (paused) {

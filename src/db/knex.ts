@@ -57,6 +57,23 @@ export function createKnex(
   return knexFactory(config);
 }
 
+/**
+ * Run `fn` with the caller's knex instance, or with one made by `create` and destroyed when `fn` is done
+ * (whatever its outcome). The caller's instance is never destroyed: it belongs to the application.
+ */
+export async function withKnex<T>(
+  given: Knex | undefined,
+  create: () => Knex,
+  fn: (knex: Knex) => Promise<T>,
+): Promise<T> {
+  const knex = given ?? create();
+  try {
+    return await fn(knex);
+  } finally {
+    if (!given) await knex.destroy();
+  }
+}
+
 const CONNECT_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'the connection was refused (is the server running, and is the port right?)',
   ENOTFOUND: 'the host name could not be resolved',

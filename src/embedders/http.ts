@@ -1,5 +1,6 @@
 import { SvmError, type SvmErrorCode } from '../errors';
 import { redact, registerSecret } from '../util/redact';
+import { sleep } from '../util/sleep';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
 import { RequestLimiter } from './request-limiter';
 import type { EmbedderConfig } from './types';
@@ -89,24 +90,6 @@ export function retryAfterMs(header: string | null | undefined, now = Date.now()
 /** Full-jitter exponential backoff before retry number `attempt + 1`. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   return random() * Math.min(maxMs, baseMs * 2 ** attempt);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // An abort rejects with the signal's own reason, as node's own APIs do.
-    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as above
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

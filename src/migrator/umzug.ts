@@ -63,8 +63,8 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       discovered = !!config.tableDiscovery;
       config = await discoverTable(k, config);
       storage.tableName = config.migrationsTable;
-      Object.assign(k.userParams, userParamsFor(config, logger, assertLockHeld));
-      return k;
+      // A copy that shares the pool: the application's own instance (options.knex) is never written to.
+      return k.withUserParams({ ...k.userParams, ...userParamsFor(config, logger, assertLockHeld) });
     })();
     return knexPromise;
   };

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
-import { checkConnection, createKnex } from '../db/knex';
+import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
 import { SvmError } from '../errors';
@@ -54,48 +54,49 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
   const filters = toColumnFilters(options.filters); // bad filters: refused before the database is touched
   const embedder = options.embedder ?? createEmbedder(options.config.embedder);
   const connection = requireConnection(options.config);
-  const knex = options.knex ?? createKnex(connection, { pool: 1 });
-  try {
-    if (!options.knex) await checkConnection(knex, connection);
-    // Not logged: the DEBUG lines are powermem's two (the query vector, the result count).
-    const config = await discoverTable(knex, options.config);
-    const ctx = await openSchemaContext(knex, config);
-    await checkFilterColumns(knex, ctx.target.table, filters);
-    const embedded = await embedder.embedQuery(options.query);
-    log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(embedded)}`);
-    if (embedded.indices.length === 0) {
-      // No term of the query has a weight (empty, or only stop words): every inner product would be 0.
-      log.debug('_sparse_search results, len : 0');
-      return [];
-    }
-    const vector = await weighQuery(knex, config, embedder, embedded, log);
-    const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10, [], filters);
-    log.debug(`SQL: ${statement.sql}`);
-    let rows: Array<{ id: string | number; text: string | Buffer | null; score: unknown }>;
-    try {
-      [rows] = (await knex.raw(statement.sql, statement.bindings)) as [typeof rows];
-    } catch (err) {
-      const errno = (err as { errno?: number }).errno;
-      if (errno === ER_BAD_FIELD_ERROR || errno === ER_NO_SUCH_TABLE) throw await notUpgraded(ctx, err);
-      throw err;
-    }
-    // NULL scores (rows without a vector) can only appear when a server answers without the index.
-    const hits = rows
-      .filter((r) => r.score !== null && r.score !== undefined)
-      .map((r) => {
-        const score = statement.similarity(r.score);
-        return {
-          id: String(r.id),
-          text: r.text === null ? '' : String(r.text),
-          score,
-          similarity: powermemSimilarity(score),
-        };
-      });
-    log.debug(`_sparse_search results, len : ${hits.length}`);
-    return hits;
-  } finally {
-    if (!options.knex) await knex.destroy();
-  }
+  return withKnex(
+    options.knex,
+    () => createKnex(connection, { pool: 1 }),
+    async (knex) => {
+      if (!options.knex) await checkConnection(knex, connection);
+      // Not logged: the DEBUG lines are powermem's two (the query vector, the result count).
+      const config = await discoverTable(knex, options.config);
+      const ctx = await openSchemaContext(knex, config);
+      await checkFilterColumns(knex, ctx.target.table, filters);
+      const embedded = await embedder.embedQuery(options.query);
+      log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(embedded)}`);
+      if (embedded.indices.length === 0) {
+        // No term of the query has a weight (empty, or only stop words): every inner product would be 0.
+        log.debug('_sparse_search results, len : 0');
+        return [];
+      }
+      const vector = await weighQuery(knex, config, embedder, embedded, log);
+      const statement = ctx.dialect.searchSql(ctx.target, vector, options.limit ?? 10, [], filters);
+      log.debug(`SQL: ${statement.sql}`);
+      let rows: Array<{ id: string | number; text: string | Buffer | null; score: unknown }>;
+      try {
+        [rows] = (await knex.raw(statement.sql, statement.bindings)) as [typeof rows];
+      } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        if (errno === ER_BAD_FIELD_ERROR || errno === ER_NO_SUCH_TABLE) throw await notUpgraded(ctx, err);
+        throw err;
+      }
+      // NULL scores (rows without a vector) can only appear when a server answers without the index.
+      const hits = rows
+        .filter((r) => r.score !== null && r.score !== undefined)
+        .map((r) => {
+          const score = statement.similarity(r.score);
+          return {
+            id: String(r.id),
+            text: r.text === null ? '' : String(r.text),
+            score,
+            similarity: powermemSimilarity(score),
+          };
+        });
+      log.debug(`_sparse_search results, len : ${hits.length}`);
+      return hits;
+    },
+  );
 }
 
 /**

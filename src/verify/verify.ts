@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
-import { checkConnection, createKnex } from '../db/knex';
+import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { describeServer, detectServer } from '../db/server-info';
 import { SeedLedger, type SeedRecord } from '../backfill/seed-ledger';
-import { eligibleWhere, hasText } from '../backfill/reader';
+import { eligibleWhere, hasText } from '../backfill/queries';
 import { BACKFILL_SEEDER } from '../backfill/seeder';
 import { quoteIdentifier as q } from '../identifiers';
 import { KnexLedgerStorage } from '../migrator/ledger';
@@ -52,59 +52,62 @@ export interface VerifyOptions {
 export async function verifySparseVector(options: VerifyOptions): Promise<VerifyReport> {
   let { config } = options;
   const connection = requireConnection(config);
-  const knex = options.knex ?? createKnex(connection, { pool: 2 });
   const query = options.query ?? 'test query';
-  try {
-    if (!options.knex) await checkConnection(knex, connection);
-    config = await discoverTable(knex, config); // the report names the table
-    const server = await detectServer(knex);
-    const ctx = await openSchemaContext(knex, config);
-    const state = await readSchemaState(ctx);
-    const applied = (await new KnexLedgerStorage(config.migrationsTable).rows(knex)).map((r) => r.name);
-    const pending = listScriptFiles(MIGRATIONS_DIR)
-      .map((f) => f.name)
-      .filter((n) => !applied.includes(n));
-    const seeder = await new SeedLedger(config.seedsTable).get(knex, BACKFILL_SEEDER);
-    const report: VerifyReport = {
-      server: describeServer(server),
-      table: config.table,
-      storage: config.storage,
-      migrations: { applied, pending },
-      seeder,
-      schema: { ...state, dialect: ctx.dialect.name, hasIndex: ctx.dialect.hasIndex },
-      query,
-      results: [],
-      upgraded: state.upgraded,
-      termStats: await readTermStats(knex, config, options.embedder),
-    };
-    if (state.tableExists) {
-      const t = ctx.target;
-      // One scan for every figure.
-      const [rows] = (await knex.raw(
-        `SELECT COUNT(*) AS total, ${state.column ? `SUM(${q(t.sparseColumn)} IS NOT NULL)` : '0'} AS embedded, ` +
-          `SUM(NOT ${hasText(q(t.textColumn))}) AS empty, ${state.column ? `SUM(${eligibleWhere(t).sql})` : 'NULL'} AS still_null FROM ${q(t.table)}`,
-      )) as [Array<{ total: unknown; embedded: unknown; empty: unknown; still_null: unknown }>];
-      report.rows = {
-        total: Number(rows[0].total),
-        embedded: Number(rows[0].embedded ?? 0),
-        stillNull: state.column ? Number(rows[0].still_null ?? 0) : Number(rows[0].total) - Number(rows[0].empty ?? 0),
-        emptyText: Number(rows[0].empty ?? 0),
-        failedLastRun: seeder?.failed ?? 0,
-      };
-    }
-    if (state.upgraded)
-      report.results = await sparseSearch({
-        config,
+  return withKnex(
+    options.knex,
+    () => createKnex(connection, { pool: 2 }),
+    async (knex) => {
+      if (!options.knex) await checkConnection(knex, connection);
+      config = await discoverTable(knex, config); // the report names the table
+      const server = await detectServer(knex);
+      const ctx = await openSchemaContext(knex, config);
+      const state = await readSchemaState(ctx);
+      const applied = (await new KnexLedgerStorage(config.migrationsTable).rows(knex)).map((r) => r.name);
+      const pending = listScriptFiles(MIGRATIONS_DIR)
+        .map((f) => f.name)
+        .filter((n) => !applied.includes(n));
+      const seeder = await new SeedLedger(config.seedsTable).get(knex, BACKFILL_SEEDER);
+      const report: VerifyReport = {
+        server: describeServer(server),
+        table: config.table,
+        storage: config.storage,
+        migrations: { applied, pending },
+        seeder,
+        schema: { ...state, dialect: ctx.dialect.name, hasIndex: ctx.dialect.hasIndex },
         query,
-        limit: options.limit ?? 10,
-        knex,
-        embedder: options.embedder,
-        logger: options.logger,
-      });
-    return report;
-  } finally {
-    if (!options.knex) await knex.destroy();
-  }
+        results: [],
+        upgraded: state.upgraded,
+        termStats: await readTermStats(knex, config, options.embedder),
+      };
+      if (state.tableExists) {
+        const t = ctx.target;
+        // One scan for every figure.
+        const [rows] = (await knex.raw(
+          `SELECT COUNT(*) AS total, ${state.column ? `SUM(${q(t.sparseColumn)} IS NOT NULL)` : '0'} AS embedded, ` +
+            `SUM(NOT ${hasText(q(t.textColumn))}) AS empty, ${state.column ? `SUM(${eligibleWhere(t).sql})` : 'NULL'} AS still_null FROM ${q(t.table)}`,
+        )) as [Array<{ total: unknown; embedded: unknown; empty: unknown; still_null: unknown }>];
+        report.rows = {
+          total: Number(rows[0].total),
+          embedded: Number(rows[0].embedded ?? 0),
+          stillNull: state.column
+            ? Number(rows[0].still_null ?? 0)
+            : Number(rows[0].total) - Number(rows[0].empty ?? 0),
+          emptyText: Number(rows[0].empty ?? 0),
+          failedLastRun: seeder?.failed ?? 0,
+        };
+      }
+      if (state.upgraded)
+        report.results = await sparseSearch({
+          config,
+          query,
+          limit: options.limit ?? 10,
+          knex,
+          embedder: options.embedder,
+          logger: options.logger,
+        });
+      return report;
+    },
+  );
 }
 
 export function formatVerifyReport(r: VerifyReport): string[] {

@@ -342,7 +342,7 @@ describe('the write guard and the seeds ledger, statement by statement on the se
 
   test("the seeds ledger says 'done' only if no eligible NULL row exists when it is written (late shards cannot undo it)", async () => {
     const ledger = new SeedLedger('sparse_vector_seeds');
-    const { eligibleWhere } = await import('../../src/backfill/reader');
+    const { eligibleWhere } = await import('../../src/backfill/queries');
     const { targetOf } = await import('../../src/schema/sparse-schema');
     const all = eligibleWhere(targetOf(portableConfig(db)));
     const finish = () =>

@@ -1,0 +1,80 @@
+import type { Knex } from 'knex';
+import type { SparseTarget } from '../dialect/dialect';
+import { quoteIdentifier as q } from '../identifiers';
+import type { Shard } from './options';
+
+/*
+ * Which rows the backfill is about, as SQL: the one place these conditions are written. The reader, the
+ * start and end counts, the seeder's "done" probe and ledger write, and `verify` use them.
+ */
+
+/**
+ * A text worth embedding: not NULL and not only whitespace (spaces, tabs, line breaks: TRIM() alone
+ * removes only spaces). The regular expression stops at the first non-space character, so a long text
+ * costs no more than a short one.
+ */
+export function hasText(column: string): string {
+  return `(${column} IS NOT NULL AND ${column} REGEXP '[^[:space:]]')`;
+}
+
+/**
+ * Rows still to embed: sparse column NULL and a text (see hasText), optionally one shard.
+ *
+ * Shard membership is `MOD(CRC32(id), n) = i`. CRC32 (of the id's decimal text) spreads Snowflake ids
+ * evenly: their low bits are a per-millisecond sequence and a worker id, so `id MOD n` would put most
+ * rows of a lightly loaded writer in the same few shards. The server computes it, so n processes split
+ * the table with no coordination and no overlap, and every row belongs to exactly one shard.
+ */
+export function eligibleWhere(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
+  const p = alias ? `${alias}.` : '';
+  const inShard = shardCondition(t, shard, alias);
+  return {
+    sql: `${p}${q(t.sparseColumn)} IS NULL AND ${hasText(`${p}${q(t.textColumn)}`)}${inShard.sql}`,
+    bindings: inShard.bindings,
+  };
+}
+
+/** ` AND MOD(CRC32(id), n) = i` for shard i of n (see eligibleWhere); nothing without a shard. */
+export function shardCondition(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
+  if (!shard || shard.count <= 1) return { sql: '', bindings: [] };
+  const p = alias ? `${alias}.` : '';
+  return { sql: ` AND MOD(CRC32(${p}${q(t.idColumn)}), ?) = ?`, bindings: [shard.count, shard.index] };
+}
+
+/** Eligible rows (in the shard): one COUNT, a full scan; used at the start and the end of a run. */
+export async function countEligible(knex: Knex, t: SparseTarget, shard?: Shard): Promise<number> {
+  const w = eligibleWhere(t, shard);
+  const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(t.table)} WHERE ${w.sql}`, w.bindings)) as [
+    Array<{ n: number | string }>,
+  ];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Whether any eligible row exists in the whole table: `SELECT 1 ... LIMIT 1`, which stops at the first one
+ * (a COUNT would read them all). The check behind trusting a 'done' seeds ledger.
+ */
+export async function hasEligibleRow(knex: Knex, t: SparseTarget): Promise<boolean> {
+  const w = eligibleWhere(t);
+  const [rows] = (await knex.raw(`SELECT 1 AS found FROM ${q(t.table)} WHERE ${w.sql} LIMIT 1`, w.bindings)) as [
+    unknown[],
+  ];
+  return rows.length > 0;
+}
+
+/** Rows with a NULL vector in the shard: those to embed, and those left NULL because their text is empty. */
+export async function countNullRows(
+  knex: Knex,
+  t: SparseTarget,
+  shard?: Shard,
+): Promise<{ eligible: number; empty: number }> {
+  // One scan of the shard's NULL rows, split by whether they have a text.
+  const inShard = shardCondition(t, shard);
+  const [rows] = (await knex.raw(
+    `SELECT COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 1 ELSE 0 END), 0) AS eligible, ` +
+      `COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 0 ELSE 1 END), 0) AS empty ` +
+      `FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NULL${inShard.sql}`,
+    inShard.bindings,
+  )) as [Array<{ eligible: unknown; empty: unknown }>];
+  return { eligible: Number(rows[0]?.eligible ?? 0), empty: Number(rows[0]?.empty ?? 0) };
+}
