@@ -20,7 +20,7 @@ import { sparseDot } from '../src/sparse/sparse-vector';
 import { idf } from '../src/stats/term-stats';
 import { scratchDatabase } from '../src/testing/scratch-database';
 import { silentLogger } from '../src/util/logger';
-import { classicBm25, rankOf, scoreRanks, type RetrievalScore } from './retrieval-metrics';
+import { classicBm25, rankOf, rankOfScored, scoreRanks, type RetrievalScore } from './retrieval-metrics';
 import { retrievalSets, type RetrievalSet } from './retrieval-sets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -40,13 +40,8 @@ export function inMemory(set: RetrievalSet, embedder = new LocalSparseEmbedder({
       indices: raw.indices,
       values: Float32Array.from(raw.values, (w, k) => w * idf(docs.length, df.get(raw.indices[k]) ?? 0)),
     };
-    const top = docs
-      .map((d) => ({ id: d.id, s: sparseDot(qv, d.v) }))
-      .filter((x) => x.s > 0)
-      .sort((a, b) => b.s - a.s)
-      .slice(0, 10);
-    return rankOf(
-      top.map((x) => x.id),
+    return rankOfScored(
+      docs.map((d) => ({ id: d.id, s: sparseDot(qv, d.v) })),
       q.relevantId,
     );
   });

@@ -29,6 +29,18 @@ export function rankOf(ids: readonly string[], relevantId: number): number | und
   return i < 0 ? undefined : i + 1;
 }
 
+/** The rank of `relevantId` among the 10 best-scored ids with a positive score (as search would return them). */
+export function rankOfScored(scored: ReadonlyArray<{ id: string; s: number }>, relevantId: number): number | undefined {
+  const top = scored
+    .filter((x) => x.s > 0)
+    .sort((a, b) => b.s - a.s)
+    .slice(0, 10);
+  return rankOf(
+    top.map((x) => x.id),
+    relevantId,
+  );
+}
+
 function termCounts(text: string): { tf: Map<string, number>; length: number } {
   const tf = new Map<string, number>();
   let length = 0;
@@ -64,14 +76,7 @@ export function classicBm25(set: RetrievalSet): RetrievalScore {
       }
       return { id: d.id, s };
     });
-    const top = scored
-      .filter((x) => x.s > 0)
-      .sort((a, b) => b.s - a.s)
-      .slice(0, 10);
-    return rankOf(
-      top.map((x) => x.id),
-      q.relevantId,
-    );
+    return rankOfScored(scored, q.relevantId);
   });
   return scoreRanks(ranks);
 }

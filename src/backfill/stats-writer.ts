@@ -9,18 +9,6 @@ import { writeBatch, type PendingWrite } from './writer';
 class PartialWrite extends Error {}
 
 /**
- * knex reports a transaction whose connection died as the failed ROLLBACK ("Can't add new command when
- * connection is in closed state", no code): give it the lost connection's code, so the write is retried.
- */
-function connectionLost(err: unknown): unknown {
-  const e = err as { code?: unknown; message?: unknown } | undefined;
-  if (e && e.code === undefined && /connection is in closed state/i.test(String(e.message))) {
-    return Object.assign(new Error(String(e.message)), { code: 'PROTOCOL_CONNECTION_LOST' });
-  }
-  return err;
-}
-
-/**
  * writeBatch and the term statistics of exactly the rows it writes, in one transaction, so that a kill or
  * an error anywhere rolls back both and the statistics count each stored vector once, whatever runs,
  * shards or retries wrote it:
@@ -51,27 +39,24 @@ export async function writeBatchCounted(
       return written;
     });
   } catch (err) {
-    if (!(err instanceof PartialWrite)) throw connectionLost(err);
+    if (!(err instanceof PartialWrite)) throw err;
   }
-  try {
-    return await knex.transaction(async (trx) => {
-      const writable = await lockWritable(trx, t, items, idParam);
-      const written = await writeBatch(trx, t, items, idParam);
-      if (written !== writable.size)
-        throw new Error(
-          `the backfill wrote ${written} rows where it had locked ${writable.size}; nothing was kept, the rows stay NULL for the next run`,
-        );
-      if (written)
-        await addCounts(
-          trx,
-          statsTable,
-          items.filter((w) => writable.has(w.id)),
-        );
-      return written;
-    });
-  } catch (err) {
-    throw connectionLost(err);
-  }
+  // A connection lost in either transaction surfaces as knex's failed ROLLBACK; retry.ts retries it.
+  return knex.transaction(async (trx) => {
+    const writable = await lockWritable(trx, t, items, idParam);
+    const written = await writeBatch(trx, t, items, idParam);
+    if (written !== writable.size)
+      throw new Error(
+        `the backfill wrote ${written} rows where it had locked ${writable.size}; nothing was kept, the rows stay NULL for the next run`,
+      );
+    if (written)
+      await addCounts(
+        trx,
+        statsTable,
+        items.filter((w) => writable.has(w.id)),
+      );
+    return written;
+  });
 }
 
 /** The ids of the batch's rows still NULL with the embedded text's hash, locked until the transaction ends. */
