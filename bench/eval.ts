@@ -13,12 +13,12 @@ import { runBackfill } from '../src/backfill';
 import { resolveConfig } from '../src/config/config';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { startLocalServer } from '../scripts/local-server';
-import { migrateToLatest } from '../src/migrator/boot';
-import { createMemoriesTable } from '../src/testing/sample-memories';
+import { migrateToLatest } from '../src/migrator/migrate-on-boot';
+import { createMemoriesTable } from '../testing/sample-memories';
 import { sparseSearch } from '../src/search/sparse-search';
 import { sparseDot } from '../src/sparse/sparse-vector';
 import { idf } from '../src/stats/term-stats';
-import { scratchDatabase } from '../src/testing/scratch-database';
+import { scratchDatabase } from '../testing/scratch-database';
 import { silentLogger } from '../src/util/logger';
 import { classicBm25, rankOf, rankOfScored, scoreRanks, type RetrievalScore } from './retrieval-metrics';
 import { retrievalSets, type RetrievalSet } from './retrieval-sets';
@@ -82,7 +82,7 @@ async function throughDatabase(baseUrl: string, set: RetrievalSet): Promise<Retr
 const pct = (s: RetrievalScore) => `${s.top1}/${s.queries} = ${((100 * s.top1) / s.queries).toFixed(1)}%`;
 
 async function main(): Promise<void> {
-  const baseUrl = process.env.SVM_BENCH_DATABASE_URL ?? startLocalServer();
+  const baseUrl = process.env.SPARSE_BENCH_DATABASE_URL ?? startLocalServer();
   const embedder = new LocalSparseEmbedder({ threads: 0 });
   const results: Record<string, unknown> = {};
   const lines = [

@@ -1,10 +1,10 @@
 import { LOCAL_BATCH_SIZE, LocalSparseEmbedder } from '../src/embedders/local';
-import { sampleMemoryText, seededRandom } from '../src/testing/sample-memories';
+import { sampleMemoryText, seededRandom } from '../testing/sample-memories';
 
 /**
  * Throughput of the local embedder alone: document mode through the public embedDocuments API, in
  * batches of its maxBatchSize, on generated memories of 20–500 characters (about 40% Chinese, 60%
- * English; src/testing/sample-memories.ts, seed 7). One warm-up pass over 2,000 texts is not timed.
+ * English; testing/sample-memories.ts, seed 7). One warm-up pass over 2,000 texts is not timed.
  */
 export async function benchLocalEmbedder(
   options: { texts?: number } = {},

@@ -12,11 +12,11 @@ import { parseDatabaseUrl } from '../src/config/connection-config';
 import { mysql2Options } from '../src/db/knex';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { autoThreads } from '../src/embedders/local/thread-pool';
-import { migrateToLatest } from '../src/migrator/boot';
-import { createMemoriesTable, insertSampleMemories } from '../src/testing/sample-memories';
+import { migrateToLatest } from '../src/migrator/migrate-on-boot';
+import { createMemoriesTable, insertSampleMemories } from '../testing/sample-memories';
 import { startLocalServer } from '../scripts/local-server';
-import { scratchDatabase } from '../src/testing/scratch-database';
-import { startFakeEmbeddingServer } from '../src/testing/fake-embedding-server';
+import { scratchDatabase } from '../testing/scratch-database';
+import { startFakeEmbeddingServer } from '../testing/fake-embedding-server';
 import { toPortableJson } from '../src/sparse/sparse-vector';
 import { silentLogger } from '../src/util/logger';
 import { benchLocalEmbedder } from './local-embedder';
@@ -258,7 +258,7 @@ function table(): string {
 }
 
 async function main(): Promise<void> {
-  const baseUrl = process.env.SVM_BENCH_DATABASE_URL ?? startLocalServer();
+  const baseUrl = process.env.SPARSE_BENCH_DATABASE_URL ?? startLocalServer();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const k = knexFactory({ client: 'mysql2', connection: mysql2Options(parseDatabaseUrl(baseUrl)) });
   const [[v]] = await k.raw('SELECT VERSION() AS v');

@@ -1,2 +1,2 @@
-// ES-module entry of sparse-vector-migration/testing (see dist/src/testing/index.d.ts).
-export * from '../dist/src/testing/index.js';
+// ES-module entry of sparse-vector-migration/testing (see dist/testing/index.d.ts).
+export * from '../dist/testing/index.js';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { backfillOnBoot } from '../src/backfill';
 import { formatError } from '../src/cli/errors';
 import { loadDotenv } from '../src/config/load-env';
-import { migrateToLatest } from '../src/migrator/boot';
+import { migrateToLatest } from '../src/migrator/migrate-on-boot';
 
 async function main(): Promise<number> {
   loadDotenv();

@@ -18,9 +18,9 @@ import { detectServer } from '../src/db/server-info';
 import { formatError } from '../src/cli/errors';
 import { startLocalServer } from '../scripts/local-server';
 import { discoverTableOrDefault } from '../src/config/table-discovery';
-import { createMemoriesTable, insertSampleMemories } from '../src/testing/sample-memories';
+import { createMemoriesTable, insertSampleMemories } from '../testing/sample-memories';
 import { tableExists } from '../src/schema/inspect';
-import { ScriptManager, type ScriptRunResult } from '../src/scripts/manager';
+import { ScriptManager, type ScriptRunResult } from '../src/script-manager/manager';
 import { sparseSearch } from '../src/search/sparse-search';
 import { createConsoleLogger } from '../src/util/logger';
 

@@ -8,16 +8,16 @@
 #   bash scripts/db.sh reset    # stop and delete .db/
 #
 # The instance lives in <project>/.db (ignored by git), listens on 127.0.0.1:33306 (or the next free
-# port, remembered in .db/port; SVM_DB_PORT fixes it) and on its own socket, and reads no system option file (--no-defaults), so a MariaDB/MySQL
+# port, remembered in .db/port; SPARSE_DB_PORT fixes it) and on its own socket, and reads no system option file (--no-defaults), so a MariaDB/MySQL
 # already running on the standard port 3306 is neither used nor disturbed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DB_DIR="${SVM_DB_DIR:-$ROOT/.db}"
+DB_DIR="${SPARSE_DB_DIR:-$ROOT/.db}"
 PORT_FILE="$DB_DIR/port"
-# The port: SVM_DB_PORT if set; else the one this instance last used (.db/port); else 33306. Without
-# SVM_DB_PORT, a port taken by another program is skipped for the next free one (see start).
-if [ -n "${SVM_DB_PORT:-}" ]; then PORT="$SVM_DB_PORT"; PORT_FIXED=1
+# The port: SPARSE_DB_PORT if set; else the one this instance last used (.db/port); else 33306. Without
+# SPARSE_DB_PORT, a port taken by another program is skipped for the next free one (see start).
+if [ -n "${SPARSE_DB_PORT:-}" ]; then PORT="$SPARSE_DB_PORT"; PORT_FIXED=1
 elif [ -f "$PORT_FILE" ]; then PORT="$(cat "$PORT_FILE")"; PORT_FIXED=0
 else PORT=33306; PORT_FIXED=0; fi
 DATA="$DB_DIR/data"
@@ -81,13 +81,13 @@ start() {
   install_db="$(find_bin mariadb-install-db mysql_install_db)"
   if port_taken; then
     if [ "$PORT_FIXED" = 1 ]; then
-      say "port $PORT on 127.0.0.1 (SVM_DB_PORT) is taken by another program; choose another with SVM_DB_PORT=NNNNN"
+      say "port $PORT on 127.0.0.1 (SPARSE_DB_PORT) is taken by another program; choose another with SPARSE_DB_PORT=NNNNN"
       exit 1
     fi
     local first="$PORT"
     while port_taken; do
       PORT=$((PORT + 1))
-      if [ "$PORT" -gt $((first + 50)) ]; then say "no free port from $first to $PORT on 127.0.0.1; set SVM_DB_PORT=NNNNN"; exit 1; fi
+      if [ "$PORT" -gt $((first + 50)) ]; then say "no free port from $first to $PORT on 127.0.0.1; set SPARSE_DB_PORT=NNNNN"; exit 1; fi
     done
     say "port $first on 127.0.0.1 is taken by another program; using $PORT"
   fi

@@ -11,7 +11,7 @@
  *   wrote during the run is still there (never overwritten);
  * - after a completed seed, no eligible row is NULL.
  *
- * Uses SVM_SOAK_DATABASE_URL, else the project's private MariaDB (scripts/db.sh). Exit 0 when every round
+ * Uses SPARSE_SOAK_DATABASE_URL, else the project's private MariaDB (scripts/db.sh). Exit 0 when every round
  * held, 1 on the first violation (with what was seen). Not part of `npm test` (it takes minutes).
  */
 import { spawn } from 'node:child_process';
@@ -20,9 +20,9 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl } from '../src/config/connection-config';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { startLocalServer } from './local-server';
-import { scratchDatabase } from '../src/testing/scratch-database';
-import { checkStoredVectors } from '../src/testing/table-check';
-import { createMemoriesTable, insertSampleMemories } from '../src/testing/sample-memories';
+import { scratchDatabase } from '../testing/scratch-database';
+import { checkStoredVectors } from '../testing/table-check';
+import { createMemoriesTable, insertSampleMemories } from '../testing/sample-memories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const UMZUG = path.join(ROOT, 'bin', 'umzug.js');
@@ -74,7 +74,7 @@ async function check(
     : [];
   if (column !== ledger.includes(MIGRATION))
     problems.push(`schema and ledger disagree: column ${column}, ledger ${JSON.stringify(ledger)}`);
-  const [lock] = await knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:migrate:${database}.memories`]);
+  const [lock] = await knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`sparse-vector:migrate:${database}.memories`]);
   if (Number(lock[0].free) !== 1) problems.push('the migration lock is still held');
   let nullEligible = 0;
   if (column) {
@@ -98,7 +98,7 @@ async function check(
 async function main(): Promise<number> {
   const kills = flag('kills', 100);
   const rows = flag('rows', 5000);
-  const baseUrl = process.env.SVM_SOAK_DATABASE_URL ?? startLocalServer();
+  const baseUrl = process.env.SPARSE_SOAK_DATABASE_URL ?? startLocalServer();
   const { url, knex } = await scratchDatabase(baseUrl, 'svm_soak', 2);
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, SPARSE_VECTOR_STORAGE: 'json' };
   const embedder = new LocalSparseEmbedder();

@@ -1,9 +1,9 @@
 /**
- * Every failure this package reports on purpose is an SvmError: a stable `code` for programs,
+ * Every failure this package reports on purpose is an SparseVectorError: a stable `code` for programs,
  * a `message` that says what was wrong, and a `hint` that says how to fix it.
  * Messages never contain secrets (see util/redact.ts).
  */
-export type SvmErrorCode =
+export type SparseVectorErrorCode =
   | 'CONFIG_INVALID'
   | 'IDENTIFIER_INVALID'
   | 'UNSUPPORTED_SERVER'
@@ -40,13 +40,13 @@ export type SvmErrorCode =
   | 'EMBEDDER_UNREACHABLE'
   | 'GENERATOR_REFUSED';
 
-export class SvmError extends Error {
-  readonly code: SvmErrorCode;
+export class SparseVectorError extends Error {
+  readonly code: SparseVectorErrorCode;
   readonly hint?: string;
 
-  constructor(code: SvmErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: SparseVectorErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'SvmError';
+    this.name = 'SparseVectorError';
     this.code = code;
     this.hint = options.hint;
   }
@@ -57,6 +57,6 @@ export class SvmError extends Error {
   }
 }
 
-export function isSvmError(e: unknown): e is SvmError {
-  return e instanceof SvmError;
+export function isSparseVectorError(e: unknown): e is SparseVectorError {
+  return e instanceof SparseVectorError;
 }

@@ -1,4 +1,4 @@
-import { SvmError } from './errors';
+import { SparseVectorError } from './errors';
 
 /**
  * SQL identifiers (database, table, column, index names) come from configuration, so they are
@@ -10,7 +10,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,63}$/;
 export function validateIdentifier(value: unknown, what: string, source?: string): string {
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    throw new SvmError(
+    throw new SparseVectorError(
       'IDENTIFIER_INVALID',
       `Invalid ${what} ${shown}${source ? ` (from ${source})` : ''}: ` +
         'names may contain only letters, digits, "_" and "$", must not start with a digit, and are at most 64 characters.',
@@ -42,7 +42,7 @@ export function validateDatabaseName(value: unknown, source?: string): string {
               : undefined;
   if (problem) {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-    throw new SvmError(
+    throw new SparseVectorError(
       'IDENTIFIER_INVALID',
       `Invalid database name ${shown}${source ? ` (from ${source})` : ''}: ${problem}.`,
       {

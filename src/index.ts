@@ -1,5 +1,5 @@
 /** sparse-vector-migration: public API. */
-export { SvmError, isSvmError, type SvmErrorCode } from './errors';
+export { SparseVectorError, isSparseVectorError, type SparseVectorErrorCode } from './errors';
 export {
   resolveConfig,
   configFromEnv,
@@ -38,7 +38,7 @@ export {
   type SchemaState,
 } from './schema/sparse-schema';
 export { createSparseMigrator, type SparseMigrator, type SparseMigratorOptions } from './migrator/umzug';
-export { migrateToLatest, type MigrateToLatestOptions, type MigrateToLatestResult } from './migrator/boot';
+export { migrateToLatest, type MigrateToLatestOptions, type MigrateToLatestResult } from './migrator/migrate-on-boot';
 export { createKnexfileConfig, SparseMigrationSource } from './migrator/knexfile-config';
 export { KnexLedgerStorage } from './migrator/ledger';
 export { withSparseVector, type WithSparseVectorOptions } from './compose/with-sparse-vector';
@@ -52,7 +52,7 @@ export {
   type ScriptInfo,
   type RunScriptOptions,
   type ScriptRunResult,
-} from './scripts/manager';
+} from './script-manager/manager';
 export { sparseSearch, type SearchHit, type SparseSearchOptions } from './search/sparse-search';
 export { powermemSimilarity, FILTER_COLUMNS, type SearchFilters } from './search/filters';
 export { verifySparseVector, formatVerifyReport, type VerifyReport, type VerifyOptions } from './verify/verify';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import type { SparseEmbedder } from '../embedders/types';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
 import { failpoint } from '../util/failpoint';
 import { redact } from '../util/redact';
@@ -68,7 +68,7 @@ export async function embedBatch(
     );
   } catch (err) {
     if (ctx.signal?.aborted) return []; // stopped while waiting: the rows stay NULL for the next run
-    if (FATAL_EMBEDDER_ERRORS.has((err as SvmError).code)) throw err;
+    if (FATAL_EMBEDDER_ERRORS.has((err as SparseVectorError).code)) throw err;
     if (rows.length === 1) {
       fail(ctx, rows[0].id, err, result);
       return [];
@@ -93,7 +93,10 @@ export async function embedBatch(
 
 function encodeVector(ctx: BatchContext, v: SparseVector | undefined): string {
   if (!v || !(v.indices instanceof Uint32Array) || !(v.values instanceof Float32Array)) {
-    throw new SvmError('EMBEDDER_BAD_RESPONSE', 'The embedder returned something that is not a sparse vector.');
+    throw new SparseVectorError(
+      'EMBEDDER_BAD_RESPONSE',
+      'The embedder returned something that is not a sparse vector.',
+    );
   }
   return ctx.dialect.encode(checkIndexLimit(v, ctx.dialect.maxIndex));
 }
@@ -109,7 +112,7 @@ function embedWithRetry(ctx: BatchContext, texts: string[], attempts: number): P
       },
     });
     if (!Array.isArray(vectors) || vectors.length !== texts.length) {
-      throw new SvmError(
+      throw new SparseVectorError(
         'EMBEDDER_BAD_RESPONSE',
         `The embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts.`,
       );
@@ -119,7 +122,7 @@ function embedWithRetry(ctx: BatchContext, texts: string[], attempts: number): P
   return retry(
     embed,
     attempts,
-    (err) => !FATAL_EMBEDDER_ERRORS.has((err as SvmError)?.code),
+    (err) => !FATAL_EMBEDDER_ERRORS.has((err as SparseVectorError)?.code),
     (attempt) => 100 * 2 ** (attempt - 1),
     ctx.signal,
   );

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { redact } from '../util/redact';
 import type { BackfillEmitter } from './events';
 import type { BackfillFailure } from './summary';
@@ -39,7 +39,7 @@ function openFailuresFile(file: string): number {
   try {
     return fs.openSync(file, 'a');
   } catch (err) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `Cannot open the failures file ${JSON.stringify(file)}: ${(err as Error).message}`,
       { hint: 'Pass a path in a directory that exists and is writable.' },

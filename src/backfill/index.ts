@@ -1,7 +1,7 @@
 /** The backfill: engine (runBackfill), tracked seeder (runSeeder), boot API (backfillOnBoot). See docs/backfill.md. */
 export { runBackfill, type BackfillSummary, type BackfillFailure, type DryRunReport } from './engine';
 export { runSeeder, assertSeederSucceeded, BACKFILL_SEEDER, type SeederResult } from './seeder';
-export { backfillOnBoot, type BackfillOnBootOptions, type BackgroundBackfill } from './boot';
+export { backfillOnBoot, type BackfillOnBootOptions, type BackgroundBackfill } from './backfill-on-boot';
 export {
   parseShard,
   backfillOptionsFromEnv,

@@ -1,7 +1,7 @@
 import type { SparseVectorConfig } from '../config/config';
 import { parseBoolean, parseChoice, parseInteger, parseNumber } from '../config/parse';
 import type { SparseEmbedder } from '../embedders/types';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
 import type { BackfillProgress } from './progress/model';
 
@@ -79,7 +79,7 @@ export function parseShard(text: string | undefined, name = '--shard'): Shard | 
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || count > 1024 || index >= count) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `${name} ${JSON.stringify(text)} is not a shard "i/n" with 0 <= i < n <= 1024.`,
       {
@@ -113,7 +113,7 @@ export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
       o.shard.index < 0 ||
       o.shard.index >= o.shard.count)
   ) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `shard ${JSON.stringify(o.shard)} is not a shard {index, count} with 0 <= index < count.`,
     );

@@ -1,5 +1,5 @@
 import type { RetryNotice } from '../embedders/http';
-import type { SvmError } from '../errors';
+import type { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
 import { redact } from '../util/redact';
 import type { BackfillEmitter, BackfillStart } from './events';
@@ -157,7 +157,7 @@ export class BackfillReporter {
     }
     if (s.error) r.line(`The run stopped on an error: ${redact(s.error.message)}`);
     if (s.stopped) r.line('Stopped before the end: in-flight batches were finished, nothing was lost.');
-    const downgraded = (s.error as SvmError | undefined)?.code === 'SCHEMA_DOWNGRADED';
+    const downgraded = (s.error as SparseVectorError | undefined)?.code === 'SCHEMA_DOWNGRADED';
     if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining) && !downgraded) {
       r.line('To resume, run the same command again: rows still NULL are picked up.');
     }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
 import { lockName } from '../db/lock';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { currentDatabase } from '../schema/inspect';
 import { readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
@@ -59,7 +59,7 @@ export async function withBackfillExcluded<T>(
     }
     const [row] = await query<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, ?) AS got', [name, timeout]);
     if (row?.got !== 1) {
-      throw new SvmError(
+      throw new SparseVectorError(
         'BACKFILL_RUNNING',
         `A backfill of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`,
         {
@@ -94,7 +94,7 @@ export async function explainRunError(ctx: SparseSchemaContext, err: Error): Pro
   const gone = state.tableExists
     ? `The ${sparseColumn} column of table '${table}' was removed`
     : `Table '${table}' was removed`;
-  return new SvmError(
+  return new SparseVectorError(
     'SCHEMA_DOWNGRADED',
     `${gone} while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.`,
     {

@@ -4,7 +4,7 @@ import type { ConnectionConfig } from '../config/connection-config';
 import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { createEmbedder } from '../embedders';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
@@ -79,7 +79,7 @@ async function seedLock(
       timeoutSeconds: 0,
     });
   } catch (err) {
-    if ((err as SvmError).code !== 'LOCK_TIMEOUT') throw err;
+    if ((err as SparseVectorError).code !== 'LOCK_TIMEOUT') throw err;
     return undefined;
   }
 }
@@ -164,10 +164,13 @@ function endStatus(
 export function assertSeederSucceeded(r: SeederResult): void {
   if (r.error) throw r.error;
   if (r.failed)
-    throw new SvmError(
+    throw new SparseVectorError(
       'BACKFILL_FAILED',
       `${r.failed} rows could not be embedded; they stay NULL and the next run retries them.`,
     );
   if (r.stopped)
-    throw new SvmError('BACKFILL_FAILED', 'The backfill was stopped before the end; run it again to continue.');
+    throw new SparseVectorError(
+      'BACKFILL_FAILED',
+      'The backfill was stopped before the end; run it again to continue.',
+    );
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { checkIdColumn } from '../schema/id-column';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 
@@ -15,12 +15,12 @@ export async function checkBackfillTarget(knex: Knex, config: SparseVectorConfig
 async function assertUpgraded(ctx: SparseSchemaContext, config: SparseVectorConfig): Promise<void> {
   const state = await readSchemaState(ctx);
   if (!state.tableExists) {
-    throw new SvmError('TABLE_MISSING', `Table '${config.table}' does not exist.`, {
+    throw new SparseVectorError('TABLE_MISSING', `Table '${config.table}' does not exist.`, {
       hint: 'Set OCEANBASE_COLLECTION (or `table`) to the memories table.',
     });
   }
   if (!state.column?.expectedType) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'SCHEMA_NOT_UPGRADED',
       `Table '${config.table}' has no ${ctx.dialect.columnType} column '${config.sparseColumn}' yet.`,
       {

@@ -1,13 +1,13 @@
 import { integerText, numberText } from '../config/parse';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /**
  * Command-line values: every error names the flag and the value as the user typed them, says what is
  * expected, and gives an example (the second line). Both CLIs use these, so the same bad value gets the
  * same message and the same exit code (2, usage) everywhere.
  */
-export function flagValueError(flag: string, value: unknown, expected: string, example: string): SvmError {
-  return new SvmError('USAGE', `${flag} ${JSON.stringify(value)} is not ${expected}.`, {
+export function flagValueError(flag: string, value: unknown, expected: string, example: string): SparseVectorError {
+  return new SparseVectorError('USAGE', `${flag} ${JSON.stringify(value)} is not ${expected}.`, {
     hint: `Pass ${expected}, e.g. ${flag} ${example}.`,
   });
 }

@@ -1,8 +1,8 @@
 import readline from 'node:readline';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /**
- * A yes/no question on the terminal, or undefined when stdin is not one. Ctrl-C rejects with SvmError
+ * A yes/no question on the terminal, or undefined when stdin is not one. Ctrl-C rejects with SparseVectorError
  * INTERRUPTED (the CLI exits 130); Ctrl-D / end of input counts as "no". Either way the question ends at
  * once and the terminal is given back.
  */
@@ -24,7 +24,9 @@ export function confirmOnTerminal(
       };
       rl.on('SIGINT', () => {
         output.write('^C\n');
-        settle(() => reject(new SvmError('INTERRUPTED', 'Stopped at the confirmation (Ctrl-C): nothing was changed.')));
+        settle(() =>
+          reject(new SparseVectorError('INTERRUPTED', 'Stopped at the confirmation (Ctrl-C): nothing was changed.')),
+        );
       });
       rl.on('close', () => {
         if (!settled) output.write('\n');

@@ -2,7 +2,7 @@
 import { resolveConfig } from '../config/config';
 import { booleanWord } from '../config/parse';
 import { loadDotenv } from '../config/load-env';
-import { SvmError, isSvmError } from '../errors';
+import { SparseVectorError, isSparseVectorError } from '../errors';
 import { MAX_SEARCH_LIMIT } from '../dialect/common';
 import {
   findScript,
@@ -11,7 +11,7 @@ import {
   listScripts,
   parseScriptParams,
   runScript,
-} from '../scripts/manager';
+} from '../script-manager/manager';
 import { sparseSearch } from '../search/sparse-search';
 import { doctor, formatDoctorReport } from '../doctor/doctor';
 import { createConsoleLogger } from '../util/logger';
@@ -42,7 +42,7 @@ Commands:
 
 Script parameters are written --batch-size or --batch_size; \`info <script>\` lists them.
 Configuration comes from .env / the environment (DATABASE_URL or OCEANBASE_*, see .env.example).
-LOG_LEVEL=debug (or SVM_DEBUG=1) shows the SQL and the sparse search query.
+LOG_LEVEL=debug (or SPARSE_DEBUG=1) shows the SQL and the sparse search query.
 Exit codes: 0 ok, 1 failed (verify: schema not upgraded), 2 usage error.`;
 
 /** Flags that never take a value unless it is a boolean word: --json, --help, and every bool script parameter. */
@@ -92,8 +92,10 @@ export function parseArgs(
   return { positional, flags };
 }
 
-function usageError(message: string): SvmError {
-  return new SvmError('SCRIPT_PARAMETER', message, { hint: 'Run `npx sparse-vector --help` for the commands.' });
+function usageError(message: string): SparseVectorError {
+  return new SparseVectorError('SCRIPT_PARAMETER', message, {
+    hint: 'Run `npx sparse-vector --help` for the commands.',
+  });
 }
 
 function onlyFlags(flags: Record<string, unknown>, allowed: string[]): void {
@@ -230,8 +232,11 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
     throw usageError(`Unknown command '${command}'.`);
   } catch (err) {
     process.stderr.write(formatError(err) + '\n');
-    if (isSvmError(err) && err.code === 'INTERRUPTED') return EXIT_STOPPED;
-    if (isSvmError(err) && (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER' || err.code === 'USAGE'))
+    if (isSparseVectorError(err) && err.code === 'INTERRUPTED') return EXIT_STOPPED;
+    if (
+      isSparseVectorError(err) &&
+      (err.code === 'SCRIPT_UNKNOWN' || err.code === 'SCRIPT_PARAMETER' || err.code === 'USAGE')
+    )
       return EXIT.usage;
     return EXIT.failed;
   }

@@ -6,7 +6,7 @@ import { redact } from '../util/redact';
 import { EXIT, formatError, isUsageError } from './errors';
 import { SeedAction } from './seed-action';
 import { checkUmzugFlags } from './umzug-flags';
-import { isSvmError } from '../errors';
+import { isSparseVectorError } from '../errors';
 import { refuseGenerator } from '../migrator/generators';
 
 /**
@@ -45,7 +45,7 @@ export async function runUmzugCli(argv: string[] = process.argv.slice(2)): Promi
       if (err.exitCode) process.stderr.write('  Run `npx umzug <command> --help` for the accepted options.\n');
       return err.exitCode || EXIT.usage;
     }
-    if (isSvmError(err) && err.code === 'USAGE') {
+    if (isSparseVectorError(err) && err.code === 'USAGE') {
       process.stderr.write(formatError(err) + '\n');
       return EXIT.usage;
     }

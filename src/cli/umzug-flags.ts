@@ -1,5 +1,5 @@
 import { listScriptFiles, MIGRATIONS_DIR } from '../migrator/migration-files';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { flagValueError, integerFlag } from './flag-value';
 
 const EXTENSION = /\.(ts|js|cjs|mjs|cts|mts)$/;
@@ -31,7 +31,7 @@ export function checkUmzugFlags(
   const name = to.value.trim().replace(EXTENSION, '');
   if (!migrationNames.includes(name)) {
     const err = flagValueError('--to', to.value, 'a migration of this package', migrationNames[0] ?? 'NAME');
-    throw new SvmError('USAGE', err.message, {
+    throw new SparseVectorError('USAGE', err.message, {
       hint: `Known migrations: ${migrationNames.join(', ') || 'none'} (with or without the file extension${command === 'down' ? '; 0 reverts all' : ''}).`,
     });
   }

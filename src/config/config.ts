@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { loadDotenv } from './load-env';
 import { validateDatabaseName, validateIdentifier } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
@@ -154,7 +154,7 @@ function connectionOf(
   else if (options.connection) {
     const c = options.connection;
     if (!c.host || !c.database) {
-      throw new SvmError('CONFIG_INVALID', 'connection needs at least host and database.', {
+      throw new SparseVectorError('CONFIG_INVALID', 'connection needs at least host and database.', {
         hint: 'Pass { connection: { host, port, user, password, database } } or databaseUrl.',
       });
     }
@@ -247,7 +247,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
 
 function finish(c: SparseVectorConfig): SparseVectorConfig {
   if (c.indexParams !== undefined && !INDEX_PARAMS.test(c.indexParams)) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `SPARSE_VECTOR_INDEX_PARAMS=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`,
       {
@@ -265,7 +265,7 @@ function finish(c: SparseVectorConfig): SparseVectorConfig {
 export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
   if (!c.connection && c.embeddedSeekdb) throw embeddedSeekdbError(c.embeddedSeekdb);
   if (!c.connection) {
-    throw new SvmError('CONFIG_INVALID', 'No database is configured.', {
+    throw new SparseVectorError('CONFIG_INVALID', 'No database is configured.', {
       hint:
         'Set SPARSE_VECTOR_DATABASE_URL or DATABASE_URL (mysql://user:password@host:port/database), or OCEANBASE_HOST/OCEANBASE_PORT/' +
         'OCEANBASE_USER/OCEANBASE_PASSWORD/OCEANBASE_DATABASE, in the environment or in .env.' +

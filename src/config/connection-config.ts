@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { registerSecret } from '../util/redact';
 import { parseInteger } from './parse';
 import { tlsFromUrl, type TlsOptions } from './url-tls';
@@ -36,7 +36,7 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariab
   try {
     u = new URL(url);
   } catch {
-    throw new SvmError('CONFIG_INVALID', `${source} is not a valid URL.`, {
+    throw new SparseVectorError('CONFIG_INVALID', `${source} is not a valid URL.`, {
       hint: `Use the form mysql://user:password@host:3306/database (special characters in the password percent-encoded).`,
     });
   }
@@ -44,7 +44,7 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariab
     const own = ownVariable
       ? ` If ${source} is your application's other database, set ${ownVariable} for this package instead.`
       : '';
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `${source} has the scheme "${u.protocol}", which is not a MySQL-protocol URL.`,
       {
@@ -54,7 +54,7 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariab
   }
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   if (!u.hostname || !database) {
-    throw new SvmError('CONFIG_INVALID', `${source} must name a host and a database.`, {
+    throw new SparseVectorError('CONFIG_INVALID', `${source} must name a host and a database.`, {
       hint: `Use the form mysql://user:password@host:3306/database.`,
     });
   }
@@ -78,7 +78,7 @@ export function connectionFromOceanBaseEnv(env: Record<string, string | undefine
   registerSecret(password);
   const database = env.OCEANBASE_DATABASE;
   if (!database) {
-    throw new SvmError('CONFIG_INVALID', 'OCEANBASE_HOST is set but OCEANBASE_DATABASE is not.', {
+    throw new SparseVectorError('CONFIG_INVALID', 'OCEANBASE_HOST is set but OCEANBASE_DATABASE is not.', {
       hint: 'Set OCEANBASE_DATABASE to the database that holds the memories table.',
     });
   }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /** Where powermem 1.1.x keeps an embedded seekdb when OCEANBASE_HOST is empty (OCEANBASE_PATH's default). */
 export const POWERMEM_SEEKDB_PATH = './seekdb_data';
@@ -42,8 +42,8 @@ function isDirectory(p: string): boolean {
 }
 
 /** The error every entry point gives for an embedded seekdb configuration (instead of "not configured"). */
-export function embeddedSeekdbError(e: EmbeddedSeekdb): SvmError {
-  return new SvmError(
+export function embeddedSeekdbError(e: EmbeddedSeekdb): SparseVectorError {
+  return new SparseVectorError(
     'EMBEDDED_SEEKDB_UNSUPPORTED',
     `This looks like powermem's embedded seekdb (${e.because}): embedded seekdb is not supported by this tool, ` +
       'which talks to a database server over the MySQL protocol. Nothing was changed.',

@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /** Small parsers shared by the configuration readers; each error names the variable and the fix. */
 const TRUE = new Set(['true', '1', 'yes', 'on']);
@@ -25,7 +25,7 @@ export function parseBoolean(value: string | boolean | undefined, name: string, 
   if (typeof value === 'boolean') return value;
   const b = booleanWord(value);
   if (b !== undefined) return b;
-  throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not a boolean.`, {
+  throw new SparseVectorError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not a boolean.`, {
     hint: `Use one of: true, false (also accepted: 1/0, yes/no, on/off).`,
   });
 }
@@ -39,7 +39,7 @@ export function parseInteger(
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : integerText(value);
   if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `${name}=${JSON.stringify(value)} is not an integer between ${range.min} and ${range.max}.`,
       {
@@ -59,7 +59,7 @@ export function parseNumber(
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : numberText(value);
   if (!Number.isFinite(n) || n < range.min || n > range.max) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `${name}=${JSON.stringify(value)} is not a number between ${range.min} and ${range.max}.`,
       {
@@ -79,7 +79,11 @@ export function parseChoice<T extends string>(
   if (value === undefined || value === '') return fallback;
   const v = value.trim().toLowerCase();
   if ((choices as readonly string[]).includes(v)) return v as T;
-  throw new SvmError('CONFIG_INVALID', `${name}=${JSON.stringify(value)} is not one of: ${choices.join(', ')}.`, {
-    hint: `Set ${name} to one of: ${choices.join(', ')}.`,
-  });
+  throw new SparseVectorError(
+    'CONFIG_INVALID',
+    `${name}=${JSON.stringify(value)} is not one of: ${choices.join(', ')}.`,
+    {
+      hint: `Set ${name} to one of: ${choices.join(', ')}.`,
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
 import { ledgerTableFor, type SparseVectorConfig } from './config';
 
@@ -26,7 +26,7 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
   const found = POWERMEM_DEFAULT_TABLES.filter((t) => names.includes(t));
   const db = await databaseName(knex);
   if (found.length > 1) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'TABLE_AMBIGUOUS',
       `OCEANBASE_COLLECTION is not set and database '${db}' has both 'power_mem' (powermem 1.1's default table) and 'memories' ` +
         '(older powermem and the migration guide). Nothing was changed.',
@@ -36,7 +36,7 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
     );
   }
   if (found.length === 0) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'TABLE_MISSING',
       `OCEANBASE_COLLECTION is not set and database '${db}' has neither 'power_mem' (powermem 1.1's default table) nor 'memories' ` +
         '(older powermem and the migration guide): looked for both.',
@@ -86,7 +86,7 @@ export async function discoverTableOrDefault(
   try {
     return await discoverTable(knex, config, log);
   } catch (err) {
-    if ((err as SvmError).code !== 'TABLE_MISSING' || !config.tableDiscovery) throw err;
+    if ((err as SparseVectorError).code !== 'TABLE_MISSING' || !config.tableDiscovery) throw err;
     return withTable(config, 'memories');
   }
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /** TLS settings handed to mysql2 as its `ssl` option (see mysql2's documentation). */
 export interface TlsOptions {
@@ -29,7 +29,7 @@ export function tlsFromUrl(u: URL, source: string): TlsOptions | undefined {
     else if (name === 'ssl-reject-unauthorized')
       tls = { ...tls, rejectUnauthorized: yesNo(value, `${source} ssl-reject-unauthorized`) };
     else {
-      throw new SvmError(
+      throw new SparseVectorError(
         'CONFIG_INVALID',
         `${source} has the option "${key}", which sparse-vector-migration does not support.`,
         {
@@ -48,7 +48,7 @@ function sslWord(value: string, source: string, current: TlsOptions | undefined)
     try {
       parsed = JSON.parse(v);
     } catch {
-      throw new SvmError('CONFIG_INVALID', `${source} has ssl=${v}, which is not valid JSON.`, {
+      throw new SparseVectorError('CONFIG_INVALID', `${source} has ssl=${v}, which is not valid JSON.`, {
         hint: `Use e.g. ssl={"rejectUnauthorized":true}.`,
       });
     }
@@ -56,22 +56,28 @@ function sslWord(value: string, source: string, current: TlsOptions | undefined)
   }
   if (ON.includes(v.toLowerCase())) return { ...current };
   if (OFF.includes(v.toLowerCase())) return undefined;
-  throw new SvmError('CONFIG_INVALID', `${source} has ssl=${v}, which is neither a yes/no word nor a JSON object.`, {
-    hint: `Supported: ${SUPPORTED}.`,
-  });
+  throw new SparseVectorError(
+    'CONFIG_INVALID',
+    `${source} has ssl=${v}, which is neither a yes/no word nor a JSON object.`,
+    {
+      hint: `Supported: ${SUPPORTED}.`,
+    },
+  );
 }
 
 function yesNo(value: string, what: string): boolean {
   if (ON.includes(value.toLowerCase())) return true;
   if (OFF.includes(value.toLowerCase())) return false;
-  throw new SvmError('CONFIG_INVALID', `${what}=${value} is not true or false.`, { hint: 'Use true or false.' });
+  throw new SparseVectorError('CONFIG_INVALID', `${what}=${value} is not true or false.`, {
+    hint: 'Use true or false.',
+  });
 }
 
 function readCa(file: string, source: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `${source} names the CA file ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
       {

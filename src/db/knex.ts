@@ -1,7 +1,7 @@
 import knexFactory, { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/connection-config';
 import { describeConnection } from '../config/connection-config';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { createConsoleLogger, type Logger } from '../util/logger';
 import { redact } from '../util/redact';
 
@@ -85,11 +85,11 @@ const CONNECT_ERRORS: Record<string, string> = {
   ER_DBACCESS_DENIED_ERROR: 'the user may not access this database',
 };
 
-/** Turn a driver error met while connecting into an SvmError that names the server but not the password. */
-export function connectionError(err: unknown, c: ConnectionConfig): SvmError | undefined {
+/** Turn a driver error met while connecting into an SparseVectorError that names the server but not the password. */
+export function connectionError(err: unknown, c: ConnectionConfig): SparseVectorError | undefined {
   const code = (err as { code?: string } | undefined)?.code;
   if (!code || !(code in CONNECT_ERRORS)) return undefined;
-  return new SvmError(
+  return new SparseVectorError(
     'CONNECTION_FAILED',
     `Cannot connect to ${describeConnection(c)}: ${CONNECT_ERRORS[code]} [${code}].`,
     {
@@ -105,7 +105,10 @@ export async function checkConnection(knex: Knex, c: ConnectionConfig): Promise<
   } catch (err) {
     throw (
       connectionError(err, c) ??
-      new SvmError('CONNECTION_FAILED', redact(`Cannot use ${describeConnection(c)}: ${(err as Error).message}`))
+      new SparseVectorError(
+        'CONNECTION_FAILED',
+        redact(`Cannot use ${describeConnection(c)}: ${(err as Error).message}`),
+      )
     );
   }
 }

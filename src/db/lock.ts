@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { ConnectionConfig } from '../config/connection-config';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { connectionError, mysql2Options } from './knex';
 
 /**
@@ -24,9 +24,9 @@ export interface HeldLock {
 
 /** Lock names are at most 64 characters: long ones are shortened with a hash, keeping them unique. */
 export function lockName(kind: string, database: string, table: string): string {
-  const name = `svm:${kind}:${database}.${table}`;
+  const name = `sparse-vector:${kind}:${database}.${table}`;
   if (name.length <= 64) return name;
-  return `svm:${kind}:${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
+  return `sparse-vector:${kind}:${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
 }
 
 export async function acquireLock(
@@ -57,7 +57,7 @@ export async function acquireLock(
     ])) as [Array<{ got: number | null; id: number }>, unknown];
     if (row?.got === 1) return heldLock(conn, name, Number(row.id), state);
     if (row?.got === 0) {
-      throw new SvmError(
+      throw new SparseVectorError(
         'LOCK_TIMEOUT',
         `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`,
         {
@@ -65,7 +65,10 @@ export async function acquireLock(
         },
       );
     }
-    throw new SvmError('LOCK_FAILED', `The server could not take the lock "${name}" (GET_LOCK returned NULL).`);
+    throw new SparseVectorError(
+      'LOCK_FAILED',
+      `The server could not take the lock "${name}" (GET_LOCK returned NULL).`,
+    );
   } catch (err) {
     conn.destroy();
     throw err;
@@ -110,7 +113,7 @@ function heldLock(conn: mysql.Connection, name: string, connectionId: number, st
           state.lost ??= (err as Error).message;
         }
       }
-      throw new SvmError(
+      throw new SparseVectorError(
         'LOCK_LOST',
         `Lost the lock "${name}": ${state.lost ?? 'it was released'}. Stopped before writing the ledger.`,
         { hint: 'Nothing is lost (every step is idempotent): run the same command again.' },

@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /** Server error codes that mean "this user may not do that". */
 const DENIED = new Set([
@@ -30,16 +30,16 @@ function stepFor(privilege: string, table: string): string {
 }
 
 /**
- * A server's "command denied" error as an SvmError PERMISSION_DENIED that says which privilege is missing for
+ * A server's "command denied" error as an SparseVectorError PERMISSION_DENIED that says which privilege is missing for
  * which step, and how to grant it, instead of the statement and the server's text; undefined for other errors.
  */
-export function privilegeError(err: unknown): SvmError | undefined {
+export function privilegeError(err: unknown): SparseVectorError | undefined {
   const e = err as { code?: unknown; sqlMessage?: string; message?: string } | undefined;
   if (!e || !DENIED.has(String(e.code))) return undefined;
   const text = String(e.sqlMessage ?? e.message ?? '');
   const m = TABLE_DENIED.exec(text);
   if (!m) {
-    return new SvmError('PERMISSION_DENIED', `The database user may not do this: ${text}`, {
+    return new SparseVectorError('PERMISSION_DENIED', `The database user may not do this: ${text}`, {
       hint: `Grant the missing privilege, or run this step as a user that has it. ${NEEDS}`,
       cause: err,
     });
@@ -47,7 +47,7 @@ export function privilegeError(err: unknown): SvmError | undefined {
   const [, command, user, host, database, table] = m;
   const privilege = command.toUpperCase();
   const on = database ? `\`${database}\`.\`${table}\`` : `\`${table}\``;
-  return new SvmError(
+  return new SparseVectorError(
     'PERMISSION_DENIED',
     `The database user '${user}' lacks the ${privilege} privilege on table '${table}', needed ${stepFor(privilege, table)}.`,
     {

@@ -1,5 +1,5 @@
 import { quoteIdentifier as q } from '../identifiers';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import type { ColumnFilter, SparseTarget } from './dialect';
 
 /** Statements that are the same on every MySQL-protocol server we support. */
@@ -31,7 +31,7 @@ export const MAX_SEARCH_LIMIT = 16_384;
 
 export function checkLimit(k: number): number {
   if (!Number.isSafeInteger(k) || k < 1 || k > MAX_SEARCH_LIMIT) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIG_INVALID',
       `Search limit ${k} is out of range: use a whole number from 1 to ${MAX_SEARCH_LIMIT}.`,
       {

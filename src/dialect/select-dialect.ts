@@ -1,5 +1,5 @@
 import type { SparseStorage } from '../config/config';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { describeServer, versionAtLeast, type ServerInfo } from '../db/server-info';
 import type { SparseDialect } from './dialect';
 import { OceanBaseDialect } from './oceanbase';
@@ -26,7 +26,7 @@ export function selectDialect(server: ServerInfo, storage: SparseStorage, indexP
   if (supportsNativeSparse(server))
     return new OceanBaseDialect(server, indexParams, indexParams ? 'SPARSE_VECTOR_INDEX_PARAMS' : undefined);
   const portable = server.product === 'mariadb' || server.product === 'mysql';
-  throw new SvmError(
+  throw new SparseVectorError(
     'UNSUPPORTED_SERVER',
     `The server is ${describeServer(server)}, which has no native sparse vectors: ` +
       `they need seekdb or OceanBase >= ${MIN_OCEANBASE_VERSION.join('.')}. Nothing was changed.`,

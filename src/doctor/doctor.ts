@@ -53,7 +53,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
   const log = options.logger ?? silentLogger;
   const connection = requireConnection(config);
   const knex = options.knex ?? createKnex(connection, { pool: 2 });
-  const scratch = `svm_doctor_${randomBytes(4).toString('hex')}`;
+  const scratch = `sparse_doctor_${randomBytes(4).toString('hex')}`;
   const checks: DoctorCheck[] = [];
   let server = 'unknown';
   try {

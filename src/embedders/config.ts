@@ -1,5 +1,5 @@
 import { integerText } from '../config/parse';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { redact, registerSecret } from '../util/redact';
 import { EMBEDDER_PROVIDERS, findProvider } from './providers';
 import type { ConfigCheck, EmbedderConfig } from './types';
@@ -74,7 +74,7 @@ const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: st
 
 function fail(message: string, hint: string): never {
   // redact(): a base URL may carry a password (https://user:pass@host), a value may be a registered key.
-  throw new SvmError('EMBEDDER_CONFIG', redact(message), { hint: redact(hint) });
+  throw new SparseVectorError('EMBEDDER_CONFIG', redact(message), { hint: redact(hint) });
 }
 
 function text(v: unknown): string | undefined {
@@ -191,7 +191,7 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
  * SPARSE_EMBEDDER_TIMEOUT_MS, SPARSE_EMBEDDER_MAX_RETRIES,
  * SPARSE_EMBEDDER_BACKOFF_BASE_MS, SPARSE_EMBEDDER_BATCH_SIZE, SPARSE_EMBEDDER_INDEX_SPACE,
  * SPARSE_EMBEDDER_THREADS, SPARSE_EMBEDDER_RPM.
- * Empty values count as unset. Throws SvmError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
+ * Empty values count as unset. Throws SparseVectorError('EMBEDDER_CONFIG') saying what is wrong and how to fix it.
  */
 export function embedderConfigFromEnv(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,

@@ -1,4 +1,4 @@
-import { SvmError, type SvmErrorCode } from '../errors';
+import { SparseVectorError, type SparseVectorErrorCode } from '../errors';
 import { redact, registerSecret } from '../util/redact';
 import { sleep } from '../util/sleep';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
@@ -30,7 +30,7 @@ export interface HttpOptions {
   /** Longest wait a Retry-After header can impose (default 60 s). */
   maxRetryAfterMs?: number;
   /** Turns an error status and its body (parsed JSON, else up to 200 characters of text) into an error. */
-  describeError(status: number, body: unknown): { code: SvmErrorCode; message: string; hint?: string };
+  describeError(status: number, body: unknown): { code: SparseVectorErrorCode; message: string; hint?: string };
   /** Adapts the requests in flight and their pace to the provider's 429s; see request-limiter.ts. */
   limiter?: RequestLimiter;
 }
@@ -52,7 +52,7 @@ export interface RetryNotice {
   /** Attempts this failure allows in all. */
   attempts: number;
   waitMs: number;
-  error: SvmError;
+  error: SparseVectorError;
 }
 
 export const HTTP_DEFAULTS = {
@@ -71,7 +71,7 @@ export const HTTP_DEFAULTS = {
 export function bearerHeader(apiKey: string, setting = 'SPARSE_EMBEDDER_API_KEY'): Record<string, string> {
   registerSecret(apiKey);
   if (/[\s\u0000-\u001f\u007f]/.test(apiKey)) {
-    throw new SvmError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, {
+    throw new SparseVectorError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, {
       hint: 'Copy the key again without spaces, quotes or line breaks.',
     });
   }
@@ -134,14 +134,14 @@ function networkCause(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function svmError(code: SvmErrorCode, message: string, hint?: string): SvmError {
-  return new SvmError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
+function sparseVectorError(code: SparseVectorErrorCode, message: string, hint?: string): SparseVectorError {
+  return new SparseVectorError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
 }
 
 /** A failed attempt that may be retried. */
 class Retryable {
   constructor(
-    readonly error: SvmError,
+    readonly error: SparseVectorError,
     readonly waitMs?: number,
     readonly status?: number,
   ) {}
@@ -176,7 +176,7 @@ async function limitedAttempt(
 
 /**
  * POST `body` as JSON to `url` and return the parsed JSON answer, with the retry policy above.
- * `stats` is updated in place. Rejects with an SvmError, or with the caller's abort reason.
+ * `stats` is updated in place. Rejects with an SparseVectorError, or with the caller's abort reason.
  */
 export async function postJson(
   url: string,
@@ -198,7 +198,7 @@ export async function postJson(
     const retries = unreachable ? Math.min(options.maxRetries, UNREACHABLE_RETRIES) : options.maxRetries;
     if (attempt >= retries) {
       const e = outcome.error;
-      throw svmError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
+      throw sparseVectorError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
     }
     stats.retries++;
     const wait = unreachable
@@ -217,7 +217,7 @@ function networkFailure(err: unknown, url: string, service: string): Retryable {
   const origin = new URL(url).origin;
   if (!isUnreachableCause(cause)) {
     return new Retryable(
-      svmError(
+      sparseVectorError(
         'EMBEDDER_NETWORK',
         `Could not reach ${service} at ${origin}: ${cause}.`,
         'Check SPARSE_EMBEDDER_BASE_URL and the network.',
@@ -230,7 +230,7 @@ function networkFailure(err: unknown, url: string, service: string): Retryable {
       ? `${cause}: TLS failed`
       : cause;
   return new Retryable(
-    svmError(
+    sparseVectorError(
       'EMBEDDER_UNREACHABLE',
       `Cannot reach ${service} at ${origin} (${why}).`,
       'Check that the service runs and SPARSE_EMBEDDER_BASE_URL points at it; every row would fail alike, so nothing more is tried.',
@@ -261,7 +261,7 @@ async function attemptOnce(
     if (signal?.aborted) throw signal.reason;
     if (timeout.aborted) {
       return new Retryable(
-        svmError(
+        sparseVectorError(
           'EMBEDDER_TIMEOUT',
           `${options.service} did not answer within ${options.timeoutMs} ms.`,
           'Raise SPARSE_EMBEDDER_TIMEOUT_MS, or check the service and the network.',
@@ -278,14 +278,14 @@ async function attemptOnce(
   }
   if (res.ok) {
     if (parsed === undefined)
-      throw svmError(
+      throw sparseVectorError(
         'EMBEDDER_BAD_RESPONSE',
         `${options.service} answered HTTP ${res.status} with a body that is not JSON.`,
       );
     return { value: parsed };
   }
   const d = options.describeError(res.status, parsed ?? text.slice(0, 200));
-  const error = svmError(d.code, d.message, d.hint);
+  const error = sparseVectorError(d.code, d.message, d.hint);
   if (res.status === 408 || res.status === 429 || res.status >= 500)
     return new Retryable(error, retryAfterMs(res.headers.get('retry-after')), res.status);
   throw error;
@@ -306,7 +306,7 @@ export async function inBatches<T>(
     const slice = texts.slice(i, i + size);
     const got = await embed(slice);
     if (got.length !== slice.length)
-      throw new SvmError(
+      throw new SparseVectorError(
         'EMBEDDER_BAD_RESPONSE',
         `The embedder returned ${got.length} vectors for ${slice.length} texts.`,
       );

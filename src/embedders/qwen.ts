@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
 import {
@@ -85,7 +85,7 @@ export class QwenSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
     if (!config.apiKey) {
-      throw new SvmError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', {
+      throw new SparseVectorError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', {
         hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.',
       });
     }
@@ -149,8 +149,8 @@ export function requestBody(model: string, dims: number, texts: readonly string[
   };
 }
 
-function bad(what: string): SvmError {
-  return new SvmError(
+function bad(what: string): SparseVectorError {
+  return new SparseVectorError(
     'EMBEDDER_BAD_RESPONSE',
     redact(`DashScope returned a malformed response: ${what.replace(/\.$/, '')}.`),
   );

@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
 import { redact } from '../util/redact';
 import {
@@ -39,7 +39,7 @@ export class TeiSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
     if (!config.baseUrl) {
-      throw new SvmError(
+      throw new SparseVectorError(
         'EMBEDDER_CONFIG',
         'The tei sparse embedder needs the URL of a text-embeddings-inference server.',
         { hint: 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.' },
@@ -79,8 +79,8 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   }
 }
 
-function bad(what: string): SvmError {
-  return new SvmError(
+function bad(what: string): SparseVectorError {
+  return new SparseVectorError(
     'EMBEDDER_BAD_RESPONSE',
     redact(`text-embeddings-inference returned a malformed response: ${what.replace(/\.$/, '')}.`),
   );

@@ -62,7 +62,7 @@ export interface ConfigCheck {
   nameOf(field: keyof EmbedderConfig): string;
   /** 'env' for environment variables, 'object' for a configuration object. */
   readonly source: 'env' | 'object';
-  /** Throws SvmError('EMBEDDER_CONFIG', message, { hint }). */
+  /** Throws SparseVectorError('EMBEDDER_CONFIG', message, { hint }). */
   fail(message: string, hint: string): never;
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { columnInfo, uniqueKeys } from './inspect';
 
 const REQUIRED = 'the primary key, or a UNIQUE NOT NULL column, on its own';
@@ -27,5 +27,7 @@ export async function checkIdColumn(knex: Knex, t: SparseTarget): Promise<void> 
   else if (composite)
     problem = `is only part of the ${composite.name === 'PRIMARY' ? 'composite primary key' : `composite unique key '${composite.name}'`} (${composite.columns.join(', ')})`;
   else problem = 'is not unique (no primary key or unique key on it alone)';
-  throw new SvmError('ID_COLUMN_INVALID', `${what} ${problem}; the backfill needs ${REQUIRED}.`, { hint: HINT });
+  throw new SparseVectorError('ID_COLUMN_INVALID', `${what} ${problem}; the backfill needs ${REQUIRED}.`, {
+    hint: HINT,
+  });
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { detectServer } from '../db/server-info';
 import { discoverTable } from '../config/table-discovery';
 import type { IndexForm, SparseDialect, SparseTarget } from '../dialect/dialect';
@@ -69,7 +69,7 @@ async function checkTable(ctx: SparseSchemaContext): Promise<SchemaState> {
   const state = await readSchemaState(ctx);
   if (!state.tableExists) {
     const db = await currentDatabase(knex);
-    throw new SvmError('TABLE_MISSING', `Table '${target.table}' does not exist in database '${db}'.`, {
+    throw new SparseVectorError('TABLE_MISSING', `Table '${target.table}' does not exist in database '${db}'.`, {
       hint: 'Create the memories table first (powermem creates it on first use), or set OCEANBASE_COLLECTION to the right table.',
     });
   }
@@ -78,13 +78,13 @@ async function checkTable(ctx: SparseSchemaContext): Promise<SchemaState> {
     [target.textColumn, 'text column', 'OCEANBASE_TEXT_FIELD'],
   ] as const) {
     if (!(await columnInfo(knex, target.table, col))) {
-      throw new SvmError('COLUMN_MISSING', `Table '${target.table}' has no ${what} '${col}'.`, {
+      throw new SparseVectorError('COLUMN_MISSING', `Table '${target.table}' has no ${what} '${col}'.`, {
         hint: `Set ${variable} to the name of the table's ${what}.`,
       });
     }
   }
   if (state.column && !state.column.expectedType) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'COLUMN_TYPE_MISMATCH',
       `Table '${target.table}' already has a column '${target.sparseColumn}' of type ${state.column.columnType}, ` +
         `but ${dialect.name} storage needs ${dialect.columnType}. Nothing was changed.`,
@@ -149,7 +149,7 @@ export async function createIndex(
         );
     }
   }
-  throw new SvmError(
+  throw new SparseVectorError(
     'INDEX_DDL_REJECTED',
     `The server rejected every known form of the sparse vector index DDL:\n  ${rejected.join('\n  ')}`,
     {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ColumnFilter } from '../dialect/dialect';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { columnInfo } from '../schema/inspect';
 
 /** powermem's search filters: the memory's owner columns (equality, all given ones must match). */
@@ -33,7 +33,7 @@ export function toColumnFilters(filters: SearchFilters | undefined): ColumnFilte
 export async function checkFilterColumns(knex: Knex, table: string, filters: readonly ColumnFilter[]): Promise<void> {
   for (const f of filters) {
     if (!(await columnInfo(knex, table, f.column))) {
-      throw new SvmError('COLUMN_MISSING', `Table '${table}' has no column '${f.column}' to filter on.`, {
+      throw new SparseVectorError('COLUMN_MISSING', `Table '${table}' has no column '${f.column}' to filter on.`, {
         hint: `powermem's memories table has user_id, agent_id and run_id; leave out the ${f.column} filter for this table.`,
       });
     }
@@ -48,8 +48,8 @@ export function powermemSimilarity(innerProduct: number): number {
   return innerProduct >= 0 ? innerProduct / (1 + innerProduct) : Math.max(0, 1 / (1 - innerProduct));
 }
 
-function invalid(message: string): SvmError {
-  return new SvmError('CONFIG_INVALID', message, {
+function invalid(message: string): SparseVectorError {
+  return new SparseVectorError('CONFIG_INVALID', message, {
     hint: `Filter on ${FILTER_COLUMNS.join(', ')} (CLI: --user-id, --agent-id, --run-id).`,
   });
 }

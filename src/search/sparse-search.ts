@@ -4,7 +4,7 @@ import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { createEmbedder } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { toOceanBaseLiteral, type SparseVector } from '../sparse/sparse-vector';
 import { readIdf, termStatsTable } from '../stats/term-stats';
 import { openSchemaContext, readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
@@ -34,7 +34,7 @@ export interface SparseSearchOptions {
   embedder?: SparseEmbedder;
   /**
    * logger.debug shows the sparse query and the result count, like powermem's DEBUG lines. The default
-   * logger writes them to stdout when LOG_LEVEL=debug or SVM_DEBUG=1, and nothing otherwise.
+   * logger writes them to stdout when LOG_LEVEL=debug or SPARSE_DEBUG=1, and nothing otherwise.
    */
   logger?: Logger;
 }
@@ -127,13 +127,13 @@ async function notUpgraded(ctx: SparseSchemaContext, cause: unknown): Promise<Er
   const state = await readSchemaState(ctx).catch(() => undefined);
   const { table, sparseColumn } = ctx.target;
   if (state && !state.tableExists) {
-    return new SvmError('TABLE_MISSING', `Table '${table}' does not exist.`, {
+    return new SparseVectorError('TABLE_MISSING', `Table '${table}' does not exist.`, {
       hint: 'Set OCEANBASE_COLLECTION to the memories table.',
       cause,
     });
   }
   if (state && !state.column) {
-    return new SvmError(
+    return new SparseVectorError(
       'SCHEMA_NOT_UPGRADED',
       `Table '${table}' has no ${sparseColumn} column: sparse search needs the schema upgrade first.`,
       {

@@ -1,4 +1,4 @@
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 
 /**
  * A sparse vector: index -> weight. Indices are unsigned 32-bit integers in strictly ascending order,
@@ -19,8 +19,8 @@ export interface SparseVectorOptions {
   maxIndex?: number;
 }
 
-function invalid(message: string): SvmError {
-  return new SvmError('SPARSE_VECTOR_INVALID', message);
+function invalid(message: string): SparseVectorError {
+  return new SparseVectorError('SPARSE_VECTOR_INVALID', message);
 }
 
 /** How an offending value appears in a message: strings quoted, everything else as JavaScript prints it. */

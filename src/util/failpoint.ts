@@ -3,10 +3,10 @@ import fs from 'node:fs';
 /**
  * Failpoints for crash and fault tests: named places where a test can stop, slow or hold the process.
  *
- * - SVM_FAILPOINT=<name> makes the process announce "FAILPOINT <name>" on stderr and wait there (to be
- *   killed, or, with SVM_FAILPOINT_RELEASE=<file>, until that file exists);
- * - SVM_FAILPOINT=<name>:<ms> waits that long and then goes on;
- * - SVM_FAILPOINT=<name>:<SIGNAL> (e.g. :SIGUSR2, :SIGINT) waits until the process receives that signal and
+ * - SPARSE_FAILPOINT=<name> makes the process announce "FAILPOINT <name>" on stderr and wait there (to be
+ *   killed, or, with SPARSE_FAILPOINT_RELEASE=<file>, until that file exists);
+ * - SPARSE_FAILPOINT=<name>:<ms> waits that long and then goes on;
+ * - SPARSE_FAILPOINT=<name>:<SIGNAL> (e.g. :SIGUSR2, :SIGINT) waits until the process receives that signal and
  *   then goes on (every later pass goes on at once): the test decides when, e.g. after killing connections.
  *
  * In-process tests register a handler with onFailpoint() instead. Without either, a failpoint costs one
@@ -18,14 +18,14 @@ const signalled = new Set<string>();
 export async function failpoint(name: string): Promise<void> {
   const handler = handlers.get(name);
   if (handler) await handler();
-  const spec = process.env.SVM_FAILPOINT;
+  const spec = process.env.SPARSE_FAILPOINT;
   if (!spec) return;
   // Names contain ':' themselves (e.g. "backfill:before-write"); only a trailing ":<digits>" or ":SIG..." is a mode.
   const [, point, mode] = /^(.*?)(?::(\d+|SIG[A-Z0-9]+))?$/.exec(spec)!;
   if (point !== name) return;
   if (mode?.startsWith('SIG')) return waitForSignal(name, mode as NodeJS.Signals);
   process.stderr.write(`FAILPOINT ${name}\n`);
-  const release = process.env.SVM_FAILPOINT_RELEASE;
+  const release = process.env.SPARSE_FAILPOINT_RELEASE;
   await new Promise<void>((resolve) => {
     if (mode !== undefined) setTimeout(resolve, Number(mode));
     else if (release) {
@@ -59,9 +59,9 @@ export function onFailpoint(name: string, handler: () => Promise<void> | void): 
 }
 
 /**
- * A failpoint that changes what the code does instead of stopping it: true when SVM_FAILPOINT is exactly
+ * A failpoint that changes what the code does instead of stopping it: true when SPARSE_FAILPOINT is exactly
  * `name` (e.g. writer:reject-batched makes the server reject the writer's batched UPDATE ... JOIN).
  */
 export function failpointSet(name: string): boolean {
-  return process.env.SVM_FAILPOINT === name;
+  return process.env.SPARSE_FAILPOINT === name;
 }

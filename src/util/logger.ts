@@ -23,9 +23,9 @@ export function createConsoleLogger(
   };
 }
 
-/** LOG_LEVEL=debug|info|silent (SVM_DEBUG=1 is short for debug). */
+/** LOG_LEVEL=debug|info|silent (SPARSE_DEBUG=1 is short for debug). */
 export function defaultLevel(env: Record<string, string | undefined> = process.env): LogLevel {
-  if (env.SVM_DEBUG === '1' || env.SVM_DEBUG === 'true') return 'debug';
+  if (env.SPARSE_DEBUG === '1' || env.SPARSE_DEBUG === 'true') return 'debug';
   const l = (env.LOG_LEVEL ?? '').toLowerCase();
   return l === 'debug' || l === 'silent' ? l : 'info';
 }

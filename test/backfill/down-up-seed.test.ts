@@ -1,6 +1,6 @@
 import { backfillOnBoot, runSeeder } from '../../src/backfill';
 import { BACKFILL_SEEDER, SeedLedger } from '../../src/backfill/seed-ledger';
-import { migrateToLatest } from '../../src/migrator/boot';
+import { migrateToLatest } from '../../src/migrator/migrate-on-boot';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import { silentLogger } from '../../src/util/logger';
 import { checkTable, portableConfig } from '../support/backfill';

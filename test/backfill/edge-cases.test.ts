@@ -4,7 +4,7 @@ import { backfillOnBoot, runBackfill, runSeeder } from '../../src/backfill';
 import { SeedLedger } from '../../src/backfill/seed-ledger';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { createSparseMigrator } from '../../src/migrator/umzug';
-import { sampleId } from '../../src/testing/sample-memories';
+import { sampleId } from '../../testing/sample-memories';
 import { parsePortableJson, sparseEquals } from '../../src/sparse/sparse-vector';
 import { silentLogger } from '../../src/util/logger';
 import type { BackfillProgress } from '../../src/backfill';

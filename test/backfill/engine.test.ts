@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runBackfill, runSeeder } from '../../src/backfill';
 import { SeedLedger } from '../../src/backfill/seed-ledger';
-import { sampleId } from '../../src/testing/sample-memories';
+import { sampleId } from '../../testing/sample-memories';
 import {
   captureStream,
   checkTable,

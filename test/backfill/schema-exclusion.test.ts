@@ -77,7 +77,7 @@ describe('schema changes and the backfill exclude each other', () => {
     const seed = startAt(
       'backfill:before-write',
       ['seed', '--shard', '0/2', '--workers', '1', '--batch-size', '10', '--progress', 'plain'],
-      { ...env, SVM_FAILPOINT_RELEASE: release },
+      { ...env, SPARSE_FAILPOINT_RELEASE: release },
     );
     await seed.reached;
     // Shard runs hold per-shard locks, which the downgrade does not know: it goes ahead.

@@ -23,12 +23,12 @@ describe('writer fallback: per-row UPDATEs in one transaction when the server re
     await upgrade(db);
   });
   afterEach(async () => {
-    delete process.env.SVM_FAILPOINT;
+    delete process.env.SPARSE_FAILPOINT;
     await db.drop();
   });
 
   test('forced rejection (failpoint writer:reject-batched): writes every row right, per row', async () => {
-    process.env.SVM_FAILPOINT = 'writer:reject-batched';
+    process.env.SPARSE_FAILPOINT = 'writer:reject-batched';
     const logger = createMemoryLogger();
     const summary = await runBackfill({
       config: portableConfig(db),

@@ -4,7 +4,7 @@ import { parseDatabaseUrl } from '../../src/config/connection-config';
 import { mysql2Options } from '../../src/db/knex';
 import { sparseVector, umzug } from '../support/cli';
 import { serverUrl } from '../support/db';
-import { createMemoriesTable, insertSampleMemories } from '../../src/testing/sample-memories';
+import { createMemoriesTable, insertSampleMemories } from '../../testing/sample-memories';
 
 /**
  * A database named like `my-app` is legal on MySQL/OceanBase/MariaDB when quoted: the whole workflow

@@ -68,7 +68,9 @@ describe('SIGTERM to the npx process', () => {
     const mid = await checkTable(db);
     expect(mid.wrong).toEqual([]);
     expect(mid.nullEligible).toBeGreaterThan(0);
-    const [locks] = await db.knex.raw("SELECT IS_FREE_LOCK(CONCAT('svm:seed:', DATABASE(), '.memories')) AS free");
+    const [locks] = await db.knex.raw(
+      "SELECT IS_FREE_LOCK(CONCAT('sparse-vector:seed:', DATABASE(), '.memories')) AS free",
+    );
     expect(Number(locks[0].free)).toBe(1);
   }, 180_000);
 });

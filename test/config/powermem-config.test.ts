@@ -4,28 +4,28 @@ import path from 'node:path';
 import { configFromEnv, requireConnection, resolveConfig } from '../../src/config/config';
 import { detectEmbeddedSeekdb } from '../../src/config/embedded-seekdb';
 import { discoverTable } from '../../src/config/table-discovery';
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import { createMemoryLogger } from '../../src/util/logger';
 import { ROOT, run, sparseVector } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
-function thrown(fn: () => unknown): SvmError {
+function thrown(fn: () => unknown): SparseVectorError {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(SvmError);
-    return err as SvmError;
+    expect(err).toBeInstanceOf(SparseVectorError);
+    return err as SparseVectorError;
   }
   throw new Error('expected an error');
 }
 
-async function rejected(p: Promise<unknown>): Promise<SvmError> {
+async function rejected(p: Promise<unknown>): Promise<SparseVectorError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(SvmError);
-  return err as SvmError;
+  expect(err).toBeInstanceOf(SparseVectorError);
+  return err as SparseVectorError;
 }
 
 async function tables(db: TestDatabase): Promise<string[]> {
@@ -222,7 +222,7 @@ describe("powermem's embedded seekdb: refused with what to run instead", () => {
       'DATABASE_PROVIDER=oceanbase\nOCEANBASE_HOST=\nOCEANBASE_PATH=./seekdb_data\nOCEANBASE_DATABASE=powermem\n',
     );
     const env = { ...process.env };
-    for (const k of ['DATABASE_URL', 'OCEANBASE_HOST', 'OCEANBASE_PATH', 'SVM_TEST_DATABASE_URL']) delete env[k];
+    for (const k of ['DATABASE_URL', 'OCEANBASE_HOST', 'OCEANBASE_PATH', 'SPARSE_TEST_DATABASE_URL']) delete env[k];
     const r = await run(
       process.execPath,
       [path.join(ROOT, 'bin', 'sparse-vector.js'), 'run', 'upgrade-sparse-vector'],

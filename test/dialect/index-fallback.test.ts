@@ -4,7 +4,7 @@ import { OceanBaseDialect } from '../../src/dialect/oceanbase';
 import { PortableJsonDialect } from '../../src/dialect/portable-json';
 import { SeekdbDialect } from '../../src/dialect/seekdb';
 import { selectDialect } from '../../src/dialect/select-dialect';
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import { detectServer } from '../../src/db/server-info';
 import { readSchemaState, upgradeSparseSchema, type SparseSchemaContext } from '../../src/schema/sparse-schema';
 import { createMemoryLogger } from '../../src/util/logger';
@@ -129,15 +129,15 @@ describe('index DDL fallback on a real server', () => {
       dialect: new FallbackTestDialect(await detectServer(db.knex), false),
       target: t,
     };
-    const err = await upgradeSparseSchema(ctx, createMemoryLogger()).catch((e: unknown) => e as SvmError);
-    expect((err as SvmError).code).toBe('INDEX_DDL_REJECTED');
-    const lines = (err as SvmError).message.split('\n');
+    const err = await upgradeSparseSchema(ctx, createMemoryLogger()).catch((e: unknown) => e as SparseVectorError);
+    expect((err as SparseVectorError).code).toBe('INDEX_DDL_REJECTED');
+    const lines = (err as SparseVectorError).message.split('\n');
     expect(lines[0]).toBe('The server rejected every known form of the sparse vector index DDL:');
     expect(lines.slice(1)).toHaveLength(3);
     expect(lines[1]).toMatch(
       /^ {2}CREATE VECTOR INDEX `sparse_embedding_idx` ON `memories`\(`sparse_embedding`\) WITH \(distance=inner_product\) -> .*SQL syntax/,
     );
-    expect((err as SvmError).hint).toContain('SPARSE_VECTOR_INDEX_PARAMS');
+    expect((err as SparseVectorError).hint).toContain('SPARSE_VECTOR_INDEX_PARAMS');
     expect(await readSchemaState(ctx)).toMatchObject({ indexExists: false, column: { expectedType: true } });
   });
 });

@@ -1,6 +1,6 @@
 import { parseServerVersion, versionAtLeast } from '../../src/db/server-info';
 import { selectDialect, supportsNativeSparse } from '../../src/dialect/select-dialect';
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 
 describe('server detection from VERSION() and @@version_comment', () => {
   test.each([
@@ -32,11 +32,11 @@ describe('server detection from VERSION() and @@version_comment', () => {
 
   test('an unsupported server gets an error naming it, its version and what is required', () => {
     const mariadb = parseServerVersion('10.11.19-MariaDB-0+deb12u1', '');
-    expect(() => selectDialect(mariadb, 'native')).toThrow(SvmError);
+    expect(() => selectDialect(mariadb, 'native')).toThrow(SparseVectorError);
     try {
       selectDialect(mariadb, 'native');
     } catch (e) {
-      const err = e as SvmError;
+      const err = e as SparseVectorError;
       expect(err.code).toBe('UNSUPPORTED_SERVER');
       expect(err.message).toContain("MariaDB 10.11.19 (VERSION() = '10.11.19-MariaDB-0+deb12u1')");
       expect(err.message).toContain('seekdb or OceanBase >= 4.5.0');

@@ -29,8 +29,8 @@ test('.env.example names every configuration variable the code reads', () => {
   // Not configuration: error codes, and the failpoint hooks of the fault tests.
   const errors = fs.readFileSync(path.join(ROOT, 'src', 'errors.ts'), 'utf8');
   for (const code of errors.match(/'[A-Z_]+'/g) ?? []) read.delete(code.slice(1, -1));
-  read.delete('SVM_FAILPOINT');
-  read.delete('SVM_FAILPOINT_RELEASE');
+  read.delete('SPARSE_FAILPOINT');
+  read.delete('SPARSE_FAILPOINT_RELEASE');
   expect(read.size).toBeGreaterThan(25);
   expect([...read].filter((name) => !documented.has(name)).sort()).toEqual([]);
 });

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db';
 
 async function scratchTables(db: TestDatabase): Promise<string[]> {
   const [rows] = (await db.knex.raw(
-    "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'svm\\_doctor\\_%'",
+    "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'sparse\\_doctor\\_%'",
   )) as [Array<{ t: string }>];
   return rows.map((r) => r.t);
 }
@@ -77,7 +77,7 @@ describe('doctor on MariaDB', () => {
     expect(await scratchTables(db)).toEqual([]);
     const lines = formatDoctorReport(report);
     expect(lines[0]).toMatch(
-      /^Doctor: MariaDB [\d.]+ .*, native storage \(SPARSEVECTOR\), scratch table svm_doctor_[0-9a-f]{8}$/,
+      /^Doctor: MariaDB [\d.]+ .*, native storage \(SPARSEVECTOR\), scratch table sparse_doctor_[0-9a-f]{8}$/,
     );
     expect(lines).toContain(`✗ column type: ${byName['column type'].detail} -> ${byName['column type'].error}`);
   });

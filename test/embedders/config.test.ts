@@ -1,4 +1,4 @@
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import {
   createEmbedder,
   EMBEDDER_PROVIDERS,
@@ -12,16 +12,16 @@ import { redact } from '../../src/util/redact';
 
 const KEY = 'sk-config-test-0a1b2c3d';
 
-function configError(f: () => unknown): SvmError {
+function configError(f: () => unknown): SparseVectorError {
   let error: unknown;
   try {
     f();
   } catch (e) {
     error = e;
   }
-  expect(error).toBeInstanceOf(SvmError);
-  expect((error as SvmError).code).toBe('EMBEDDER_CONFIG');
-  return error as SvmError;
+  expect(error).toBeInstanceOf(SparseVectorError);
+  expect((error as SparseVectorError).code).toBe('EMBEDDER_CONFIG');
+  return error as SparseVectorError;
 }
 
 describe('embedderConfigFromEnv', () => {
@@ -105,14 +105,14 @@ describe('embedderConfigFromEnv', () => {
     });
   });
 
-  test('createEmbedder holds a hand-built config to the same rules (SvmError, the field named)', () => {
+  test('createEmbedder holds a hand-built config to the same rules (SparseVectorError, the field named)', () => {
     expect(() => createEmbedder({ provider: 'local', indexSpace: 0 })).toThrow(
       'indexSpace="0" is not an integer from 1 to 4294967296.',
     );
     expect(() => createEmbedder({ provider: 'qwen', apiKey: 'sk-x1234567', timeoutMs: -5 })).toThrow(
       'timeoutMs="-5" is not an integer from 1 to 3600000.',
     );
-    expect(() => createEmbedder({ provider: 'nope' as never })).toThrow(SvmError);
+    expect(() => createEmbedder({ provider: 'nope' as never })).toThrow(SparseVectorError);
     expect(createEmbedder({ provider: 'local', indexSpace: 1000 }).maxIndex).toBe(999);
   });
 

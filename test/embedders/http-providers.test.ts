@@ -1,4 +1,4 @@
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import { createEmbedder } from '../../src/embedders';
 import { backoffMs, postJson, retryAfterMs } from '../../src/embedders/http';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
@@ -21,13 +21,13 @@ const qwen = (url: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
-async function failure(p: Promise<unknown>): Promise<SvmError> {
+async function failure(p: Promise<unknown>): Promise<SparseVectorError> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(SvmError);
-  return e as SvmError;
+  expect(e).toBeInstanceOf(SparseVectorError);
+  return e as SparseVectorError;
 }
 
 /** Each vector is the local document vector of its own text (what the fake peer returns by default). */

@@ -4,7 +4,7 @@ import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize } from '../../src/embedders/l
 import { fnv1a32, fnv1a32Range, termIndex } from '../../src/embedders/local/hash';
 import { CJK_CHAR_WEIGHT, stem, tokenize } from '../../src/embedders/local/tokenize';
 import { sparseDot, SPARSE_INDEX_LIMIT, type SparseVector } from '../../src/sparse/sparse-vector';
-import { sampleMemoryText, seededRandom } from '../../src/testing/sample-memories';
+import { sampleMemoryText, seededRandom } from '../../testing/sample-memories';
 import { memories, queries } from '../fixtures/retrieval-set';
 
 /** An independent FNV-1a: Buffer's UTF-8 encoder and BigInt arithmetic instead of Math.imul. */

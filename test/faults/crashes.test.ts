@@ -8,7 +8,7 @@ import { createMemoriesTable, createTestDatabase, insertSampleMemories, type Tes
 const MIGRATION = '20250601000000_add_sparse_vector';
 
 async function lockFree(db: TestDatabase, kind: 'migrate' | 'seed' = 'migrate'): Promise<boolean> {
-  const [rows] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`svm:${kind}:${db.name}.memories`]);
+  const [rows] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [`sparse-vector:${kind}:${db.name}.memories`]);
   return rows[0].free === 1;
 }
 
@@ -97,7 +97,9 @@ describe('lost connection: the server kills our connections mid-run', () => {
       db.name,
       me.id,
     ]);
-    const [locks] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS holder', [`svm:migrate:${db.name}.memories`]);
+    const [locks] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS holder', [
+      `sparse-vector:migrate:${db.name}.memories`,
+    ]);
     const ids = new Set<number>(list.map((r: { id: number }) => Number(r.id)));
     if (locks[0].holder) ids.add(Number(locks[0].holder));
     ids.delete(Number(me.id));
@@ -147,7 +149,7 @@ describe('lost connection: the server kills our connections mid-run', () => {
         return rows.length ? Number(rows[0].id) : undefined;
       };
       await waitUntil(async () => (killed = await waitingWrite()) !== undefined);
-      const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`svm:seed:${db.name}.memories`]);
+      const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [`sparse-vector:seed:${db.name}.memories`]);
       expect(holder.id).not.toBeNull(); // the seeder holds its lock while it runs
       await db.knex.raw(`KILL CONNECTION ${killed}`);
       await trx.rollback();
@@ -192,7 +194,7 @@ describe('concurrency: 8 application instances booting at once', () => {
       const waiting = async (): Promise<number> => {
         const [rows] = await db.knex.raw(
           "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT GET_LOCK(%' AND INFO LIKE ?",
-          [`%svm:migrate:${db.name}.memories%`],
+          [`%sparse-vector:migrate:${db.name}.memories%`],
         );
         return Number(rows[0].n);
       };

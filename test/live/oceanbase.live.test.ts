@@ -8,7 +8,7 @@ import { supportsNativeSparse } from '../../src/dialect/select-dialect';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import { openSchemaContext, readSchemaState } from '../../src/schema/sparse-schema';
 import { createMemoryLogger } from '../../src/util/logger';
-import { createMemoriesTable, insertSampleMemories } from '../../src/testing/sample-memories';
+import { createMemoriesTable, insertSampleMemories } from '../../testing/sample-memories';
 
 /**
  * Live suite against a real OceanBase >= 4.5.0 or seekdb server. It runs only when OCEANBASE_TEST_URL is

@@ -2,7 +2,7 @@ import { ledgerTableFor, resolveConfig } from '../../src/config/config';
 import { detectServer } from '../../src/db/server-info';
 import type { SparseTarget } from '../../src/dialect/dialect';
 import { PortableJsonDialect } from '../../src/dialect/portable-json';
-import { migrateToLatest } from '../../src/migrator/boot';
+import { migrateToLatest } from '../../src/migrator/migrate-on-boot';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import {
   downgradeSparseSchema,

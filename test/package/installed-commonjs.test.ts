@@ -50,7 +50,7 @@ describe('the published tarball', () => {
     expect(manifest.dependencies.knex).toBeUndefined();
     const index = fs.readFileSync(path.join(root, 'dist/src/index.js'), 'utf8');
     expect(index).not.toMatch(/testing|sample|fake-embedding|local-server/);
-    const testing = fs.readFileSync(path.join(root, 'dist/src/testing/index.d.ts'), 'utf8');
+    const testing = fs.readFileSync(path.join(root, 'dist/testing/index.d.ts'), 'utf8');
     expect(testing).toMatch(/createMemoriesTable/);
     expect(testing).toMatch(/startFakeEmbeddingServer/);
   });

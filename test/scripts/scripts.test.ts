@@ -11,7 +11,7 @@ import {
   listScripts,
   scriptInfo,
   ScriptManager,
-} from '../../src/scripts/manager';
+} from '../../src/script-manager/manager';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createMemoryLogger } from '../../src/util/logger';
 import { captureStream, checkTable, ledgerNames, resetSchema, upgradeAndBackfill } from '../support/backfill';

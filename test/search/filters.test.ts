@@ -5,7 +5,7 @@ import { OceanBaseDialect } from '../../src/dialect/oceanbase';
 import { PortableJsonDialect } from '../../src/dialect/portable-json';
 import { SeekdbDialect } from '../../src/dialect/seekdb';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import { powermemSimilarity, toColumnFilters } from '../../src/search/filters';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createSparseVector } from '../../src/sparse/sparse-vector';
@@ -71,7 +71,7 @@ test('bad filters are refused before the database is touched, naming the accepte
     try {
       toColumnFilters(f as never);
     } catch (e) {
-      return e as SvmError;
+      return e as SparseVectorError;
     }
     throw new Error('no error');
   };
@@ -135,8 +135,8 @@ describe('filtered search on MariaDB (portable mode)', () => {
       embedder,
       query: 'x',
       filters: { agent_id: 'a1' },
-    }).catch((e: unknown) => e as SvmError);
-    expect((err as SvmError).message).toBe("Table 'bare' has no column 'agent_id' to filter on.");
+    }).catch((e: unknown) => e as SparseVectorError);
+    expect((err as SparseVectorError).message).toBe("Table 'bare' has no column 'agent_id' to filter on.");
   });
 
   test('CLI: --user-id/--agent-id/--run-id filter; the text output shows score and similarity', async () => {

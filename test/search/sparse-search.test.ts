@@ -4,7 +4,7 @@ import type { SparseTarget } from '../../src/dialect/dialect';
 import { OceanBaseDialect } from '../../src/dialect/oceanbase';
 import { SeekdbDialect } from '../../src/dialect/seekdb';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import { readIdf, termStatsTable } from '../../src/stats/term-stats';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { createSparseVector, toOceanBaseLiteral } from '../../src/sparse/sparse-vector';
@@ -85,9 +85,9 @@ describe.each([
       } catch (e) {
         error = e;
       }
-      expect(error).toBeInstanceOf(SvmError);
-      expect((error as SvmError).code).toBe('CONFIG_INVALID');
-      expect((error as SvmError).message).toContain('use a whole number from 1 to 16384');
+      expect(error).toBeInstanceOf(SparseVectorError);
+      expect((error as SparseVectorError).code).toBe('CONFIG_INVALID');
+      expect((error as SparseVectorError).message).toContain('use a whole number from 1 to 16384');
     }
   });
 });

@@ -1,4 +1,4 @@
-import { SvmError } from '../../src/errors';
+import { SparseVectorError } from '../../src/errors';
 import {
   checkIndexLimit,
   createSparseVector,
@@ -112,9 +112,9 @@ describe('createSparseVector', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(SvmError);
-    expect((error as SvmError).code).toBe('SPARSE_VECTOR_INVALID');
-    expect((error as SvmError).message).toBe(message);
+    expect(error).toBeInstanceOf(SparseVectorError);
+    expect((error as SparseVectorError).code).toBe('SPARSE_VECTOR_INVALID');
+    expect((error as SparseVectorError).message).toBe(message);
   });
 
   test('object keys that are not decimal integers are named in the error', () => {

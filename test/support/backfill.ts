@@ -3,7 +3,7 @@ import { LocalSparseEmbedder } from '../../src/embedders/local';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import { parsePortableJson, toPortableJson } from '../../src/sparse/sparse-vector';
-import { checkStoredVectors, type TableCheck } from '../../src/testing/table-check';
+import { checkStoredVectors, type TableCheck } from '../../testing/table-check';
 import { silentLogger } from '../../src/util/logger';
 import { Writable } from 'node:stream';
 import type { TestDatabase } from './db';
@@ -21,7 +21,7 @@ export async function upgrade(db: TestDatabase, table = 'memories'): Promise<voi
   }
 }
 
-export type { TableCheck } from '../../src/testing/table-check';
+export type { TableCheck } from '../../testing/table-check';
 
 /** Compare every stored vector with the embedding of the row's current text (see checkStoredVectors). */
 export function checkTable(

@@ -31,7 +31,7 @@ export function run(
  */
 export function secretsOf(env: NodeJS.ProcessEnv): string[] {
   const secrets = [env.OCEANBASE_PASSWORD, env.SPARSE_EMBEDDER_API_KEY, env.DASHSCOPE_API_KEY];
-  for (const name of ['DATABASE_URL', 'SVM_TEST_DATABASE_URL', 'OCEANBASE_TEST_URL']) {
+  for (const name of ['DATABASE_URL', 'SPARSE_TEST_DATABASE_URL', 'OCEANBASE_TEST_URL']) {
     try {
       if (env[name]) secrets.push(decodeURIComponent(new URL(env[name]).password));
     } catch {
@@ -83,12 +83,12 @@ export function sparseVector(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
 }
 
 /**
- * Start `umzug <args>` with the failpoint SVM_FAILPOINT=`failpoint` (see src/util/failpoint.ts); `reached`
+ * Start `umzug <args>` with the failpoint SPARSE_FAILPOINT=`failpoint` (see src/util/failpoint.ts); `reached`
  * resolves once the process announces it stands there (or has ended). Its output is checked for secrets.
  */
 export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), ...args], {
-    env: { ...env, SVM_FAILPOINT: failpoint },
+    env: { ...env, SPARSE_FAILPOINT: failpoint },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = collectChecked(child, env, 60_000);

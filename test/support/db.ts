@@ -5,10 +5,10 @@ import { mysql2Options } from '../../src/db/knex';
 
 /** The server the tests use (set by global-setup.ts). */
 export function serverUrl(): string {
-  const url = process.env.SVM_TEST_DATABASE_URL;
+  const url = process.env.SPARSE_TEST_DATABASE_URL;
   if (!url)
     throw new Error(
-      'SVM_TEST_DATABASE_URL is not set: run the tests with `npm test` (jest global setup starts the server).',
+      'SPARSE_TEST_DATABASE_URL is not set: run the tests with `npm test` (jest global setup starts the server).',
     );
   return url;
 }
@@ -55,4 +55,4 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
-export { createMemoriesTable, insertSampleMemories } from '../../src/testing/sample-memories';
+export { createMemoriesTable, insertSampleMemories } from '../../testing/sample-memories';

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
-import { parseDatabaseUrl } from '../config/connection-config';
-import { knexLog, mysql2Options } from '../db/knex';
-import { quoteDatabaseName as q } from '../identifiers';
+import { parseDatabaseUrl } from '../src/config/connection-config';
+import { knexLog, mysql2Options } from '../src/db/knex';
+import { quoteDatabaseName as q } from '../src/identifiers';
 
 /**
  * A fresh, empty database `name` on the server of `baseUrl` (dropped first if it exists), for the

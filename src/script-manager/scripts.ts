@@ -5,7 +5,7 @@ import { withBackfillExcluded } from '../backfill/schema-guard';
 import { downgradeSparseSchema, openSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
 import { runSeeder, assertSeederSucceeded, parseShard } from '../backfill';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
 import { createSparseMigrator } from '../migrator/umzug';
 import { columnInfo, indexExists, tableExists } from '../schema/inspect';
@@ -109,7 +109,7 @@ const migrate: ScriptDefinition = {
       signal: ctx.signal,
     });
     if (result.skippedReason === 'busy')
-      throw new SvmError('LOCK_TIMEOUT', 'Another backfill run is already working on this table.');
+      throw new SparseVectorError('LOCK_TIMEOUT', 'Another backfill run is already working on this table.');
     assertSeederSucceeded(result);
     return result;
   },
@@ -179,14 +179,14 @@ async function confirmDeletion(
   confirm: ((question: string) => Promise<boolean>) | undefined,
 ): Promise<void> {
   if (!confirm) {
-    throw new SvmError(
+    throw new SparseVectorError(
       'CONFIRMATION_REQUIRED',
       `Refusing to delete ${vectors} sparse vectors without confirmation: not running on a terminal.`,
       { hint: 'Run again with --yes to confirm.' },
     );
   }
   if (!(await confirm('Confirm to continue? (yes/no) '))) {
-    throw new SvmError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
+    throw new SparseVectorError('CONFIRMATION_REQUIRED', 'Downgrade cancelled: nothing was changed.', {
       hint: 'To delete them, run it again and answer yes, or run it with --yes.',
     });
   }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LocalSparseEmbedder } from '../embedders/local';
+import { LocalSparseEmbedder } from '../src/embedders/local';
 
 /**
  * A test peer (for tests and benchmarks, never for production) that speaks the wire formats of DashScope's native embedding endpoint (flavor "qwen") and

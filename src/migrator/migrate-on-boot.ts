@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { MigrationError } from 'umzug';
 import { resolveConfig, type SparseVectorOptions } from '../config/config';
 import { privilegeError } from '../db/privileges';
-import { SvmError } from '../errors';
+import { SparseVectorError } from '../errors';
 import { createMemoryLogger, type Logger } from '../util/logger';
 import { createSparseMigrator } from './umzug';
 
@@ -64,7 +64,7 @@ export async function migrateToLatest(options: MigrateToLatestOptions = {}): Pro
 }
 
 /**
- * Umzug wraps a migration's error in MigrationError; callers want the SvmError inside. A server's "command
+ * Umzug wraps a migration's error in MigrationError; callers want the SparseVectorError inside. A server's "command
  * denied" becomes PERMISSION_DENIED naming the missing privilege and the step that needs it.
  */
 export function unwrapMigrationError(err: unknown): Error {
@@ -72,7 +72,7 @@ export function unwrapMigrationError(err: unknown): Error {
   while (e instanceof MigrationError && e.cause) e = e.cause;
   const denied = privilegeError(e);
   if (denied) return denied;
-  if (e instanceof SvmError || e instanceof Error) return e;
+  if (e instanceof SparseVectorError || e instanceof Error) return e;
   return new Error(String(e));
 }
 

@@ -1,8 +1,8 @@
 import { resolveConfig, type SparseVectorConfig } from '../config/config';
 import { booleanWord, integerText, numberText } from '../config/parse';
 import { flagValueError, integerFlag, numberFlag } from '../cli/flag-value';
-import { SvmError } from '../errors';
-import { unwrapMigrationError } from '../migrator/boot';
+import { SparseVectorError } from '../errors';
+import { unwrapMigrationError } from '../migrator/migrate-on-boot';
 import { createConsoleLogger } from '../util/logger';
 import {
   CATEGORY_TITLES,
@@ -20,7 +20,7 @@ const THIN = '-'.repeat(70);
 export function findScript(name: string): ScriptDefinition {
   const s = SCRIPTS.find((x) => x.name === name);
   if (!s) {
-    throw new SvmError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, {
+    throw new SparseVectorError('SCRIPT_UNKNOWN', `Unknown script '${name}'.`, {
       hint: `Available scripts: ${SCRIPTS.map((x) => x.name).join(', ')}.`,
     });
   }
@@ -54,7 +54,7 @@ export function listScripts(): ScriptInfo[] {
   return SCRIPTS.map(toInfo);
 }
 
-/** One script's category, description and parameters; SvmError SCRIPT_UNKNOWN lists the available ones. */
+/** One script's category, description and parameters; SparseVectorError SCRIPT_UNKNOWN lists the available ones. */
 export function scriptInfo(name: string): ScriptInfo {
   return toInfo(findScript(name));
 }
@@ -118,7 +118,7 @@ export function parseScriptParams(
     const name = key.replace(/-/g, '_');
     const p = s.parameters.find((x) => x.name === name);
     if (!p) {
-      throw new SvmError('SCRIPT_PARAMETER', `Unknown parameter '${key}' for script '${s.name}'.`, {
+      throw new SparseVectorError('SCRIPT_PARAMETER', `Unknown parameter '${key}' for script '${s.name}'.`, {
         hint: `Accepted: ${describeAccepted(s)}.`,
       });
     }
@@ -127,7 +127,7 @@ export function parseScriptParams(
   for (const p of s.parameters) {
     if (out[p.name] === undefined && p.default !== undefined) out[p.name] = p.default;
     if (out[p.name] === undefined && p.required)
-      throw new SvmError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
+      throw new SparseVectorError('SCRIPT_PARAMETER', `Script '${s.name}' needs the parameter '${p.name}'.`);
   }
   return out;
 }
@@ -162,7 +162,7 @@ function convertFlag(flag: string, p: ScriptParameter, value: unknown): string |
 
 function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): string | number | boolean {
   const bad = (why: string) =>
-    new SvmError(
+    new SparseVectorError(
       'SCRIPT_PARAMETER',
       `Parameter '${p.name}' of script '${s.name}' ${why} (got ${JSON.stringify(value)}).`,
       {
@@ -234,7 +234,7 @@ export async function runScript(
     return { ok: true, script: s.name, result };
   } catch (caught) {
     out.write(`\n✗ Script '${s.name}' execution failed\n`);
-    // Umzug wraps a migration's error in MigrationError: callers get the SvmError inside.
+    // Umzug wraps a migration's error in MigrationError: callers get the SparseVectorError inside.
     return { ok: false, script: s.name, error: unwrapMigrationError(caught) };
   }
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { LocalSparseEmbedder } from '../embedders/local';
-import type { SparseEmbedder } from '../embedders/types';
-import { parsePortableJson, sparseEquals } from '../sparse/sparse-vector';
+import { LocalSparseEmbedder } from '../src/embedders/local';
+import type { SparseEmbedder } from '../src/embedders/types';
+import { parsePortableJson, sparseEquals } from '../src/sparse/sparse-vector';
 
 export interface TableCheck {
   rows: number;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { quoteIdentifier as q } from '../identifiers';
+import { quoteIdentifier as q } from '../src/identifiers';
 
 /**
  * A sample memories table in the shape powermem's OceanBase storage creates (dense vector as JSON, since
