@@ -9,7 +9,7 @@ import type { BackfillEmitter } from './events';
 import type { FailureLog } from './failures';
 import type { ProgressTracker } from './progress/model';
 import type { PendingRow } from './reader';
-import { isRowDataError, retry, withDbRetry } from './retry';
+import { isRowDataError, retryWhile, withDbRetry } from './retry';
 import type { DryRunTally } from './summary';
 import { writeBatchCounted } from './stats-writer';
 import { writeBatch, type PendingWrite } from './writer';
@@ -119,7 +119,7 @@ function embedWithRetry(ctx: BatchContext, texts: string[], attempts: number): P
     }
     return vectors;
   };
-  return retry(
+  return retryWhile(
     embed,
     attempts,
     (err) => !FATAL_EMBEDDER_ERRORS.has((err as SparseVectorError)?.code),

@@ -2,7 +2,7 @@
  * Which database errors a backfill retries, which ones end the run, and which ones belong to the data of
  * particular rows (those are isolated by splitting the write, see engine.ts).
  */
-import { sleep } from '../util/sleep';
+import { retry } from '../util/retry';
 
 /** Errors that go away on their own: a lost or killed connection, a deadlock, a lock wait timeout. */
 const TRANSIENT = new Set([
@@ -78,26 +78,23 @@ export function isRowDataError(err: unknown): boolean {
 
 /**
  * Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure.
- * An abort of `signal` ends a pause at once (and rejects with the signal's reason); no retry starts after it.
+ * Once `signal` has aborted no retry starts (the failure is rethrown); an abort during a pause rejects with its reason.
  */
-export async function retry<T>(
+export function retryWhile<T>(
   fn: () => Promise<T>,
   attempts: number,
   retryable: (err: unknown) => boolean,
   pauseMs: (attempt: number) => number,
   signal?: AbortSignal,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= attempts || !retryable(err) || signal?.aborted) throw err;
-      await sleep(pauseMs(attempt), signal);
-    }
-  }
+  return retry(fn, {
+    signal,
+    pauseMs: (err, attempt) =>
+      attempt >= attempts || !retryable(err) || signal?.aborted ? undefined : pauseMs(attempt),
+  });
 }
 
 /** Run `fn`, retrying transient database errors (`attempts` tries in all, growing pauses). */
 export function withDbRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
-  return retry(fn, attempts, isTransientDbError, (attempt) => baseMs * attempt);
+  return retryWhile(fn, attempts, isTransientDbError, (attempt) => baseMs * attempt);
 }

@@ -1,6 +1,6 @@
 import { SparseVectorError, type SparseVectorErrorCode } from '../errors';
 import { redact, registerSecret } from '../util/redact';
-import { sleep } from '../util/sleep';
+import { retry } from '../util/retry';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
 import { RequestLimiter } from './request-limiter';
 import type { EmbedderConfig } from './types';
@@ -138,13 +138,15 @@ function sparseVectorError(code: SparseVectorErrorCode, message: string, hint?: 
   return new SparseVectorError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
 }
 
-/** A failed attempt that may be retried. */
-class Retryable {
+/** A failed attempt that may be retried (thrown inside the retry loop, never out of this module). */
+class Retryable extends Error {
   constructor(
     readonly error: SparseVectorError,
     readonly waitMs?: number,
     readonly status?: number,
-  ) {}
+  ) {
+    super(error.message);
+  }
 }
 
 /** One attempt, started when the limiter lets it, and reported back to the limiter with how it went. */
@@ -187,28 +189,50 @@ export async function postJson(
   signal?: AbortSignal,
   onRetry?: (notice: RetryNotice) => void,
 ): Promise<unknown> {
-  const maxBackoff = options.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs;
-  const maxRetryAfter = options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs;
   const payload = JSON.stringify(body);
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted();
-    const outcome = await limitedAttempt(url, headers, payload, options, stats, signal);
-    if (!(outcome instanceof Retryable)) return outcome.value;
-    const unreachable = outcome.error.code === 'EMBEDDER_UNREACHABLE';
-    const retries = unreachable ? Math.min(options.maxRetries, UNREACHABLE_RETRIES) : options.maxRetries;
-    if (attempt >= retries) {
-      const e = outcome.error;
-      throw sparseVectorError(e.code, `${e.message} (gave up after ${attempt + 1} attempts)`, e.hint);
-    }
-    stats.retries++;
-    const wait = unreachable
-      ? Math.min(options.backoffBaseMs * 2 ** attempt, maxBackoff)
-      : outcome.waitMs !== undefined
-        ? Math.min(outcome.waitMs, maxRetryAfter)
-        : backoffMs(attempt, options.backoffBaseMs, maxBackoff);
-    onRetry?.({ attempt: attempt + 1, attempts: retries + 1, waitMs: wait, error: outcome.error });
-    await sleep(wait, signal);
+  let made = 0;
+  try {
+    return await retry(
+      async () => {
+        signal?.throwIfAborted();
+        made++;
+        const outcome = await limitedAttempt(url, headers, payload, options, stats, signal);
+        if (outcome instanceof Retryable) throw outcome;
+        return outcome.value;
+      },
+      {
+        signal,
+        pauseMs: (err, attempt) =>
+          err instanceof Retryable && attempt <= retriesFor(err, options) ? pauseFor(err, attempt, options) : undefined,
+        onRetry: (err, attempt, waitMs) => {
+          stats.retries++;
+          const { error } = err as Retryable;
+          onRetry?.({ attempt, attempts: retriesFor(err as Retryable, options) + 1, waitMs, error });
+        },
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof Retryable)) throw err;
+    const e = err.error;
+    throw sparseVectorError(e.code, `${e.message} (gave up after ${made} attempts)`, e.hint);
   }
+}
+
+/** How many retries a failure allows: an unreachable service gets a short bounded retry, the rest maxRetries. */
+function retriesFor(outcome: Retryable, options: HttpOptions): number {
+  return outcome.error.code === 'EMBEDDER_UNREACHABLE'
+    ? Math.min(options.maxRetries, UNREACHABLE_RETRIES)
+    : options.maxRetries;
+}
+
+/** The wait after failed attempt number `attempt` (from 1): see the policy at the top of this file. */
+function pauseFor(outcome: Retryable, attempt: number, options: HttpOptions): number {
+  const maxBackoff = options.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs;
+  if (outcome.error.code === 'EMBEDDER_UNREACHABLE')
+    return Math.min(options.backoffBaseMs * 2 ** (attempt - 1), maxBackoff);
+  if (outcome.waitMs !== undefined)
+    return Math.min(outcome.waitMs, options.maxRetryAfterMs ?? HTTP_DEFAULTS.maxRetryAfterMs);
+  return backoffMs(attempt - 1, options.backoffBaseMs, maxBackoff);
 }
 
 /** A fetch that failed without an answer: unreachable (every request would fail alike) or another network error. */
