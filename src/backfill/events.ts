@@ -1,4 +1,4 @@
-import type { RetryNotice } from '../embedders/http';
+import type { RetryNotice } from '../embedders/types';
 import type { Shard } from './options';
 import type { BackfillProgress } from './progress/model';
 import type { BackfillFailure, BackfillSummary } from './summary';

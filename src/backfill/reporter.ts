@@ -1,4 +1,4 @@
-import type { RetryNotice } from '../embedders/http';
+import type { RetryNotice } from '../embedders/types';
 import type { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
 import { redact } from '../util/redact';

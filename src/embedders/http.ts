@@ -3,7 +3,9 @@ import { redact, registerSecret } from '../util/redact';
 import { retry } from '../util/retry';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
 import { RequestLimiter } from './request-limiter';
-import type { EmbedderConfig } from './types';
+import type { EmbedderConfig, RetryNotice } from './types';
+
+export type { RetryNotice };
 
 /**
  * JSON over HTTP with timeout, retries and backoff, shared by the HTTP providers (qwen, tei).
@@ -44,16 +46,6 @@ export interface HttpStats {
 
 /** Retries after an unreachable-service failure (defaults: 0.5 + 1 + 2 s of waiting, then the run ends). */
 export const UNREACHABLE_RETRIES = 3;
-
-/** Told before each retry wait (for progress output); `error` is the failure being retried. */
-export interface RetryNotice {
-  /** The attempt that failed, from 1. */
-  attempt: number;
-  /** Attempts this failure allows in all. */
-  attempts: number;
-  waitMs: number;
-  error: SparseVectorError;
-}
 
 export const HTTP_DEFAULTS = {
   timeoutMs: 30_000,

@@ -1,6 +1,6 @@
-import type { RetryNotice } from './http';
+import type { SparseVectorError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
-import type { EmbedderProvider } from './providers';
+import type { EmbedderProvider } from './provider-names';
 
 export type { EmbedderProvider };
 
@@ -12,6 +12,16 @@ export interface EmbedOptions {
   signal?: AbortSignal;
   /** HTTP providers: told before each retry wait (what failed, how long the wait is). */
   onRetry?: (notice: RetryNotice) => void;
+}
+
+/** Told before each retry wait (for progress output); `error` is the failure being retried. */
+export interface RetryNotice {
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** Attempts this failure allows in all. */
+  attempts: number;
+  waitMs: number;
+  error: SparseVectorError;
 }
 
 /** Embeds texts into sparse vectors. Every provider implements this and nothing else. */

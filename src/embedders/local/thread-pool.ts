@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SparseVector } from '../../sparse/sparse-vector';
 import type { EmbedMode } from '../types';
-import type { EmbedReply, EmbedRequest } from './thread-worker';
+import type { EmbedReply, EmbedRequest } from './thread-messages';
 
 /** The compiled worker script; absent when the sources run untranspiled (ts-jest): then no pool is used. */
 const WORKER_SCRIPT = path.join(__dirname, 'thread-worker.js');

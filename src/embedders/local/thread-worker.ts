@@ -5,21 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalSparseEmbedder } from '../local';
-import type { EmbedMode } from '../types';
-
-export interface EmbedRequest {
-  id: number;
-  texts: string[];
-  mode: EmbedMode;
-}
-
-export interface EmbedReply {
-  id: number;
-  offsets?: Uint32Array;
-  indices?: Uint32Array;
-  values?: Float32Array;
-  error?: string;
-}
+import type { EmbedReply, EmbedRequest } from './thread-messages';
 
 const embedder = new LocalSparseEmbedder({ indexSpace: (workerData as { indexSpace: number }).indexSpace, threads: 0 });
 
