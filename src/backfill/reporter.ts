@@ -155,7 +155,7 @@ export class BackfillReporter {
     if (s.changed && !s.dryRun) {
       r.line(`${n(s.changed)} rows changed during the run and were not written; the next run embeds their new text.`);
     }
-    if (s.error) r.line(`The run stopped on an error: ${redact(s.error.message)}`);
+    if (s.error) r.line('The run stopped on the error below.');
     if (s.stopped) r.line('Stopped before the end: in-flight batches were finished, nothing was lost.');
     const downgraded = (s.error as SparseVectorError | undefined)?.code === 'SCHEMA_DOWNGRADED';
     if (!s.dryRun && (s.stopped || s.error || s.failed || s.remaining) && !downgraded) {

@@ -79,6 +79,24 @@ describe('an unreachable embedder ends the run quickly and cleanly', () => {
     },
   );
 
+  test('plain progress: the error is stated once (the CLI prints it with its fix), the summary points at it', async () => {
+    const origin = `http://127.0.0.1:${port}`;
+    const env = db.env({
+      SPARSE_VECTOR_STORAGE: 'json',
+      OCEANBASE_COLLECTION: 'memories',
+      SPARSE_EMBEDDER_PROVIDER: 'tei',
+      SPARSE_EMBEDDER_BASE_URL: origin,
+      SPARSE_EMBEDDER_BACKOFF_BASE_MS: '10',
+    });
+    const r = await umzug(['seed', '--progress', 'plain', '--workers', '1'], env);
+    expect(r.code).toBe(1);
+    const output = r.stdout + r.stderr;
+    expect(output.split('(gave up after 4 attempts)').length).toBe(2);
+    expect(r.stdout).toContain('The run stopped on the error below.');
+    expect(r.stdout).toContain('To resume, run the same command again');
+    expect(r.stderr).toMatch(/^Error \[EMBEDDER_UNREACHABLE\]: Cannot reach/m);
+  });
+
   test('library: 4 requests in all for 200 rows (no per-row retry), the error is the run error', async () => {
     const embedder = new TeiSparseEmbedder({ baseUrl: `http://127.0.0.1:${port}`, backoffBaseMs: 10 });
     const s = await runSeeder({
