@@ -178,10 +178,11 @@ async function writeIsolating(
 ): Promise<void> {
   try {
     const statsTable = ctx.statsTable;
+    const onFallback = (reason: string) => ctx.events.emit('writer-fallback', { reason: redact(reason) });
     const written = await withDbRetry(() =>
       statsTable
-        ? writeBatchCounted(ctx.knex, ctx.target, statsTable, writes, ctx.idParam)
-        : writeBatch(ctx.knex, ctx.target, writes, ctx.idParam),
+        ? writeBatchCounted(ctx.knex, ctx.target, statsTable, writes, ctx.idParam, onFallback)
+        : writeBatch(ctx.knex, ctx.target, writes, ctx.idParam, onFallback),
     );
     result.migrated += written;
     result.changed += writes.length - written;

@@ -48,6 +48,11 @@ export interface BackfillEvents {
   'row-failed': BackfillFailure;
   /** An embedder request failed and is retried after a wait. */
   'embedder-retry': RetryNotice;
+  /**
+   * The server rejected the batched UPDATE … JOIN (reason: its error): the writer writes row by row, one
+   * transaction per batch (may be emitted for several batches; the reporter says it once).
+   */
+  'writer-fallback': { reason: string };
   /** Throttle: the server runs more threads than allowed; the run waits. */
   paused: { threadsRunning: number; threshold: number };
   resumed: { threshold: number };

@@ -30,6 +30,8 @@ export class BackfillReporter {
   private readonly renderer: ProgressRenderer;
   /** The run's table and column, for the dry run's summary (set by the 'start' event). */
   private target = { table: '', sparseColumn: '' };
+  /** The writer's fallback is said once per run. */
+  private fellBack = false;
 
   constructor(private readonly options: ReporterOptions) {
     this.renderer = createRenderer(
@@ -56,6 +58,7 @@ export class BackfillReporter {
       this.note('Server load is back under the limit: resuming the backfill');
     });
     events.on('embedder-retry', (n) => this.embedderRetry(n));
+    events.on('writer-fallback', (e) => this.writerFallback(e.reason));
     events.on('done', ({ final, summary }) => this.done(final, summary));
     return this;
   }
@@ -75,6 +78,16 @@ export class BackfillReporter {
   /** A throttle note: on a display it shows there (a log line would break a terminal's redraw), else it is logged. */
   private note(text: string): void {
     if (this.renderer.kind === 'none') this.options.logger?.info(text);
+    else this.options.logger?.debug(text);
+  }
+
+  private writerFallback(reason: string): void {
+    if (this.fellBack) return;
+    this.fellBack = true;
+    const text = `The server rejected the batched UPDATE … JOIN (${reason}): writing row by row, one transaction per batch, from now on.`;
+    this.renderer.line(text);
+    this.renderer.event('writer-fallback', { reason });
+    if (this.renderer.kind === 'none') this.options.logger?.warn(text);
     else this.options.logger?.debug(text);
   }
 

@@ -29,11 +29,12 @@ export async function writeBatchCounted(
   statsTable: string,
   items: readonly PendingWrite[],
   idParam = 'CAST(? AS SIGNED)',
+  onFallback?: (reason: string) => void,
 ): Promise<number> {
   if (!items.length) return 0;
   try {
     return await knex.transaction(async (trx) => {
-      const written = await writeBatch(trx, t, items, idParam);
+      const written = await writeBatch(trx, t, items, idParam, onFallback);
       if (written !== items.length) throw new PartialWrite();
       await addCounts(trx, statsTable, items);
       return written;
@@ -44,7 +45,7 @@ export async function writeBatchCounted(
   // A connection lost in either transaction surfaces as knex's failed ROLLBACK; retry.ts retries it.
   return knex.transaction(async (trx) => {
     const writable = await lockWritable(trx, t, items, idParam);
-    const written = await writeBatch(trx, t, items, idParam);
+    const written = await writeBatch(trx, t, items, idParam, onFallback);
     if (written !== writable.size)
       throw new Error(
         `the backfill wrote ${written} rows where it had locked ${writable.size}; nothing was kept, the rows stay NULL for the next run`,

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { failpointSet } from '../util/failpoint';
-import type { Logger } from '../util/logger';
 
 export interface PendingWrite {
   id: string;
@@ -37,7 +36,8 @@ export function writeForm(knex: Knex): WriteForm {
  * It only touches rows that are still NULL and whose text still has the hash that was embedded, so a value
  * the application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
  * If the server rejects that form (syntax or "not supported"), the batch, and every later one on this knex
- * instance, is written as per-row UPDATEs with the same guard in one transaction (writePerRow).
+ * instance, is written as per-row UPDATEs with the same guard in one transaction (writePerRow), and
+ * `onFallback` is told the server's reason.
  * Returns the number of rows written (the others changed during the run).
  */
 export async function writeBatch(
@@ -45,7 +45,7 @@ export async function writeBatch(
   t: SparseTarget,
   items: readonly PendingWrite[],
   idParam = 'CAST(? AS SIGNED)',
-  log?: Logger,
+  onFallback?: (reason: string) => void,
 ): Promise<number> {
   if (!items.length) return 0;
   if (writeForm(knex) === 'per-row') return writePerRow(knex, t, items, idParam);
@@ -55,9 +55,7 @@ export async function writeBatch(
     const errno = (err as { errno?: number }).errno;
     if (errno === undefined || !FORM_REJECTED.has(errno)) throw err;
     formOf.set(knex, 'per-row');
-    log?.warn(
-      `The server rejected the batched UPDATE … JOIN (${(err as Error).message}): writing row by row, one transaction per batch, from now on`,
-    );
+    onFallback?.((err as Error).message); // the run's 'writer-fallback' event: the reporter says it once
     return writePerRow(knex, t, items, idParam);
   }
 }

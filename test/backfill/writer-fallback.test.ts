@@ -3,7 +3,7 @@ import { idPlaceholder } from '../../src/backfill/reader';
 import { writeBatch, writeForm, writePerRow } from '../../src/backfill/writer';
 import type { SparseTarget } from '../../src/dialect/dialect';
 import { createMemoryLogger } from '../../src/util/logger';
-import { checkTable, portableConfig, upgrade } from '../support/backfill';
+import { captureStream, checkTable, jsonLines, portableConfig, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const t: SparseTarget = {
@@ -42,6 +42,42 @@ describe('writer fallback: per-row UPDATEs in one transaction when the server re
     expect(summary).toMatchObject({ ok: true, migrated: 120, failed: 0 });
     // Every batched statement is rejected while the failpoint is set: 120 rows written means the per-row form wrote them.
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0, embedded: 120 });
+    // The fallback is said once (a 'writer-fallback' event the reporter prints), with the server's reason.
+    const warnings = logger.lines.filter((l) => /rejected the batched UPDATE/.test(l));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^Warning: .*failpoint writer:reject-batched.*writing row by row/);
+  });
+
+  test('the fallback warning reaches plain output and --json once per run (several batches, two workers)', async () => {
+    process.env.SPARSE_FAILPOINT = 'writer:reject-batched';
+    const plain = captureStream();
+    await runBackfill({
+      config: portableConfig(db),
+      knex: db.knex,
+      batchSize: 10,
+      workers: 2,
+      delaySeconds: 0,
+      progress: 'plain',
+      out: plain,
+    });
+    expect(
+      plain.text.match(/rejected the batched UPDATE … JOIN \(.*writer:reject-batched.*\): writing row by row/g),
+    ).toHaveLength(1);
+    await db.knex('memories').update({ sparse_embedding: null });
+    const json = captureStream();
+    const summary = await runBackfill({
+      config: portableConfig(db),
+      knex: db.knex,
+      batchSize: 10,
+      workers: 2,
+      delaySeconds: 0,
+      progress: 'json',
+      out: json,
+    });
+    expect(summary).toMatchObject({ ok: true, migrated: 120 });
+    const events = jsonLines(json.text).filter((e) => e.event === 'writer-fallback');
+    expect(events).toHaveLength(1);
+    expect(events[0].reason).toMatch(/writer:reject-batched/);
   });
 
   test('per-row form keeps the guards: an application value and a changed text are never overwritten', async () => {
