@@ -14,7 +14,8 @@ import { ProgressTracker } from './progress/model';
 import { countEligible, countNullRows } from './queries';
 import { idPlaceholder, KeysetReader } from './reader';
 import { BackfillReporter } from './reporter';
-import { RunLoop } from './run-loop';
+import { RunLoop, type ReadCounts } from './run-loop';
+import type { ResumeHint } from './checkpoint';
 import { explainRunError } from './schema-guard';
 import { DryRunTally, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
@@ -37,6 +38,8 @@ interface RunPlan {
   batch: BatchContext;
   /** The term statistics as prepared at start (undefined: this run records none). */
   stats?: TermStatsPreparation;
+  /** Where the main pass starts (see resumeHint). */
+  resume?: ResumeHint;
 }
 
 /**
@@ -89,11 +92,13 @@ export async function runBackfill(
           dryRunLimit: dryRun ? plan.cap : undefined,
           targetBatchMs: options.targetBatchMs,
           sparseColumn: options.config.sparseColumn,
+          resumedAfter: plan.resume?.after,
         });
-        let fatal = await runLoop(plan).run();
+        const loop = runLoop(plan);
+        let fatal = await loop.run();
         if (fatal) fatal = privilegeError(fatal) ?? fatal; // "lacks UPDATE …", not the statement
         if (fatal) fatal = await explainRunError(schema, fatal); // e.g. the schema was downgraded meanwhile
-        return await finish(plan, fatal);
+        return await finish(plan, fatal, loop.counts);
       } finally {
         failures.close();
       }
@@ -119,7 +124,12 @@ async function planRun(
     dryRun || parts.embedder.provider !== 'local'
       ? undefined
       : await prepareTermStats(knex, schema.target, schema.dialect, termStatsTable(options.config.table));
-  const atStart = await countNullRows(knex, schema.target, options.shard);
+  const resume = resumeHint(options);
+  // Resuming with the previous run's figures: no count (a full scan) at start; the end makes the total exact.
+  const atStart =
+    resume?.total !== undefined
+      ? { eligible: resume.total, empty: resume.skipped ?? 0 }
+      : await countNullRows(knex, schema.target, options.shard);
   const cap = dryRun ? (options.dryRunLimit ?? DEFAULTS.dryRunLimit) : options.limit;
   const total = cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible);
   const tracker = new ProgressTracker(total, workers, dryRun, batchSize);
@@ -136,14 +146,26 @@ async function planRun(
     dryRun: dryRun ? new DryRunTally() : undefined,
     statsTable: stats?.statsTable,
   };
-  return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats };
+  return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats, resume };
+}
+
+/** A resume checkpoint counts for a whole-table run that writes (not a dry, limited or sharded one). */
+function resumeHint(o: BackfillOptions): ResumeHint | undefined {
+  const whole = !o.dryRun && o.limit === undefined && (!o.shard || o.shard.count <= 1);
+  return whole ? o.resume : undefined;
 }
 
 function runLoop(plan: RunPlan): RunLoop {
-  const { options } = plan;
+  const { options, batch } = plan;
+  const reader = (after?: string) => new KeysetReader(plan.knex, batch.target, options.shard, batch.idParam, after);
+  const sweeps = plan.cap === undefined && !batch.dryRun;
   return new RunLoop({
-    batch: plan.batch,
-    reader: new KeysetReader(plan.knex, plan.batch.target, options.shard, plan.batch.idParam),
+    batch,
+    reader: reader(plan.resume?.after),
+    sweep: sweeps ? reader() : undefined,
+    resumedAfter: plan.resume?.after,
+    onCheckpoint: options.onCheckpoint,
+    skipped: plan.atStart.empty,
     tracker: plan.tracker,
     size: new BatchSize(plan.batchSize, plan.batchSize, options.targetBatchMs, plan.tracker),
     workers: plan.workers,
@@ -155,14 +177,17 @@ function runLoop(plan: RunPlan): RunLoop {
   });
 }
 
-/** Count what is left, make the totals exact, and report the end. */
-async function finish(plan: RunPlan, fatal: Error | undefined): Promise<BackfillSummary> {
+/** Count what is left (unless the sweep reached the end), make the totals exact, and report the end. */
+async function finish(plan: RunPlan, fatal: Error | undefined, counts: ReadCounts): Promise<BackfillSummary> {
   const { options, tracker, batch, cap, atStart } = plan;
   const dryRun = batch.dryRun !== undefined;
   const stopped = !!options.signal?.aborted && !fatal;
   const processed = tracker.snapshot();
   let remaining: number;
   if (dryRun) remaining = atStart.eligible;
+  // The sweep read the whole table after the main pass: every eligible row it found was processed (the
+  // rows that failed are counted as failed), so none is left: no count (a full scan) needed.
+  else if (counts.swept && !fatal && !stopped) remaining = 0;
   else {
     const stillNull = await countEligible(plan.knex, batch.target, options.shard).catch(() => undefined);
     remaining =
@@ -190,6 +215,7 @@ async function finish(plan: RunPlan, fatal: Error | undefined): Promise<Backfill
     recordsPerSecond: final.recordsPerSecond,
     remaining,
     error: fatal,
+    read: dryRun ? undefined : { resumedAfter: counts.resumedAfter, main: counts.main, sweep: counts.sweep },
   };
   if (batch.dryRun) summary.wouldWrite = batch.dryRun.report();
   batch.events.emit('done', { final, summary });

@@ -24,6 +24,8 @@ export interface BackfillStart {
   targetBatchMs?: number;
   /** The vector column (for the dry run's "would write to table.column"). */
   sparseColumn: string;
+  /** Resumed after this id (the previous run's checkpoint); the total came from its figures, not a count. */
+  resumedAfter?: string;
 }
 
 export interface BatchFailed {

@@ -5,6 +5,8 @@ import type { BackfillEmitter } from './events';
 import type { BackfillFailure } from './summary';
 
 const MAX_LISTED_FAILURES = 1000;
+/** Failed ids remembered for the final sweep (which leaves them to the next run); past this, retried there. */
+const MAX_REMEMBERED_IDS = 100_000;
 
 /**
  * The rows a run could not embed or write: the first 1,000 kept for the summary, every one appended to the
@@ -13,6 +15,7 @@ const MAX_LISTED_FAILURES = 1000;
 export class FailureLog {
   readonly listed: BackfillFailure[] = [];
   private readonly fd: number | undefined;
+  private readonly ids = new Set<string>();
 
   /** Opens the file (not for a dry run, which writes nothing); a bad path is refused before the run. */
   constructor(
@@ -26,8 +29,14 @@ export class FailureLog {
   record(id: string, err: unknown): void {
     const failure = { id, reason: redact((err as Error)?.message ?? String(err)) };
     if (this.listed.length < MAX_LISTED_FAILURES) this.listed.push(failure);
+    if (this.ids.size < MAX_REMEMBERED_IDS) this.ids.add(id);
     if (this.fd !== undefined) fs.writeSync(this.fd, JSON.stringify(failure) + '\n');
     this.events.emit('row-failed', failure);
+  }
+
+  /** Whether row `id` failed in this run (the first 100,000 failures are remembered). */
+  has(id: string): boolean {
+    return this.ids.has(id);
   }
 
   close(): void {

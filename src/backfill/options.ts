@@ -3,6 +3,7 @@ import { parseBoolean, parseChoice, parseInteger, parseNumber } from '../config/
 import type { SparseEmbedder } from '../embedders/types';
 import { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
+import type { Checkpoint, ResumeHint } from './checkpoint';
 import type { BackfillProgress } from './progress/model';
 
 /** A slice of the table: rows whose id falls in shard `index` of `count` (see reader.ts). */
@@ -51,6 +52,13 @@ export interface BackfillOptions {
   maxThreadsRunning?: number;
   /** Throttle: adapt the batch size toward this batch duration in ms, up to batchSize (default: fixed size). */
   targetBatchMs?: number;
+  /**
+   * Start reading after a previous run's checkpoint (the seeder passes the one in its ledger). A hint: the
+   * final sweep still takes every row left NULL behind it. Ignored by a dry, limited or sharded run.
+   */
+  resume?: ResumeHint;
+  /** Called when the run's checkpoint moves (the seeder records it in its ledger). */
+  onCheckpoint?: (checkpoint: Checkpoint) => void;
 }
 
 export const DEFAULTS = {

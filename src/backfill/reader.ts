@@ -39,7 +39,11 @@ export class KeysetReader {
     private readonly shard: Shard | undefined,
     /** From idPlaceholder(). */
     private readonly idParam = 'CAST(? AS SIGNED)',
-  ) {}
+    /** Start after this id (a resume checkpoint); default: from the first row. */
+    after?: string,
+  ) {
+    this.cursor = after;
+  }
 
   /** The last id handed out (for messages). */
   get position(): string | undefined {

@@ -114,6 +114,10 @@ export class BackfillReporter {
     r.line(`Thread pool size: ${s.workers}`);
     r.line(`Embedder: ${s.embedder} (${s.model})`);
     if (s.skipped) r.line(`Rows with an empty text (left NULL): ${n(s.skipped)}`);
+    if (s.resumedAfter)
+      r.line(
+        `Resuming after id ${s.resumedAfter} (the previous run's checkpoint; a final sweep takes any row behind it)`,
+      );
     const stats = s.termStatsRebuilt;
     if (stats)
       r.line(

@@ -12,6 +12,7 @@ import { runBackfill } from './engine';
 import { checkBackfillNumbers, type BackfillOptions } from './options';
 import { eligibleWhere, hasEligibleRow } from './queries';
 import { BackfillReporter } from './reporter';
+import { CheckpointSaver } from './checkpoint-saver';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
 import { seedLockName } from './schema-guard';
 import { emptySummary, type BackfillSummary } from './summary';
@@ -122,9 +123,15 @@ async function seed(
   }
   if (options.dryRun) return runBackfill({ ...options, embedder, knex, schema });
   await ledger.start(knex, BACKFILL_SEEDER);
+  // Unsharded: resume after the previous run's checkpoint (a hint; see checkpoint.ts) and record this run's.
+  const where = { table: config.table, column: config.sparseColumn };
+  const previous = shard ? undefined : ledger.checkpointOf(record, where.table, where.column);
+  const saver = shard ? undefined : new CheckpointSaver(knex, ledger, BACKFILL_SEEDER, where);
+  const resume = previous && { after: previous.after, total: previous.remaining, skipped: previous.skipped };
   let summary: BackfillSummary;
   try {
-    summary = await runBackfill({ ...options, embedder, knex, schema });
+    summary = await runBackfill({ ...options, embedder, knex, schema, resume, onCheckpoint: saver?.offer });
+    await saver?.settled();
   } catch (err) {
     // Nothing was written (setup failed): a 'done' seeder stays done.
     const status = record?.status === 'done' ? 'done' : 'incomplete';
@@ -138,6 +145,7 @@ async function seed(
     migrated: summary.migrated,
     failed: summary.failed,
     error: summary.error ? redact(summary.error.message) : undefined,
+    clearCheckpoint: !summary.error && !summary.stopped,
   });
   return summary;
 }

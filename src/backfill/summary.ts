@@ -32,6 +32,11 @@ export interface BackfillSummary {
   wouldWrite?: DryRunReport;
   /** The error that ended the run early (server gone, embedder key rejected), if any. */
   error?: Error;
+  /**
+   * Rows read by the main pass (from the start, or after `resumedAfter`, a previous run's checkpoint) and
+   * by the final sweep over the whole table (rows still NULL behind it); undefined for a dry run.
+   */
+  read?: { resumedAfter?: string; main: number; sweep: number };
 }
 
 export interface DryRunReport {

@@ -7,13 +7,16 @@ import fs from 'node:fs';
  *   killed, or, with SPARSE_FAILPOINT_RELEASE=<file>, until that file exists);
  * - SPARSE_FAILPOINT=<name>:<ms> waits that long and then goes on;
  * - SPARSE_FAILPOINT=<name>:<SIGNAL> (e.g. :SIGUSR2, :SIGINT) waits until the process receives that signal and
- *   then goes on (every later pass goes on at once): the test decides when, e.g. after killing connections.
+ *   then goes on (every later pass goes on at once): the test decides when, e.g. after killing connections;
+ * - <name>@<n> (with any of the modes above): the first n-1 passes go on, the n-th stops (e.g. to kill a
+ *   run half way: the 10th of 20 checkpoints).
  *
  * In-process tests register a handler with onFailpoint() instead. Without either, a failpoint costs one
  * map lookup and one comparison.
  */
 const handlers = new Map<string, () => Promise<void> | void>();
 const signalled = new Set<string>();
+const passes = new Map<string, number>();
 
 export async function failpoint(name: string): Promise<void> {
   const handler = handlers.get(name);
@@ -21,8 +24,13 @@ export async function failpoint(name: string): Promise<void> {
   const spec = process.env.SPARSE_FAILPOINT;
   if (!spec) return;
   // Names contain ':' themselves (e.g. "backfill:before-write"); only a trailing ":<digits>" or ":SIG..." is a mode.
-  const [, point, mode] = /^(.*?)(?::(\d+|SIG[A-Z0-9]+))?$/.exec(spec)!;
+  const [, point, nth, mode] = /^(.*?)(?:@(\d+))?(?::(\d+|SIG[A-Z0-9]+))?$/.exec(spec)!;
   if (point !== name) return;
+  if (nth !== undefined) {
+    const pass = (passes.get(name) ?? 0) + 1;
+    passes.set(name, pass);
+    if (pass < Number(nth)) return;
+  }
   if (mode?.startsWith('SIG')) return waitForSignal(name, mode as NodeJS.Signals);
   process.stderr.write(`FAILPOINT ${name}\n`);
   const release = process.env.SPARSE_FAILPOINT_RELEASE;

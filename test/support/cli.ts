@@ -92,7 +92,7 @@ export function startAt(failpoint: string, args: string[], env: NodeJS.ProcessEn
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = collectChecked(child, env, 60_000);
-  const name = failpoint.replace(/:(\d+|SIG[A-Z0-9]+)$/, '');
+  const name = failpoint.replace(/(@\d+)?(:(\d+|SIG[A-Z0-9]+))?$/, '');
   const announced = new Promise<void>((resolve) =>
     child.stderr.on('data', (d) => String(d).includes(`FAILPOINT ${name}`) && resolve()),
   );
