@@ -13,13 +13,15 @@ import { mysql2Options } from '../src/db/knex';
 import { LocalSparseEmbedder } from '../src/embedders/local';
 import { autoThreads } from '../src/embedders/local/thread-pool';
 import { migrateToLatest } from '../src/migrator/migrate-on-boot';
-import { createMemoriesTable, insertSampleMemories } from '../testing/sample-memories';
+import { createMemoriesTable, insertSampleMemories, type TextMix } from '../testing/sample-memories';
 import { startLocalServer } from '../scripts/local-server';
 import { scratchDatabase } from '../testing/scratch-database';
 import { startFakeEmbeddingServer } from '../testing/fake-embedding-server';
 import { toPortableJson } from '../src/sparse/sparse-vector';
 import { silentLogger } from '../src/util/logger';
 import { benchLocalEmbedder } from './local-embedder';
+import { serverCpuReader } from './server-cpu';
+import { benchWriteForms } from './write-forms';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(__dirname, 'backfill-child.js');
@@ -28,12 +30,22 @@ const rowsFlag = process.argv.indexOf('--rows');
 const sizes = rowsFlag > 0 ? [Number(process.argv[rowsFlag + 1])] : quick ? [100_000] : [100_000, 1_000_000];
 if (!sizes.every((n) => Number.isInteger(n) && n >= 1000))
   throw new Error(`--rows needs a whole number >= 1000 (got ${process.argv[rowsFlag + 1]})`);
+/** `--only forms,rate-limited`: just those parts (embedder, forms, sizes, remote, rate-limited); printed, not saved. */
+const onlyFlag = process.argv.indexOf('--only');
+const only = onlyFlag > 0 ? process.argv[onlyFlag + 1].split(',') : [];
+const wanted = (part: string) => !only.length || only.includes(part);
+const repeatsFlag = process.argv.indexOf('--repeats');
+/** Rounds of (ceiling, backfill, kill at 50% and re-run) per size and mix: ratios are taken within a round. */
+const REPEATS = repeatsFlag > 0 ? Number(process.argv[repeatsFlag + 1]) : 2;
+if (!Number.isInteger(REPEATS) || REPEATS < 1) throw new Error('--repeats needs a whole number >= 1');
 /** Threads of the local embedder with the default setting ('auto') on this machine. */
 const AUTO_THREADS = autoThreads();
 /** Also measured: the local embedder with this many worker threads (an opt-in on machines with < 4 cores). */
 const EXTRA_THREADS = AUTO_THREADS > 0 ? 0 : 2;
 const WORKERS = 4;
 const BATCH = 500;
+/** CPU seconds of the private database server so far (undefined: not measurable, see server-cpu.ts). */
+const serverCpu = serverCpuReader(ROOT);
 
 interface Row {
   measure: string;
@@ -58,7 +70,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 function child(
   args: Record<string, unknown>,
   killAt?: number,
-): Promise<{ migrated: number; seconds: number; maxRssMb: number } | undefined> {
+): Promise<{ migrated: number; failed: number; workers: number; seconds: number; maxRssMb: number } | undefined> {
   return new Promise((resolve, reject) => {
     // Arguments go through stdin: a command line (with the database URL and its password) is visible in ps.
     const p = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -88,123 +100,181 @@ async function countEmbedded(knex: Knex): Promise<number> {
   return Number(r[0].n);
 }
 
-async function benchSize(baseUrl: string, n: number): Promise<void> {
+/** median, min and max of a list of figures, as "m (min–max)". */
+function spread(xs: number[], digits = 2): { median: number; text: string } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  const f = (x: number) => x.toFixed(digits);
+  return { median, text: xs.length > 1 ? `${f(median)} (${f(sorted[0])}–${f(sorted[sorted.length - 1])})` : f(median) };
+}
+
+/** Fill a scratch table of `n` rows of the mix, upgrade it, and precompute every vector into a staging table. */
+async function prepare(baseUrl: string, n: number, mix: TextMix, label: string) {
+  const { url, knex } = await scratchDatabase(baseUrl, `svm_bench_${mix}_${label.toLowerCase()}`);
+  await createMemoriesTable(knex);
+  const [, genS] = await timed(() => insertSampleMemories(knex, { count: n, chunk: 2000, mix }));
+  say(`generated ${n} rows (${mix} mix) in ${genS.toFixed(1)} s`);
+  const [eligibleRows] = await knex.raw(
+    "SELECT COUNT(*) AS n, AVG(CHAR_LENGTH(document)) AS chars FROM memories WHERE document IS NOT NULL AND TRIM(document) <> ''",
+  );
+  const [up, ddlS] = await timed(() => migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger }));
+  if (!up.ok) throw up.error ?? new Error('the upgrade failed');
+  const embedder = new LocalSparseEmbedder();
+  await knex.raw('CREATE TABLE bench_staging (id BIGINT NOT NULL PRIMARY KEY, v LONGTEXT NOT NULL)');
+  let last = '0';
+  for (;;) {
+    const [batch] = await knex.raw(
+      "SELECT id, document FROM memories WHERE id > CAST(? AS SIGNED) AND document IS NOT NULL AND TRIM(document) <> '' ORDER BY id LIMIT 5000",
+      [last],
+    );
+    if (!batch.length) break;
+    last = String(batch[batch.length - 1].id);
+    await knex('bench_staging').insert(
+      batch.map((r: { id: string; document: string }) => ({
+        id: r.id,
+        v: toPortableJson(embedder.embed(r.document, 'document')),
+      })),
+    );
+  }
+  return { url, knex, eligible: Number(eligibleRows[0].n), avgChars: Number(eligibleRows[0].chars), ddlS };
+}
+
+/** The write ceiling: the staged vectors applied by one UPDATE ... JOIN (rows/s), and the server's CPU for it. */
+async function ceilingOnce(knex: Knex, eligible: number): Promise<{ rate: number; serverUsPerRow?: number }> {
+  await knex.raw('UPDATE memories SET sparse_embedding = NULL');
+  const cpu0 = serverCpu?.();
+  const [, s] = await timed(() =>
+    knex.raw('UPDATE memories m JOIN bench_staging st ON m.id = st.id SET m.sparse_embedding = st.v'),
+  );
+  const cpu = cpu0 === undefined ? undefined : ((serverCpu!() - cpu0) * 1e6) / eligible;
+  await knex.raw('UPDATE memories SET sparse_embedding = NULL');
+  return { rate: eligible / s, serverUsPerRow: cpu };
+}
+
+/** One backfill child from all-NULL; with the server's CPU per row written. */
+async function backfillOnce(url: string, eligible: number, extra: Record<string, unknown> = {}) {
+  const cpu0 = serverCpu?.();
+  const r = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH, ...extra }))!;
+  const serverUsPerRow = cpu0 === undefined ? undefined : ((serverCpu!() - cpu0) * 1e6) / eligible;
+  return { ...r, rate: r.migrated / r.seconds, serverUsPerRow };
+}
+
+async function benchSize(baseUrl: string, n: number, mix: TextMix): Promise<void> {
   const label = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
-  say(`\n== ${label} rows`);
-  const { url, knex } = await scratchDatabase(baseUrl, `svm_bench_${label.toLowerCase()}`);
+  const big = n >= 1_000_000;
+  say(`\n== ${label} rows, ${mix} mix`);
+  const { url, knex, eligible, avgChars, ddlS } = await prepare(baseUrl, n, mix, label);
+  const key = mix === 'bench' ? label : `${label}-${mix}`;
   try {
-    await createMemoriesTable(knex);
-    const [, genS] = await timed(() => insertSampleMemories(knex, { count: n, chunk: 2000 }));
-    say(`generated ${n} rows in ${genS.toFixed(1)} s (${Math.round(n / genS)} rows/s)`);
-    const [eligibleRows] = await knex.raw(
-      "SELECT COUNT(*) AS n FROM memories WHERE document IS NOT NULL AND TRIM(document) <> ''",
-    );
-    const eligible = Number(eligibleRows[0].n);
-
-    // Upgrade DDL on the filled table.
-    const [up, ddlS] = await timed(() => migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger }));
-    if (!up.ok) throw up.error ?? new Error('the upgrade failed');
-    rows.push({
-      measure: `upgrade DDL, ${label} rows`,
-      value: `${ddlS.toFixed(2)} s`,
-      target: n >= 1_000_000 ? '< 1 s' : undefined,
-      met: n >= 1_000_000 ? ddlS < 1 : undefined,
-    });
-
-    // Write ceiling: the same vectors, precomputed into a staging table, applied by one UPDATE ... JOIN.
-    const embedder = new LocalSparseEmbedder();
-    await knex.raw('CREATE TABLE bench_staging (id BIGINT NOT NULL PRIMARY KEY, v LONGTEXT NOT NULL)');
-    let last = '0';
-    for (;;) {
-      const [batch] = await knex.raw(
-        "SELECT id, document FROM memories WHERE id > CAST(? AS SIGNED) AND document IS NOT NULL AND TRIM(document) <> '' ORDER BY id LIMIT 5000",
-        [last],
-      );
-      if (!batch.length) break;
-      last = String(batch[batch.length - 1].id);
-      await knex('bench_staging').insert(
-        batch.map((r: { id: string; document: string }) => ({
-          id: r.id,
-          v: toPortableJson(embedder.embed(r.document, 'document')),
-        })),
-      );
+    if (mix === 'bench')
+      rows.push({
+        measure: `upgrade DDL, ${label} rows`,
+        value: `${ddlS.toFixed(2)} s`,
+        target: big ? '< 1 s' : undefined,
+        met: big ? ddlS < 1 : undefined,
+      });
+    const ratios: number[] = [];
+    const resumes: number[] = [];
+    const rss: number[] = [];
+    const r: Record<string, unknown> = { rows: n, eligible, avgChars, ddlSeconds: ddlS, rounds: [] as unknown[] };
+    for (let round = 0; round < REPEATS; round++) {
+      const ceiling = await ceilingOnce(knex, eligible);
+      const full = await backfillOnce(url, eligible);
+      ratios.push(full.rate / ceiling.rate);
+      rss.push(full.maxRssMb);
+      const result: Record<string, unknown> = {
+        ceiling: ceiling.rate,
+        ceilingServerUs: ceiling.serverUsPerRow,
+        backfill: full.rate,
+        backfillServerUs: full.serverUsPerRow,
+        seconds: full.seconds,
+        peakRssMb: full.maxRssMb,
+      };
+      if (mix === 'bench') {
+        // Resume: kill at ~50%, then time the re-run (it resumes after the checkpoint the seeder saved).
+        await knex.raw('UPDATE memories SET sparse_embedding = NULL');
+        await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }, eligible / 2);
+        const atKill = (await countEmbedded(knex)) / eligible;
+        const rerun = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }))!;
+        resumes.push(rerun.seconds / full.seconds);
+        Object.assign(result, {
+          killedAt: atKill,
+          resumeSeconds: rerun.seconds,
+          resumeRatio: rerun.seconds / full.seconds,
+        });
+      }
+      (r.rounds as unknown[]).push(result);
+      await knex.raw('UPDATE memories SET sparse_embedding = NULL');
+      say(`round ${round + 1}: ${JSON.stringify(result)}`);
     }
-    const [, ceilS] = await timed(() =>
-      knex.raw('UPDATE memories m JOIN bench_staging s ON m.id = s.id SET m.sparse_embedding = s.v'),
+    const rounds = r.rounds as Array<Record<string, number>>;
+    const ceil = spread(
+      rounds.map((x) => x.ceiling),
+      0,
     );
-    const ceiling = eligible / ceilS;
-    await knex.raw('DROP TABLE bench_staging');
-
-    // Backfill with the local embedder, end to end, in its own process (peak RSS).
-    await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-    const full = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }))!;
-    const rate = full.migrated / full.seconds;
+    const ratio = spread(ratios);
+    const server =
+      rounds[0].ceilingServerUs !== undefined
+        ? `; server CPU per row: ceiling ${
+            spread(
+              rounds.map((x) => x.ceilingServerUs),
+              0,
+            ).text
+          } µs, backfill ${
+            spread(
+              rounds.map((x) => x.backfillServerUs),
+              0,
+            ).text
+          } µs`
+        : '';
+    const what = `${label}, ${mix} mix (avg ${avgChars.toFixed(0)} chars)`;
     rows.push({
-      measure: `write ceiling (UPDATE…JOIN), ${label}`,
-      value: `${Math.round(ceiling).toLocaleString('en-US')} rows/s`,
+      measure: `write ceiling (UPDATE…JOIN), ${what}`,
+      value: `${Math.round(ceil.median).toLocaleString('en-US')} rows/s`,
     });
     rows.push({
-      measure: `backfill, local embedder, ${label} (workers ${WORKERS}, batch ${BATCH}, ${AUTO_THREADS} embedder threads: the default here)`,
-      value: `${Math.round(rate).toLocaleString('en-US')} rows/s = ${(rate / ceiling).toFixed(2)} × ceiling`,
-      target: n >= 1_000_000 ? '>= 0.6 × ceiling' : undefined,
-      met: n >= 1_000_000 ? rate / ceiling >= 0.6 : undefined,
+      measure: `backfill, local embedder, ${what} (workers ${WORKERS}, batch ${BATCH}, ${AUTO_THREADS} embedder threads)`,
+      value: `${Math.round(
+        spread(
+          rounds.map((x) => x.backfill),
+          0,
+        ).median,
+      ).toLocaleString('en-US')} rows/s = ${ratio.text} × ceiling${server}`,
+      target: big ? '>= 0.6 × ceiling' : undefined,
+      met: big ? ratio.median >= 0.6 : undefined,
     });
-    rows.push({
-      measure: `peak RSS of the backfill process, ${label}`,
-      value: `${full.maxRssMb.toFixed(0)} MB`,
-      target: '<= 200 MB',
-      met: full.maxRssMb <= 200,
-    });
-    results[label] = {
-      rows: n,
-      eligible,
-      generateSeconds: genS,
-      ddlSeconds: ddlS,
-      ceilingRowsPerSecond: ceiling,
-      embedderThreads: AUTO_THREADS,
-      backfillRowsPerSecond: rate,
-      ratio: rate / ceiling,
-      backfillSeconds: full.seconds,
-      peakRssMb: full.maxRssMb,
-    };
-
-    // The same with the other thread setting (threads are opt-in below 4 cores, on by default above).
-    await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-    const other = (await child({
-      databaseUrl: url,
-      workers: WORKERS,
-      batchSize: BATCH,
-      embedder: { provider: 'local', threads: EXTRA_THREADS },
-    }))!;
-    const otherRate = other.migrated / other.seconds;
-    rows.push({
-      measure: `backfill, local embedder with ${EXTRA_THREADS} worker threads, ${label}`,
-      value: `${Math.round(otherRate).toLocaleString('en-US')} rows/s = ${(otherRate / ceiling).toFixed(2)} × ceiling; peak RSS ${other.maxRssMb.toFixed(0)} MB`,
-    });
-    Object.assign(results[label] as object, {
-      otherThreads: EXTRA_THREADS,
-      otherRowsPerSecond: otherRate,
-      otherRatio: otherRate / ceiling,
-      otherPeakRssMb: other.maxRssMb,
-    });
-
-    // Resume: kill at ~50%, then time the re-run.
-    await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-    await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }, eligible / 2);
-    const atKill = await countEmbedded(knex);
-    const rerun = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH }))!;
-    const resumeRatio = rerun.seconds / full.seconds;
-    rows.push({
-      measure: `re-run after a kill at ${((100 * atKill) / eligible).toFixed(0)}%, ${label}`,
-      value: `${rerun.seconds.toFixed(1)} s = ${resumeRatio.toFixed(2)} × full run`,
-      target: '<= 0.6 × full run',
-      met: resumeRatio <= 0.6,
-    });
-    Object.assign(results[label] as object, {
-      resumeKilledAtFraction: atKill / eligible,
-      resumeSeconds: rerun.seconds,
-      resumeRatio,
-    });
+    Object.assign(r, { ratio: ratio.median, ratios, peakRssMb: Math.max(...rss) });
+    if (mix === 'bench') {
+      rows.push({
+        measure: `peak RSS of the backfill process, ${label}`,
+        value: `${spread(rss, 0).text} MB`,
+        target: '<= 200 MB',
+        met: Math.max(...rss) <= 200,
+      });
+      const resume = spread(resumes);
+      rows.push({
+        measure: `re-run after a kill at ~50%, ${label}`,
+        value: `${resume.text} × full run`,
+        target: '<= 0.6 × full run',
+        met: resume.median <= 0.6,
+      });
+      Object.assign(r, { resumeRatio: resume.median, resumeRatios: resumes });
+      if (!big) {
+        // The other thread setting (threads are opt-in below 4 cores, on by default above): once.
+        const other = await backfillOnce(url, eligible, { embedder: { provider: 'local', threads: EXTRA_THREADS } });
+        const ceiling = rounds[rounds.length - 1].ceiling;
+        rows.push({
+          measure: `backfill, local embedder with ${EXTRA_THREADS} worker threads, ${label}`,
+          value: `${Math.round(other.rate).toLocaleString('en-US')} rows/s = ${(other.rate / ceiling).toFixed(2)} × ceiling; peak RSS ${other.maxRssMb.toFixed(0)} MB`,
+        });
+        Object.assign(r, {
+          otherThreads: EXTRA_THREADS,
+          otherRowsPerSecond: other.rate,
+          otherPeakRssMb: other.maxRssMb,
+        });
+      }
+    }
+    results[key] = r;
   } finally {
     await knex.destroy();
   }
@@ -248,6 +318,77 @@ async function benchRemote(baseUrl: string): Promise<void> {
   results.remote = remote;
 }
 
+/** Server CPU per row of the candidate write forms (bench/write-forms.ts), on 20k rows of each mix. */
+async function benchForms(baseUrl: string): Promise<void> {
+  if (!serverCpu) {
+    say('\n== write forms: skipped (the server CPU is readable only for the private instance)');
+    return;
+  }
+  const forms: Record<string, unknown> = {};
+  for (const mix of ['bench', 'short'] as const) {
+    say(`\n== write forms, ${mix} mix`);
+    const f = await benchWriteForms(baseUrl, serverCpu, { rows: 20_000, batch: BATCH, repeats: 3, mix });
+    forms[mix] = f;
+    const us = (x: number) => x.toFixed(1);
+    for (const [form, v] of Object.entries(f))
+      rows.push({
+        measure: `write form ${form}, ${mix} mix, 20k rows, batch ${BATCH}, 3 rounds`,
+        value: `server ${us(v.serverUsPerRow.median)} µs/row (${us(v.serverUsPerRow.min)}–${us(v.serverUsPerRow.max)}), Node ${us(v.nodeUsPerRow)} µs/row, wall ${us(v.wallUsPerRow)} µs/row`,
+      });
+  }
+  results.writeForms = forms;
+}
+
+/**
+ * A rate-limited DashScope-speaking peer (token bucket 20 requests/s, 10 texts per request; latency 50 ms,
+ * and 200 ms, where reaching the quota needs 4 requests in flight), as a user runs it without tuning
+ * (default batch size and delay): rows/s against the limit of 200 rows/s, 429s and failed rows, with the
+ * default workers and with 1…16.
+ */
+async function benchRateLimited(baseUrl: string): Promise<void> {
+  const limit = 20 * 10;
+  const out: Record<string, unknown> = {};
+  for (const latencyMs of [50, 200]) {
+    say(`\n== rate-limited remote embedder (20 requests/s token bucket, ${latencyMs} ms, 10 texts per request)`);
+    for (const workers of [undefined, 1, 2, 4, 8, 16]) {
+      const server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs, rateLimit: { perSecond: 20 } });
+      const { url, knex } = await scratchDatabase(baseUrl, 'svm_bench_ratelimited');
+      try {
+        const n = 4000;
+        await createMemoriesTable(knex);
+        await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
+        const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
+        if (!up.ok) throw up.error ?? new Error('the upgrade failed');
+        const r = (await child({
+          databaseUrl: url,
+          workers,
+          embedder: { provider: 'qwen', apiKey: 'bench-key', baseUrl: server.url },
+        }))!;
+        const rate = r.migrated / r.seconds;
+        const name = workers === undefined ? `default (${r.workers})` : String(workers);
+        const goal = workers === undefined || workers === 16;
+        rows.push({
+          measure: `backfill, rate-limited remote embedder (${latencyMs} ms), workers ${name}`,
+          value: `${Math.round(rate)} rows/s = ${(rate / limit).toFixed(2)} × the limit ${limit}; ${server.limits.rateLimited} answers 429; ${r.failed} failed rows`,
+          target: goal ? '>= 0.9 × limit, 0 failed' : undefined,
+          met: goal ? rate / limit >= 0.9 && r.failed === 0 : undefined,
+        });
+        out[`${latencyMs}ms-workers-${name}`] = {
+          rows: n,
+          rowsPerSecond: rate,
+          ratio: rate / limit,
+          rateLimited: server.limits.rateLimited,
+          failed: r.failed,
+        };
+      } finally {
+        await knex.destroy();
+        await server.close();
+      }
+    }
+  }
+  results.rateLimited = out;
+}
+
 function table(): string {
   const lines = ['| measure | value | target | met |', '|---|---|---|---|'];
   for (const r of rows)
@@ -265,13 +406,17 @@ async function main(): Promise<void> {
   await k.destroy();
   say(`machine: ${machine}; server: ${v.v}`);
 
-  const emb = await benchLocalEmbedder();
-  rows.push({
-    measure: 'local embedder alone',
-    value: `${Math.round(emb.textsPerSecond).toLocaleString('en-US')} texts/s (avg ${emb.avgChars.toFixed(0)} chars)`,
-  });
-  results.localEmbedder = emb;
-  for (const n of sizes) await benchSize(baseUrl, n);
+  if (wanted('embedder')) {
+    const emb = await benchLocalEmbedder();
+    rows.push({
+      measure: 'local embedder alone',
+      value: `${Math.round(emb.textsPerSecond).toLocaleString('en-US')} texts/s (avg ${emb.avgChars.toFixed(0)} chars)`,
+    });
+    results.localEmbedder = emb;
+  }
+  if (wanted('forms')) await benchForms(baseUrl);
+  if (wanted('sizes'))
+    for (const n of sizes) for (const mix of ['bench', 'short'] as const) await benchSize(baseUrl, n, mix);
   const small = results['100k'] as { peakRssMb: number } | undefined;
   const large = results['1M'] as { peakRssMb: number } | undefined;
   if (small && large) {
@@ -284,7 +429,13 @@ async function main(): Promise<void> {
     });
     results.rssGrowth = growth;
   }
-  await benchRemote(baseUrl);
+  if (wanted('remote')) await benchRemote(baseUrl);
+  if (wanted('rate-limited')) await benchRateLimited(baseUrl);
+  if (only.length) {
+    // A part only: printed, not written over the whole run's figures.
+    say('\n' + table());
+    return;
+  }
 
   const date = new Date().toISOString().slice(0, 10);
   const out = {

@@ -94,17 +94,24 @@ const EN_TAILS = [
 ];
 const ZH_TAILS = ['', '这是在上次对话中提到的。', '本周提到了两次。'];
 
-/** One realistic memory text, 20–500 characters, English or Chinese. */
-export function sampleMemoryText(rand: () => number): string {
+/**
+ * Text mixes: 'bench' (the default) is 20–500 characters (average ~175), ~40% Chinese; 'short' is one
+ * English sentence or two Chinese ones, without tails (average ~50 characters), the same share of Chinese, as short chat memories.
+ */
+export type TextMix = 'bench' | 'short';
+
+/** One realistic memory text, English or Chinese (see TextMix). */
+export function sampleMemoryText(rand: () => number, mix: TextMix = 'bench'): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const chinese = rand() < 0.4;
-  const sentences = 1 + Math.floor(rand() * (chinese ? 6 : 4));
+  const sentences = mix === 'short' ? (chinese ? 2 : 1) : 1 + Math.floor(rand() * (chinese ? 6 : 4));
   const parts: string[] = [];
   for (let i = 0; i < sentences; i++) {
+    // (Picks in the same order as always: the 'bench' mix stays the same texts for a seed.)
     parts.push(
       chinese
-        ? `${pick(ZH_SUBJECTS)}${pick(ZH_FACTS)}。${pick(ZH_TAILS)}`
-        : `${pick(EN_SUBJECTS)} ${pick(EN_FACTS)}.${pick(EN_TAILS)}`,
+        ? `${pick(ZH_SUBJECTS)}${pick(ZH_FACTS)}。${mix === 'short' ? '' : pick(ZH_TAILS)}`
+        : `${pick(EN_SUBJECTS)} ${pick(EN_FACTS)}.${mix === 'short' ? '' : pick(EN_TAILS)}`,
     );
   }
   const text = parts.join(chinese ? '' : ' ');
@@ -123,11 +130,13 @@ export interface SampleRowsOptions {
   duplicateRate?: number;
   /** Rows per INSERT statement. */
   chunk?: number;
+  /** The texts' lengths and languages (default 'bench'). */
+  mix?: TextMix;
 }
 
 /** Bulk-insert realistic rows (multi-row INSERTs). Returns the number of rows inserted. */
 export async function insertSampleMemories(knex: Knex, options: SampleRowsOptions): Promise<number> {
-  const { count, start = 0, seed = 42, emptyRate = 0.01, duplicateRate = 0.02, chunk = 1000 } = options;
+  const { count, start = 0, seed = 42, emptyRate = 0.01, duplicateRate = 0.02, chunk = 1000, mix } = options;
   const table = options.table ?? 'memories';
   const rand = seededRandom(seed + start);
   const recent: string[] = [];
@@ -138,7 +147,7 @@ export async function insertSampleMemories(knex: Knex, options: SampleRowsOption
       let text: string;
       if (r < emptyRate) text = rand() < 0.5 ? '' : '   ';
       else if (r < emptyRate + duplicateRate && recent.length) text = recent[Math.floor(rand() * recent.length)];
-      else text = sampleMemoryText(rand);
+      else text = sampleMemoryText(rand, mix);
       if (recent.length < 64) recent.push(text);
       else recent[Math.floor(rand() * 64)] = text;
       const n = start + i;
