@@ -9,7 +9,7 @@ import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../
 import type { BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
-import { checkBackfillNumbers, DEFAULTS, type BackfillOptions } from './options';
+import { checkBackfillNumbers, defaultWorkers, DEFAULTS, type BackfillOptions } from './options';
 import { ProgressTracker } from './progress/model';
 import { countEligible, countNullRows } from './queries';
 import { idPlaceholder, KeysetReader } from './reader';
@@ -59,9 +59,9 @@ export async function runBackfill(
 ): Promise<BackfillSummary> {
   checkBackfillNumbers(options);
   const { config } = options;
-  const workers = options.workers ?? DEFAULTS.workers;
   const dryRun = options.dryRun ?? false;
   const embedder = options.embedder ?? createEmbedder(config.embedder);
+  const workers = options.workers ?? defaultWorkers(embedder.provider);
   const connection = requireConnection(config);
   const events = new BackfillEmitter();
   const failures = new FailureLog(events, options.failuresFile, dryRun);
@@ -116,7 +116,7 @@ async function planRun(
   parts: Pick<BatchContext, 'embedder' | 'events' | 'failures'>,
 ): Promise<RunPlan> {
   const batchSize = options.batchSize ?? DEFAULTS.batchSize;
-  const workers = options.workers ?? DEFAULTS.workers;
+  const workers = options.workers ?? defaultWorkers(parts.embedder.provider);
   const dryRun = options.dryRun ?? false;
   const idParam = await idPlaceholder(knex, schema.target);
   const maxStatementBytes = await statementLimit(knex);

@@ -21,7 +21,7 @@ export interface BackfillOptions {
   embedder?: SparseEmbedder;
   /** Rows per batch (default 100; with targetBatchMs, the largest batch). */
   batchSize?: number;
-  /** Concurrent batches (default 1). */
+  /** Concurrent batches (default: 1 with the local embedder, 8 with an HTTP embedder; see defaultWorkers). */
   workers?: number;
   /** Seconds each worker waits between its batches (default 0.1). */
   delaySeconds?: number;
@@ -64,6 +64,8 @@ export interface BackfillOptions {
 export const DEFAULTS = {
   batchSize: 100,
   workers: 1,
+  /** Workers with an HTTP embedder (qwen, tei): see defaultWorkers. */
+  httpWorkers: 8,
   delaySeconds: 0.1,
   dryRunLimit: 100,
   embedAttempts: 3,
@@ -80,6 +82,17 @@ export const LIMITS = {
   maxThreadsRunning: { min: 1, max: 100_000 },
   targetBatchMs: { min: 10, max: 3_600_000 },
 } as const;
+
+/**
+ * Workers when none are set. The local embedder: 1 (it runs on this process's CPU; more workers only help on
+ * machines with cores to spare, see docs/benchmarks.md). An HTTP embedder: 8, so that enough requests can be
+ * in flight to reach a provider's quota at its latency (in flight ≈ quota × latency: 20 requests/s at
+ * 200 ms needs 4), while the request limiter lowers the requests in flight and their pace on 429 answers;
+ * measured in `npm run bench` (rate-limited case, docs/benchmarks.md).
+ */
+export function defaultWorkers(provider: string | undefined): number {
+  return provider === undefined || provider === 'local' ? DEFAULTS.workers : DEFAULTS.httpWorkers;
+}
 
 export function parseShard(text: string | undefined, name = '--shard'): Shard | undefined {
   if (text === undefined || text === '') return undefined;

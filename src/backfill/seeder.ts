@@ -9,7 +9,7 @@ import { createEmbedder } from '../embedders';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
 import { runBackfill } from './engine';
-import { checkBackfillNumbers, type BackfillOptions } from './options';
+import { checkBackfillNumbers, defaultWorkers, type BackfillOptions } from './options';
 import { eligibleWhere, hasEligibleRow } from './queries';
 import { BackfillReporter } from './reporter';
 import { CheckpointSaver } from './checkpoint-saver';
@@ -48,7 +48,8 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
   checkBackfillNumbers(options); // bad options: refused before the database (and the ledger) is touched
   const connection = requireConnection(options.config);
   const reporter = new BackfillReporter(options);
-  const create = () => createKnex(connection, { pool: (options.workers ?? 1) + 3 });
+  const provider = options.embedder?.provider ?? options.config.embedder.provider;
+  const create = () => createKnex(connection, { pool: (options.workers ?? defaultWorkers(provider)) + 3 });
   return withKnex(options.knex, create, async (knex) => {
     let lock: HeldLock | undefined;
     try {

@@ -69,7 +69,7 @@ export class SeedAction extends CommandLineAction {
     this.workers = this.defineStringParameter({
       parameterLongName: '--workers',
       argumentName: 'N',
-      description: `Concurrent batches, ${BACKFILL_LIMITS.workers.min}..${BACKFILL_LIMITS.workers.max} (default ${BACKFILL_DEFAULTS.workers}; with the qwen and tei embedders the requests in flight adapt to 429 answers).`,
+      description: `Concurrent batches, ${BACKFILL_LIMITS.workers.min}..${BACKFILL_LIMITS.workers.max} (default ${BACKFILL_DEFAULTS.workers} with the local embedder, ${BACKFILL_DEFAULTS.httpWorkers} with qwen and tei, whose requests in flight adapt to 429 answers).`,
     });
     this.delay = this.defineStringParameter({
       parameterLongName: '--delay',
@@ -158,6 +158,7 @@ export class SeedAction extends CommandLineAction {
       config: { ...this.config, embedder },
       logger: this.logger,
       batchSize: int(this.batchSize, BACKFILL_LIMITS.batchSize, env.batchSize, BACKFILL_DEFAULTS.batchSize),
+      // Unset: the engine's default for the embedder (defaultWorkers).
       workers: int(this.workers, BACKFILL_LIMITS.workers, env.workers, BACKFILL_DEFAULTS.workers),
       delaySeconds: num(this.delay, BACKFILL_LIMITS.delaySeconds, env.delaySeconds, BACKFILL_DEFAULTS.delaySeconds),
       shard: this.shard.value !== undefined ? shardFlag(this.shard.value) : env.shard,

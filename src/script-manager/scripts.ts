@@ -47,9 +47,8 @@ const migrate: ScriptDefinition = {
     {
       name: 'workers',
       type: 'int',
-      default: 1,
       required: false,
-      description: 'Number of concurrent workers',
+      description: 'Number of concurrent workers (default 1 with the local embedder, 8 with an HTTP embedder)',
       range: { min: 1, max: 64 },
     },
     {

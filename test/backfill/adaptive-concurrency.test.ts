@@ -1,4 +1,5 @@
 import { runBackfill } from '../../src/backfill';
+import { defaultWorkers } from '../../src/backfill/options';
 import { RequestLimiter } from '../../src/embedders/request-limiter';
 import { checkTable, portableConfig, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
@@ -86,6 +87,8 @@ describe('backfill against a provider that answers 429 above N requests in fligh
     await server.close();
     await db.drop();
   });
+  // Each test starts from a table still to embed (tests run in random order).
+  beforeEach(async () => db.knex('memories').update({ sparse_embedding: null }));
 
   test('with 16 workers the engine settles at or below N in flight, and every row is embedded', async () => {
     const config = portableConfig(db, {
@@ -101,5 +104,20 @@ describe('backfill against a provider that answers 429 above N requests in fligh
     // of its requests refused.
     expect(server.limits.accepted).toBeGreaterThanOrEqual(150);
     expect(server.limits.rateLimited).toBeLessThanOrEqual(server.limits.accepted / 6);
+  });
+
+  test('without a workers setting, an HTTP embedder runs 8 workers (the local embedder 1), few 429s from a peer refusing above N', async () => {
+    expect([defaultWorkers('local'), defaultWorkers('qwen'), defaultWorkers('tei')]).toEqual([1, 8, 8]);
+    const config = portableConfig(db, {
+      embedder: { provider: 'qwen', apiKey: 'test-key', baseUrl: server.url, backoffBaseMs: 5 },
+    });
+    const before = { ...server.limits };
+    const s = await runBackfill({ config, batchSize: 50, delaySeconds: 0, progress: 'none' });
+    expect(s).toMatchObject({ ok: true, failed: 0, migrated: 1500, remaining: 0 });
+    expect(s.workers).toHaveLength(8);
+    // 8 workers could put 8 requests in flight; the limiter keeps the 429s a small fraction of the answers.
+    expect(server.limits.rateLimited - before.rateLimited).toBeLessThanOrEqual(
+      (server.limits.accepted - before.accepted) / 6,
+    );
   });
 });

@@ -45,7 +45,10 @@ describe('script manager: list / info / errors', () => {
         '\nCategory: migration\nDescription: Migrate historical data to add sparse vector embeddings',
     );
     expect(r.stdout).toContain('  batch_size (int, 1..10000) (optional, default: 100)');
-    expect(r.stdout).toContain('  workers (int, 1..64) (optional, default: 1)');
+    // No fixed default: it depends on the embedder (1 local, 8 HTTP), said in the description.
+    expect(r.stdout).toContain(
+      '  workers (int, 1..64) (optional)\n      Number of concurrent workers (default 1 with the local embedder, 8 with an HTTP embedder)',
+    );
     expect(r.stdout).toContain('  delay (float, 0..3600) (optional, default: 0.1)');
     expect(r.stdout).toContain('  dry_run (bool) (optional, default: false)');
   });
@@ -140,7 +143,7 @@ describe('script manager: list / info / errors', () => {
     expect(info.categoryTitle).toBe('Migration Scripts - Data migration or format conversion');
     expect(info.parameters.slice(0, 4).map((p) => [p.name, p.type, p.default, p.required])).toEqual([
       ['batch_size', 'int', 100, false],
-      ['workers', 'int', 1, false],
+      ['workers', 'int', undefined, false],
       ['delay', 'float', 0.1, false],
       ['dry_run', 'bool', false, false],
     ]);
