@@ -38,6 +38,7 @@ export type SparseVectorErrorCode =
   | 'BACKFILL_RUNNING'
   | 'ID_COLUMN_INVALID'
   | 'EMBEDDER_UNREACHABLE'
+  | 'EMBEDDER_CHANGED'
   | 'GENERATOR_REFUSED';
 
 export class SparseVectorError extends Error {

@@ -34,6 +34,11 @@ export interface BackfillOptions {
   shard?: Shard;
   /** Run even if the seeder ledger says the backfill is done (runSeeder only). */
   rerun?: boolean;
+  /**
+   * runSeeder only: re-embed the whole table with `embedder` (a new embedding space): every stored vector is
+   * rewritten in place, resumably, then the ledger records the new embedder (see docs/embedders.md).
+   */
+  reembed?: boolean;
   /** Stop taking new batches when aborted; in-flight batches finish. */
   signal?: AbortSignal;
   onProgress?: (progress: BackfillProgress) => void;
@@ -127,6 +132,17 @@ export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
   );
   parseInteger(o.maxThreadsRunning, 'maxThreadsRunning', 1, LIMITS.maxThreadsRunning);
   parseInteger(o.targetBatchMs, 'targetBatchMs', 1000, LIMITS.targetBatchMs);
+  if (o.reembed && (o.dryRun || (o.shard && o.shard.count > 1))) {
+    throw new SparseVectorError(
+      'CONFIG_INVALID',
+      `reembed cannot be combined with ${o.dryRun ? 'a dry run' : 'a shard'}: a re-embed is one run over the whole table.`,
+      {
+        hint: o.dryRun
+          ? 'Try the new embedder with a dry run alone (it writes nothing), then re-embed.'
+          : 'Run the re-embed without a shard.',
+      },
+    );
+  }
   if (
     o.shard &&
     (!Number.isInteger(o.shard.index) ||
@@ -161,6 +177,9 @@ export function backfillOptionsFromEnv(
     : undefined;
   o.rerun = env.SPARSE_BACKFILL_RERUN
     ? parseBoolean(env.SPARSE_BACKFILL_RERUN, 'SPARSE_BACKFILL_RERUN', false)
+    : undefined;
+  o.reembed = env.SPARSE_BACKFILL_REEMBED
+    ? parseBoolean(env.SPARSE_BACKFILL_REEMBED, 'SPARSE_BACKFILL_REEMBED', false)
     : undefined;
   o.shard = parseShard(env.SPARSE_BACKFILL_SHARD, 'SPARSE_BACKFILL_SHARD');
   const limit = int('SPARSE_BACKFILL_LIMIT', LIMITS.limit);

@@ -18,6 +18,37 @@ export interface SeedRecord {
   last_error: string | null;
   /** The last run's keyset checkpoint (JSON, see CheckpointRecord); absent in ledgers made before it. */
   resume_checkpoint?: string | null;
+  /** The embedding space of the stored vectors (canonicalFingerprint); null/absent: not recorded (older ledger). */
+  embedder_fingerprint?: string | null;
+  /** A re-embed in progress: the embedding space it rewrites the vectors into (see reembed.ts). */
+  reembed_to?: string | null;
+  /** A re-embed in progress: the last id rewritten and committed (its checkpoint; null: none yet). */
+  reembed_after?: string | null;
+}
+
+/** The columns of the embedding space and the re-embed (added after the first versions of the ledger). */
+const EMBEDDING_SPACE_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['embedder_fingerprint', 'TEXT NULL'],
+  ['reembed_to', 'TEXT NULL'],
+  ['reembed_after', 'VARCHAR(255) NULL'],
+];
+
+/**
+ * Upgrade a ledger created by an older version: add the embedding-space columns that are missing.
+ * Idempotent; a column added meanwhile by a concurrent run (duplicate column, 1060) is fine.
+ */
+export async function addEmbeddingSpaceColumns(knex: Knex, tableName: string): Promise<void> {
+  const [rows] = (await knex.raw(
+    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [tableName],
+  )) as [Array<{ name: string }>];
+  const present = new Set(rows.map((r) => String(r.name).toLowerCase()));
+  for (const [column, type] of EMBEDDING_SPACE_COLUMNS) {
+    if (present.has(column)) continue;
+    await knex.raw(`ALTER TABLE ${q(tableName)} ADD COLUMN ${q(column)} ${type}`).catch((err: { errno?: number }) => {
+      if (err.errno !== 1060) throw err;
+    });
+  }
 }
 
 /** A checkpoint as kept in the ledger: for one table and vector column. */
@@ -43,6 +74,7 @@ export class SeedLedger {
         'migrated BIGINT NOT NULL DEFAULT 0, failed BIGINT NOT NULL DEFAULT 0, ' +
         'last_started_at DATETIME NULL, last_finished_at DATETIME NULL, last_error TEXT NULL)',
     );
+    await addEmbeddingSpaceColumns(knex, this.tableName);
   }
 
   /**
@@ -88,14 +120,53 @@ export class SeedLedger {
     return rows.map((r) => ({ ...r, runs: Number(r.runs), migrated: Number(r.migrated), failed: Number(r.failed) }));
   }
 
-  async start(knex: Knex, name: string): Promise<void> {
+  /**
+   * Record the start of a run. With `space`: in the same transaction, with the record locked, `space.check`
+   * sees it (and may throw: the transaction is rolled back, nothing is changed), and `space.fingerprint` (if given) is recorded if none was.
+   */
+  async start(
+    knex: Knex,
+    name: string,
+    space?: { fingerprint?: string; check(record: SeedRecord | undefined): void },
+  ): Promise<void> {
     await this.ensureTable(knex);
     await this.ensureCheckpointColumn(knex);
-    await knex.raw(
-      `INSERT INTO ${q(this.tableName)} (name, status, runs, last_started_at) VALUES (?, 'running', 1, NOW()) ` +
-        `ON DUPLICATE KEY UPDATE status = IF(status = 'done', 'done', 'running'), runs = runs + 1, last_started_at = NOW()`,
-      [name],
-    );
+    await knex.transaction(async (trx) => {
+      // The upsert first: it locks the row (a SELECT … FOR UPDATE of a missing row takes a gap lock, and
+      // two runs starting together would deadlock on their inserts). A refusal rolls it back.
+      await trx.raw(
+        `INSERT INTO ${q(this.tableName)} (name, status, runs, last_started_at) VALUES (?, 'running', 1, NOW()) ` +
+          `ON DUPLICATE KEY UPDATE status = IF(status = 'done', 'done', 'running'), runs = runs + 1, last_started_at = NOW()`,
+        [name],
+      );
+      if (!space) return;
+      const [rows] = (await trx.raw(`SELECT * FROM ${q(this.tableName)} WHERE name = ?`, [name])) as [SeedRecord[]];
+      space.check(rows[0]);
+      if (space.fingerprint)
+        await trx.raw(
+          `UPDATE ${q(this.tableName)} SET embedder_fingerprint = COALESCE(embedder_fingerprint, ?) WHERE name = ?`,
+          [space.fingerprint, name],
+        );
+    });
+  }
+
+  /** A re-embed into `to` begins (or goes on, keeping its checkpoint). */
+  async beginReembed(knex: Knex, name: string, to: string): Promise<void> {
+    await knex(this.tableName)
+      .where({ name })
+      .update({ reembed_to: to, reembed_after: knex.raw('IF(reembed_to <=> ?, reembed_after, NULL)', [to]) });
+  }
+
+  /** The re-embed's checkpoint: every row up to `afterId` is rewritten (in the transaction of that write). */
+  async reembedCheckpoint(trx: Knex, name: string, afterId: string): Promise<void> {
+    await trx(this.tableName).where({ name }).update({ reembed_after: afterId });
+  }
+
+  /** The re-embed is complete: the recorded space becomes the new one. */
+  async completeReembed(knex: Knex, name: string, to: string): Promise<void> {
+    await knex(this.tableName)
+      .where({ name, reembed_to: to })
+      .update({ embedder_fingerprint: to, reembed_to: null, reembed_after: null });
   }
 
   /**
@@ -107,6 +178,11 @@ export class SeedLedger {
     const changed = await knex(this.tableName).where({ name, status: 'done' }).update({ status: 'incomplete' });
     if (await knex.schema.hasColumn(this.tableName, 'resume_checkpoint'))
       await knex(this.tableName).where({ name }).update({ resume_checkpoint: null });
+    // The vectors are deleted: so is their embedding space (the next backfill records its own).
+    if (await knex.schema.hasColumn(this.tableName, 'embedder_fingerprint'))
+      await knex(this.tableName)
+        .where({ name })
+        .update({ embedder_fingerprint: null, reembed_to: null, reembed_after: null });
     return Number(changed) > 0;
   }
 

@@ -5,15 +5,18 @@ import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
 import { SparseVectorError } from '../errors';
-import { createEmbedder } from '../embedders';
+import { canonicalFingerprint, createEmbedder, describeFingerprint, fingerprintOf } from '../embedders';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
+import { checkBackfillSpace } from './embedding-space';
 import { runBackfill } from './engine';
 import { checkBackfillNumbers, defaultWorkers, type BackfillOptions } from './options';
 import { eligibleWhere, hasEligibleRow } from './queries';
+import type { ReembedResult } from './reembed';
+import { runReembed } from './reembed-seed';
 import { BackfillReporter } from './reporter';
 import { CheckpointSaver } from './checkpoint-saver';
-import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
+import { BACKFILL_SEEDER, SeedLedger, type SeedRecord } from './seed-ledger';
 import { seedLockName } from './schema-guard';
 import { emptySummary, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
@@ -28,6 +31,8 @@ export interface SeederResult extends BackfillSummary {
    * this table's (shard's) backfill lock.
    */
   skippedReason?: 'already-done' | 'busy';
+  /** A re-embed run (option reembed): what its rewrite pass did, and whether the table is now in the new space. */
+  reembed?: ReembedResult;
 }
 
 /**
@@ -39,6 +44,9 @@ export interface SeederResult extends BackfillSummary {
  * - The seeds ledger (config.seedsTable) records each run: status 'running' while it runs, then 'done'
  *   only when no eligible NULL row is left in the whole table, else 'incomplete'; runs, the last run's
  *   migrated/failed figures, start and end times and error.
+ * - The ledger records the embedder's fingerprint (the embedding space of the stored vectors); a run with
+ *   another embedder is refused (EMBEDDER_CHANGED) before anything is changed, unless it is a re-embed
+ *   (`reembed`, see reembed-seed.ts), the way to change the embedder of a table.
  * - 'done' is a cache, never a reason to leave NULL rows: once done, a run costs one ledger read and one
  *   probe for an eligible row (`SELECT 1 ... LIMIT 1`); it runs when the probe finds one (rows that became
  *   NULL since, a column dropped and added again). `rerun` skips the probe and always runs. A dry run always
@@ -105,6 +113,10 @@ async function seed(
   const embedder = options.embedder ?? createEmbedder(config.embedder);
   const schema = await checkBackfillTarget(knex, config);
   const record = await ledger.get(knex, BACKFILL_SEEDER);
+  const fingerprint = canonicalFingerprint(fingerprintOf(embedder));
+  if (reembedding(options, record, fingerprint))
+    return runReembed({ options, knex, reporter, ledger, record, embedder, schema, to: fingerprint });
+  spaceNotes(reporter, options, record, fingerprint);
   if (record?.status === 'done' && !options.rerun && !options.dryRun) {
     // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
     if (!(await hasEligibleRow(knex, schema.target))) {
@@ -123,7 +135,11 @@ async function seed(
     );
   }
   if (options.dryRun) return runBackfill({ ...options, embedder, knex, schema });
-  await ledger.start(knex, BACKFILL_SEEDER);
+  // The embedder is checked again with the record locked, and recorded if none was.
+  await ledger.start(knex, BACKFILL_SEEDER, {
+    fingerprint,
+    check: (r) => checkBackfillSpace(r, fingerprint, config, false),
+  });
   // Unsharded: resume after the previous run's checkpoint (a hint; see checkpoint.ts) and record this run's.
   const where = { table: config.table, column: config.sparseColumn };
   const previous = shard ? undefined : ledger.checkpointOf(record, where.table, where.column);
@@ -149,6 +165,32 @@ async function seed(
     clearCheckpoint: !summary.error && !summary.stopped,
   });
   return summary;
+}
+
+/**
+ * The embedding space: a run with another embedder than the recorded one is refused (a dry run writes
+ * nothing: it may try any). True when this run is a re-embed to start or continue.
+ */
+function reembedding(options: BackfillOptions, record: SeedRecord | undefined, fingerprint: string): boolean {
+  if (!options.dryRun) checkBackfillSpace(record, fingerprint, options.config, !!options.reembed);
+  return !!options.reembed && (record?.reembed_to === fingerprint || record?.embedder_fingerprint !== fingerprint);
+}
+
+/** What the user should know about the embedding space before a (non re-embed) run. */
+function spaceNotes(
+  reporter: BackfillReporter,
+  options: BackfillOptions,
+  record: SeedRecord | undefined,
+  fingerprint: string,
+): void {
+  if (options.reembed)
+    reporter.message(
+      `The stored vectors are already recorded as ${describeFingerprint(fingerprint)}: nothing to re-embed; running the usual backfill.`,
+    );
+  if (record && record.runs > 0 && !record.embedder_fingerprint && !options.dryRun)
+    reporter.message(
+      `The seeds ledger records no embedder for the stored vectors (written by an older version): recording ${describeFingerprint(fingerprint)}. If they were made by another embedder, re-embed the table (--reembed).`,
+    );
 }
 
 /**

@@ -45,6 +45,7 @@ export class SeedAction extends CommandLineAction {
   private targetBatchMs!: CommandLineStringParameter;
   private dryRun!: CommandLineFlagParameter;
   private rerun!: CommandLineFlagParameter;
+  private reembed!: CommandLineFlagParameter;
   private json!: CommandLineFlagParameter;
 
   constructor(
@@ -127,6 +128,11 @@ export class SeedAction extends CommandLineAction {
       parameterLongName: '--rerun',
       description: 'Run even if the ledger says done (embeds rows that became NULL since).',
     });
+    this.reembed = this.defineFlagParameter({
+      parameterLongName: '--reembed',
+      description:
+        'Change the embedder: rewrite every stored vector with the configured embedder, in place and resumably, then record it as the table\'s embedder (see docs/embedders.md, "Changing the embedder").',
+    });
     this.json = this.defineFlagParameter({
       parameterLongName: '--json',
       description: 'One JSON event per line on stdout (start, progress, batch-failed, row-failed, done).',
@@ -166,6 +172,7 @@ export class SeedAction extends CommandLineAction {
       dryRunLimit: dryRun ? limit : undefined,
       limit: dryRun ? undefined : limit,
       rerun: this.rerun.value || !!env.rerun,
+      reembed: this.reembed.value || !!env.reembed,
       failuresFile: this.failuresFile.value ?? env.failuresFile,
       progress: this.json.value
         ? 'json'

@@ -17,6 +17,13 @@ export { LocalSparseEmbedder, localProvider, DEFAULT_INDEX_SPACE } from './local
 export { QwenSparseEmbedder, qwenProvider, dashscopeEndpoint, DASHSCOPE_INTL, DASHSCOPE_MAINLAND } from './qwen';
 export { TeiSparseEmbedder, teiProvider, teiEndpoint } from './tei';
 export type { HttpStats } from './http';
+export {
+  canonicalFingerprint,
+  describeFingerprint,
+  fingerprintOf,
+  parseFingerprint,
+  type EmbedderFingerprint,
+} from './fingerprint';
 
 /**
  * The embedder for a configuration (from embedderConfigFromEnv / embedderConfigFromObject, or built by

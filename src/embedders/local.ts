@@ -3,7 +3,14 @@ import { fnv1a32Range } from './local/hash';
 import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
-import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
+import type {
+  EmbedderConfig,
+  EmbedderFingerprint,
+  EmbedderProviderDefinition,
+  EmbedMode,
+  EmbedOptions,
+  SparseEmbedder,
+} from './types';
 
 /** BM25 constants. There is no corpus state, so a fixed AVERAGE_LENGTH stands in for the corpus average. */
 export const BM25_K1 = 1.2;
@@ -36,6 +43,8 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   readonly maxBatchSize = LOCAL_BATCH_SIZE;
   readonly maxIndex: number;
   readonly indexSpace: number;
+  /** The model version and the index space: both change the vectors. */
+  readonly fingerprint: EmbedderFingerprint;
 
   /** Worker threads that embed document batches (0: everything in process). */
   readonly threads: number;
@@ -48,6 +57,7 @@ export class LocalSparseEmbedder implements SparseEmbedder {
       throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
     this.indexSpace = space;
     this.maxIndex = space - 1;
+    this.fingerprint = { provider: 'local', model: LOCAL_MODEL, params: { indexSpace: space } };
     const threads = (config.threads ?? 'auto') === 'auto' ? autoThreads() : (config.threads as number);
     // The pool needs the compiled worker script; from untranspiled sources (ts-jest) it embeds in process.
     this.threads = threads > 0 && poolAvailable() ? threads : 0;

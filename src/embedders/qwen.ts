@@ -10,7 +10,14 @@ import {
   type HttpOptions,
   type HttpStats,
 } from './http';
-import type { EmbedderConfig, EmbedderProviderDefinition, EmbedMode, EmbedOptions, SparseEmbedder } from './types';
+import type {
+  EmbedderConfig,
+  EmbedderFingerprint,
+  EmbedderProviderDefinition,
+  EmbedMode,
+  EmbedOptions,
+  SparseEmbedder,
+} from './types';
 
 export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
 export const DASHSCOPE_MAINLAND = 'https://dashscope.aliyuncs.com';
@@ -79,6 +86,8 @@ export class QwenSparseEmbedder implements SparseEmbedder {
   readonly stats: QwenStats = { requests: 0, retries: 0, tokens: 0 };
   readonly endpoint: string;
   readonly dims: number;
+  /** Model and dimension; not the base URL (every DashScope region serves the same model), never the key. */
+  readonly fingerprint: EmbedderFingerprint;
   /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
   readonly #headers: Record<string, string>;
   private readonly http: HttpOptions;
@@ -93,6 +102,7 @@ export class QwenSparseEmbedder implements SparseEmbedder {
     this.model = config.model ?? QWEN_DEFAULTS.model;
     this.dims = config.dims ?? QWEN_DEFAULTS.dims;
     this.endpoint = dashscopeEndpoint(config.baseUrl);
+    this.fingerprint = { provider: 'qwen', model: this.model, params: { dimension: this.dims } };
     this.http = httpOptions(config, 'DashScope', describeDashScopeError);
   }
 

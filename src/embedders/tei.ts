@@ -10,7 +10,13 @@ import {
   type HttpOptions,
   type HttpStats,
 } from './http';
-import type { EmbedderConfig, EmbedderProviderDefinition, EmbedOptions, SparseEmbedder } from './types';
+import type {
+  EmbedderConfig,
+  EmbedderFingerprint,
+  EmbedderProviderDefinition,
+  EmbedOptions,
+  SparseEmbedder,
+} from './types';
 
 export const TEI_DEFAULTS = { batchSize: 32 } as const;
 
@@ -33,6 +39,11 @@ export class TeiSparseEmbedder implements SparseEmbedder {
   readonly maxIndex = 0xffff_ffff;
   readonly stats: HttpStats = { requests: 0, retries: 0 };
   readonly endpoint: string;
+  /**
+   * The configured model; without one, the server's URL (the model it serves), without user, password or
+   * query. Never the key.
+   */
+  readonly fingerprint: EmbedderFingerprint;
   /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
   readonly #headers: Record<string, string>;
   private readonly http: HttpOptions;
@@ -48,6 +59,11 @@ export class TeiSparseEmbedder implements SparseEmbedder {
     this.#headers = config.apiKey ? bearerHeader(config.apiKey) : {};
     this.endpoint = teiEndpoint(config.baseUrl);
     this.model = config.model ?? 'tei';
+    this.fingerprint = {
+      provider: 'tei',
+      model: this.model,
+      params: config.model ? {} : { url: publicUrl(this.endpoint) },
+    };
     this.maxBatchSize = config.batchSize ?? TEI_DEFAULTS.batchSize;
     this.http = httpOptions(config, 'text-embeddings-inference', describeTeiError);
   }
@@ -76,6 +92,16 @@ export class TeiSparseEmbedder implements SparseEmbedder {
       );
     }
     return json.map((pairs: unknown, i) => vectorFromPairs(pairs, `vector ${i}`, bad));
+  }
+}
+
+/** A URL without user, password, query or fragment (what may be recorded and shown). */
+function publicUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
   }
 }
 

@@ -24,6 +24,19 @@ export interface RetryNotice {
   error: SparseVectorError;
 }
 
+/**
+ * The embedding space an embedder writes into: its provider, its model, and every setting that changes
+ * the vectors it computes (never a secret). Two embedders with equal fingerprints compute the same vector for
+ * the same text, so their vectors can share a column and be searched with each other's queries. See
+ * fingerprint.ts for each provider's and for the recorded (canonical) text.
+ */
+export interface EmbedderFingerprint {
+  provider: string;
+  model: string;
+  /** Settings that change the vectors, by name (numbers and strings only). */
+  params: Readonly<Record<string, string | number>>;
+}
+
 /** Embeds texts into sparse vectors. Every provider implements this and nothing else. */
 export interface SparseEmbedder {
   /** Provider name: 'local' | 'qwen' | 'tei'. */
@@ -34,6 +47,12 @@ export interface SparseEmbedder {
   readonly maxBatchSize: number;
   /** Largest index this embedder may produce (compare with the target's limit, e.g. 499,999 on OceanBase). */
   readonly maxIndex: number;
+  /**
+   * The embedding space it writes into: provider, model and every setting that changes the vectors (see
+   * fingerprint.ts). The seeds ledger records it, and a backfill or search with another one is refused.
+   * An embedder without one is identified by provider and model alone.
+   */
+  readonly fingerprint?: EmbedderFingerprint;
   /** Embed any number of texts (document mode), split into provider-sized requests; result[i] belongs to texts[i]. */
   embedDocuments(texts: readonly string[], options?: EmbedOptions): Promise<SparseVector[]>;
   /** Embed one search query (query mode). */

@@ -82,6 +82,13 @@ const migrate: ScriptDefinition = {
       description: 'Run even if the seeder ledger says the backfill is done',
     },
     {
+      name: 'reembed',
+      type: 'bool',
+      default: false,
+      required: false,
+      description: 'Re-embed every stored vector with the configured embedder (changing the embedder; resumable)',
+    },
+    {
       name: 'failures_file',
       type: 'string',
       required: false,
@@ -104,6 +111,7 @@ const migrate: ScriptDefinition = {
       limit: dryRun ? undefined : limit,
       shard: parseShard(p.shard as string | undefined),
       rerun: p.rerun === true,
+      reembed: p.reembed === true,
       failuresFile: p.failures_file as string | undefined,
       signal: ctx.signal,
     });

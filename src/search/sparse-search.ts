@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { requireConnection, type SparseVectorConfig } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
-import { createEmbedder } from '../embedders';
+import { checkSearchSpace, readSpaceRecord } from '../backfill/embedding-space';
+import { canonicalFingerprint, createEmbedder, fingerprintOf } from '../embedders';
 import type { SparseEmbedder } from '../embedders/types';
 import { SparseVectorError } from '../errors';
 import { toOceanBaseLiteral, type SparseVector } from '../sparse/sparse-vector';
@@ -46,7 +47,8 @@ const ER_NO_SUCH_TABLE = 1146;
  * Sparse search: embed the query (query mode) and return the top-k rows by inner product, best first.
  * Native servers use the sparse index (`ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k`); portable
  * mode computes the exact inner product in SQL (JSON_TABLE), without fetching the table into Node. Rows
- * without an embedding do not take part. With the local embedder and term statistics (recorded by the
+ * without an embedding do not take part. An embedder other than the one recorded for the stored vectors is
+ * refused (EMBEDDER_CHANGED; see backfill/embedding-space.ts). With the local embedder and term statistics (recorded by the
  * backfill), each query weight is multiplied by its term's IDF: the score becomes BM25 with IDF.
  */
 export async function sparseSearch(options: SparseSearchOptions): Promise<SearchHit[]> {
@@ -63,6 +65,8 @@ export async function sparseSearch(options: SparseSearchOptions): Promise<Search
       const config = await discoverTable(knex, options.config);
       const ctx = await openSchemaContext(knex, config);
       await checkFilterColumns(knex, ctx.target.table, filters);
+      // The query must be in the stored vectors' embedding space (refused before the embedder is called).
+      checkSearchSpace(await readSpaceRecord(knex, config), canonicalFingerprint(fingerprintOf(embedder)), config);
       const embedded = await embedder.embedQuery(options.query);
       log.debug(`Executing sparse vector search query with sparse_vector: ${toOceanBaseLiteral(embedded)}`);
       if (embedded.indices.length === 0) {

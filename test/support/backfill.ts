@@ -40,6 +40,7 @@ export function failingFor(marker: string, inner: SparseEmbedder = new LocalSpar
     model: 'local+faults',
     maxBatchSize: inner.maxBatchSize,
     maxIndex: inner.maxIndex,
+    fingerprint: inner.fingerprint,
     async embedDocuments(texts) {
       const bad = texts.find((t) => t.includes(marker));
       if (bad !== undefined) throw new Error(`refused a text containing ${marker}`);
@@ -62,6 +63,7 @@ export function slowed(
     model: inner.model,
     maxBatchSize: inner.maxBatchSize,
     maxIndex: inner.maxIndex,
+    fingerprint: inner.fingerprint,
     async embedDocuments(texts) {
       await new Promise((r) => setTimeout(r, typeof ms === 'number' ? ms : ms(texts)));
       return inner.embedDocuments(texts);
@@ -122,6 +124,7 @@ export function gated(inner: SparseEmbedder = new LocalSparseEmbedder()): {
       model: inner.model,
       maxBatchSize: inner.maxBatchSize,
       maxIndex: inner.maxIndex,
+      fingerprint: inner.fingerprint,
       async embedDocuments(texts: readonly string[]) {
         g.calls++;
         enter();
