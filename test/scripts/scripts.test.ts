@@ -60,7 +60,7 @@ describe('script manager: list / info / errors', () => {
     ],
     [
       ['run', 'migrate-sparse-vector', '--batch', '5'],
-      "Error [SCRIPT_PARAMETER]: Unknown parameter 'batch' for script 'migrate-sparse-vector'.\n  Accepted: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --failures-file (string).",
+      "Error [SCRIPT_PARAMETER]: Unknown parameter 'batch' for script 'migrate-sparse-vector'.\n  Accepted: --batch-size (int), --workers (int), --delay (float), --dry-run (bool), --limit (int), --shard (string), --rerun (bool), --reembed (bool), --failures-file (string).",
     ],
     [
       ['run', 'migrate-sparse-vector', '--workers', 'three'],
