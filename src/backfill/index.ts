@@ -5,6 +5,8 @@ export { backfillOnBoot, type BackfillOnBootOptions, type BackgroundBackfill } f
 export {
   parseShard,
   backfillOptionsFromEnv,
+  backfillValuesFromEnv,
+  withLimitRule,
   checkBackfillNumbers,
   DEFAULTS as BACKFILL_DEFAULTS,
   LIMITS as BACKFILL_LIMITS,

@@ -17,7 +17,8 @@ import { doctor, formatDoctorReport } from '../doctor/doctor';
 import { createConsoleLogger } from '../util/logger';
 import { formatVerifyReport, verifySparseVector } from '../verify/verify';
 import { EXIT, formatError } from './errors';
-import { integerFlag } from './flag-value';
+import { integerFlag } from '../options/flag-value';
+import { BACKFILL } from '../options/table';
 import { EXIT_STOPPED } from './seed-action';
 import { confirmOnTerminal } from './prompt';
 
@@ -29,7 +30,7 @@ Commands:
   run <script> [--param value] run a script, e.g.
                                  run upgrade-sparse-vector
                                  run migrate-sparse-vector --dry-run
-                                 run migrate-sparse-vector --batch-size 100 --workers 3 --delay 0.1
+                                 run migrate-sparse-vector --batch-size 200 --workers 3 --delay 0
                                  run downgrade-sparse-vector --yes
   verify [--query Q] [--limit N] [--json]
                                ledger, schema, row counts and a sample search; exit 1 if not upgraded
@@ -154,7 +155,9 @@ export async function runSparseVectorCli(argv: string[] = process.argv.slice(2))
           const { [before.slice(2)]: _flag, ...others } = flags;
           parseScriptParams(script, { ...others, [before.slice(2)]: rest[1] }, { asFlags: true });
         }
-        throw usageError(`Unexpected argument '${rest[1]}': script parameters are options, e.g. --batch-size 100.`);
+        throw usageError(
+          `Unexpected argument '${rest[1]}': script parameters are options, e.g. ${BACKFILL.batchSize.flag} ${BACKFILL.batchSize.default}.`,
+        );
       }
       parseScriptParams(script, flags, { asFlags: true });
       const config = resolveConfig();

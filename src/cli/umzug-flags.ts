@@ -1,6 +1,6 @@
 import { listScriptFiles, MIGRATIONS_DIR } from '../migrator/migration-files';
 import { SparseVectorError } from '../errors';
-import { flagValueError, integerFlag } from './flag-value';
+import { flagValueError, integerFlag } from '../options/flag-value';
 
 const EXTENSION = /\.(ts|js|cjs|mjs|cts|mts)$/;
 

@@ -9,7 +9,9 @@ import { ConnectionConfig, parseDatabaseUrl } from './connection-config';
 import { connectionFromEnv } from './connection-env';
 import { detectEmbeddedSeekdb, embeddedSeekdbError, type EmbeddedSeekdb } from './embedded-seekdb';
 import { insideSourceRepository } from '../util/repository';
-import { parseBoolean, parseChoice, parseInteger } from './parse';
+import { parseBoolean, parseInteger } from './parse';
+import { settingFromApi, settingFromEnv } from '../options/settings';
+import { SETTINGS } from '../options/table';
 
 export type SparseStorage = 'native' | 'json';
 
@@ -126,7 +128,7 @@ export function configFromEnv(env: Env = process.env, options: { connection?: bo
     sparseColumn: 'sparse_embedding',
     sparseIndex: 'sparse_embedding_idx',
     enabled: enabledSource ? parseBoolean(env[enabledSource], enabledSource, true) : true,
-    storage: parseChoice(env.SPARSE_VECTOR_STORAGE, 'SPARSE_VECTOR_STORAGE', ['native', 'json'] as const, 'native'),
+    storage: settingFromEnv(SETTINGS.storage, env),
     indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
     migrationsTable: validateIdentifier(
       env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', table),
@@ -138,7 +140,7 @@ export function configFromEnv(env: Env = process.env, options: { connection?: bo
       'seeds table',
       'SPARSE_SEEDS_TABLE',
     ),
-    lockTimeoutSeconds: parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, { min: 0, max: 86400 }),
+    lockTimeoutSeconds: settingFromEnv(SETTINGS.lockTimeoutSeconds, env),
     embedder: embedderConfigFromEnv(env),
     notices,
   });
@@ -220,10 +222,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
     sparseColumn: base.sparseColumn,
     sparseIndex: base.sparseIndex,
     enabled: options.enabled ?? (typeof vs.include_sparse === 'boolean' ? vs.include_sparse : base.enabled),
-    storage:
-      options.storage !== undefined
-        ? parseChoice(options.storage, 'storage', ['native', 'json'] as const, 'native')
-        : base.storage,
+    storage: settingFromApi(SETTINGS.storage, options.storage) ?? base.storage,
     indexParams: options.indexParams ?? base.indexParams,
     migrationsTable: validateIdentifier(
       options.migrationsTable ??
@@ -236,10 +235,8 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       'seeds table',
       'seedsTable',
     ),
-    lockTimeoutSeconds: parseInteger(options.lockTimeoutSeconds ?? base.lockTimeoutSeconds, 'lockTimeoutSeconds', 120, {
-      min: 0,
-      max: 86400,
-    }),
+    lockTimeoutSeconds:
+      settingFromApi(SETTINGS.lockTimeoutSeconds, options.lockTimeoutSeconds) ?? base.lockTimeoutSeconds,
     embedder,
     notices: base.notices,
   });

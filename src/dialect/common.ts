@@ -1,3 +1,4 @@
+import { SEARCH } from '../options/table';
 import { quoteIdentifier as q } from '../identifiers';
 import { SparseVectorError } from '../errors';
 import type { ColumnFilter, SparseTarget } from './dialect';
@@ -27,7 +28,7 @@ export function filterConditions(alias: string, filters: readonly ColumnFilter[]
 }
 
 /** ANN queries on OceanBase/seekdb accept LIMIT (+OFFSET) up to 16,384. */
-export const MAX_SEARCH_LIMIT = 16_384;
+export const MAX_SEARCH_LIMIT = SEARCH.limit.range.max;
 
 export function checkLimit(k: number): number {
   if (!Number.isSafeInteger(k) || k < 1 || k > MAX_SEARCH_LIMIT) {

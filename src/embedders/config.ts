@@ -1,5 +1,6 @@
 import { integerText } from '../config/parse';
 import { SparseVectorError } from '../errors';
+import { SETTINGS } from '../options/table';
 import { redact, registerSecret } from '../util/redact';
 import { EMBEDDER_PROVIDERS, findProvider } from './providers';
 import type { ConfigCheck, EmbedderConfig } from './types';
@@ -66,9 +67,8 @@ const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: st
     hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).',
   },
   maxRequestsPerMinute: {
-    min: 1,
-    max: 10_000_000,
-    hint: "Use the provider's quota in requests per minute, e.g. 1200; leave it unset for no cap (429s still slow the run down).",
+    ...SETTINGS.maxRequestsPerMinute.range,
+    hint: `Use the provider's quota in requests per minute, e.g. ${SETTINGS.maxRequestsPerMinute.example}; leave it unset for no cap (429s still slow the run down).`,
   },
 };
 

@@ -1,6 +1,6 @@
 import { resolveConfig, type SparseVectorConfig } from '../config/config';
-import { booleanWord, integerText, numberText } from '../config/parse';
-import { flagValueError, integerFlag, numberFlag } from '../cli/flag-value';
+import { expectedWords, readOption, type OptionValue } from '../options/read';
+import type { OptionSpec } from '../options/table';
 import { SparseVectorError } from '../errors';
 import { unwrapMigrationError } from '../migrator/migrate-on-boot';
 import { createConsoleLogger } from '../util/logger';
@@ -45,7 +45,7 @@ function toInfo(s: ScriptDefinition): ScriptInfo {
     categoryTitle: CATEGORY_TITLES[s.category],
     description: s.description,
     destructive: s.category === 'downgrade',
-    parameters: s.parameters.map((p) => ({ ...p, range: p.range && { ...p.range } })),
+    parameters: s.parameters.map(({ option: _option, ...p }) => ({ ...p, range: p.range && { ...p.range } })),
   };
 }
 
@@ -122,7 +122,7 @@ export function parseScriptParams(
         hint: `Accepted: ${describeAccepted(s)}.`,
       });
     }
-    out[name] = options.asFlags ? convertFlag(`--${key}`, p, value) : convert(s, p, value);
+    out[name] = convert(s, p, value, options.asFlags ? `--${key}` : undefined);
   }
   for (const p of s.parameters) {
     if (out[p.name] === undefined && p.default !== undefined) out[p.name] = p.default;
@@ -132,62 +132,24 @@ export function parseScriptParams(
   return out;
 }
 
-/** A parameter given as a command-line flag: the usage errors of flag-value.ts. */
-function convertFlag(flag: string, p: ScriptParameter, value: unknown): string | number | boolean {
-  const text = typeof value === 'boolean' ? value : String(value);
-  const example = p.default ?? p.range?.min ?? 'VALUE';
-  switch (p.type) {
-    case 'bool': {
-      const b = typeof text === 'boolean' ? text : booleanWord(text);
-      if (b === undefined) throw flagValueError(flag, value, 'true or false', 'true');
-      return b;
-    }
-    case 'int':
-      if (typeof text === 'boolean') throw flagValueError(flag, '', 'a whole number', String(example));
-      return integerFlag(
-        flag,
-        text,
-        p.range ?? { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
-        Number(example),
-      );
-    case 'float':
-      if (typeof text === 'boolean') throw flagValueError(flag, '', 'a number', String(example));
-      return numberFlag(flag, text, p.range ?? { min: -Number.MAX_VALUE, max: Number.MAX_VALUE }, Number(example));
-    default:
-      if (typeof text !== 'string' || text.trim() === '')
-        throw flagValueError(flag, typeof text === 'string' ? text : '', 'a non-empty value', String(example));
-      return text;
+/**
+ * One parameter's value, through the option table's validator (options/read.ts): given as a flag (the CLI),
+ * the usage error names the flag as typed; given programmatically, the error names the script's parameter.
+ */
+function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown, flag?: string): OptionValue {
+  const spec: OptionSpec = p.option ?? { name: p.name, type: p.type, range: p.range, help: p.description };
+  if (flag !== undefined) return readOption(spec, value, { kind: 'flag', name: flag })!;
+  try {
+    const v = value === '' ? undefined : readOption(spec, value, { kind: 'api', name: p.name });
+    if (v !== undefined) return v;
+  } catch {
+    // worded below, naming the script's parameter
   }
-}
-
-function convert(s: ScriptDefinition, p: ScriptParameter, value: unknown): string | number | boolean {
-  const bad = (why: string) =>
-    new SparseVectorError(
-      'SCRIPT_PARAMETER',
-      `Parameter '${p.name}' of script '${s.name}' ${why} (got ${JSON.stringify(value)}).`,
-      {
-        hint: `Expected ${p.type}${p.range ? ` from ${p.range.min} to ${p.range.max}` : ''}. Accepted parameters: ${describeAccepted(s)}.`,
-      },
-    );
-  switch (p.type) {
-    case 'bool': {
-      const b = typeof value === 'boolean' ? value : booleanWord(String(value));
-      if (b === undefined) throw bad('must be true or false');
-      return b;
-    }
-    case 'int':
-    case 'float': {
-      const n =
-        typeof value === 'number' ? value : p.type === 'int' ? integerText(String(value)) : numberText(String(value));
-      if (!Number.isFinite(n) || (p.type === 'int' && !Number.isInteger(n)))
-        throw bad(`must be ${p.type === 'int' ? 'a whole number' : 'a number'}`);
-      if (p.range && (n < p.range.min || n > p.range.max)) throw bad(`is out of range`);
-      return n;
-    }
-    default:
-      if (typeof value !== 'string' || value === '') throw bad('must be a non-empty string');
-      return value;
-  }
+  throw new SparseVectorError(
+    'SCRIPT_PARAMETER',
+    `Parameter '${p.name}' of script '${s.name}' must be ${expectedWords(spec)} (got ${JSON.stringify(value)}).`,
+    { hint: `Accepted parameters: ${describeAccepted(s)}.` },
+  );
 }
 
 export interface RunScriptOptions extends Partial<Omit<ScriptContext, 'logger' | 'config' | 'out'>> {

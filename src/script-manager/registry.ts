@@ -1,6 +1,8 @@
 import type { SparseVectorConfig } from '../config/config';
 import type { SparseEmbedder } from '../embedders/types';
 import type { Logger } from '../util/logger';
+import type { Shard } from '../options/read';
+import type { OptionSpec } from '../options/table';
 
 export type ScriptCategory = 'upgrade' | 'downgrade' | 'migration' | 'maintenance';
 
@@ -22,6 +24,23 @@ export interface ScriptParameter {
   description: string;
   /** Inclusive numeric range. */
   range?: { min: number; max: number };
+  /** The option of the table (options/table.ts) it sets: its type, range and default, and its validator. */
+  option?: OptionSpec;
+}
+
+/** A script parameter from the option table: the snake_case name, type, range, default and description. */
+export function scriptParameter(spec: OptionSpec): ScriptParameter {
+  const type: ParameterType =
+    spec.type === 'int' || spec.type === 'float' || spec.type === 'bool' ? spec.type : 'string';
+  return {
+    name: spec.param!,
+    type,
+    ...(spec.default !== undefined ? { default: spec.default } : {}),
+    required: false,
+    description: (spec.paramHelp ?? spec.help).replace(/\.$/, ''),
+    ...(spec.range ? { range: { ...spec.range } } : {}),
+    option: spec,
+  };
 }
 
 export interface ScriptContext {
@@ -35,7 +54,7 @@ export interface ScriptContext {
   embedder?: SparseEmbedder;
 }
 
-export type ScriptParams = Record<string, string | number | boolean | undefined>;
+export type ScriptParams = Record<string, string | number | boolean | Shard | undefined>;
 
 export interface ScriptDefinition {
   name: string;

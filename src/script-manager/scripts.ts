@@ -4,12 +4,13 @@ import { lockName, withLock } from '../db/lock';
 import { withBackfillExcluded } from '../backfill/schema-guard';
 import { downgradeSparseSchema, openSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
-import { runSeeder, assertSeederSucceeded, parseShard } from '../backfill';
+import { runSeeder, assertSeederSucceeded, withLimitRule } from '../backfill';
+import { CONFIRM, MIGRATE_PARAMS } from '../options/table';
 import { SparseVectorError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
 import { createSparseMigrator } from '../migrator/umzug';
 import { columnInfo, indexExists, tableExists } from '../schema/inspect';
-import type { ScriptDefinition } from './registry';
+import { scriptParameter, type ScriptDefinition } from './registry';
 
 const upgrade: ScriptDefinition = {
   name: 'upgrade-sparse-vector',
@@ -35,84 +36,16 @@ const migrate: ScriptDefinition = {
   name: 'migrate-sparse-vector',
   category: 'migration',
   description: 'Migrate historical data to add sparse vector embeddings',
-  parameters: [
-    {
-      name: 'batch_size',
-      type: 'int',
-      default: 100,
-      required: false,
-      description: 'Number of records processed per batch',
-      range: { min: 1, max: 10_000 },
-    },
-    {
-      name: 'workers',
-      type: 'int',
-      required: false,
-      description: 'Number of concurrent workers (default 1 with the local embedder, 8 with an HTTP embedder)',
-      range: { min: 1, max: 64 },
-    },
-    {
-      name: 'delay',
-      type: 'float',
-      default: 0.1,
-      required: false,
-      description: 'Delay between batches of a worker (seconds)',
-      range: { min: 0, max: 3600 },
-    },
-    {
-      name: 'dry_run',
-      type: 'bool',
-      default: false,
-      required: false,
-      description: 'Test mode: only processes 100 records (or limit) and does not write to the database',
-    },
-    {
-      name: 'limit',
-      type: 'int',
-      required: false,
-      description: 'Stop after this many records (dry run: records to test)',
-      range: { min: 1, max: Number.MAX_SAFE_INTEGER },
-    },
-    { name: 'shard', type: 'string', required: false, description: 'i/n: process only shard i of n' },
-    {
-      name: 'rerun',
-      type: 'bool',
-      default: false,
-      required: false,
-      description: 'Run even if the seeder ledger says the backfill is done',
-    },
-    {
-      name: 'reembed',
-      type: 'bool',
-      default: false,
-      required: false,
-      description: 'Re-embed every stored vector with the configured embedder (changing the embedder; resumable)',
-    },
-    {
-      name: 'failures_file',
-      type: 'string',
-      required: false,
-      description: 'Append failed rows as JSON lines to this file',
-    },
-  ],
+  parameters: MIGRATE_PARAMS.map(scriptParameter),
   async run(p, ctx) {
-    const dryRun = p.dry_run === true;
-    const limit = p.limit as number | undefined;
+    // The parameters carry the backfill's API names (options/table.ts); the dry-run/limit rule is the backfill's.
+    const options = withLimitRule(Object.fromEntries(MIGRATE_PARAMS.map((o) => [o.name, p[o.param!]])));
     const result = await runSeeder({
+      ...options,
       config: ctx.config,
       embedder: ctx.embedder,
       logger: ctx.logger,
       out: ctx.out,
-      batchSize: p.batch_size as number,
-      workers: p.workers as number,
-      delaySeconds: p.delay as number,
-      dryRun,
-      dryRunLimit: dryRun ? limit : undefined,
-      limit: dryRun ? undefined : limit,
-      shard: parseShard(p.shard as string | undefined),
-      rerun: p.rerun === true,
-      reembed: p.reembed === true,
-      failuresFile: p.failures_file as string | undefined,
       signal: ctx.signal,
     });
     if (result.skippedReason === 'busy')
@@ -126,15 +59,7 @@ const downgrade: ScriptDefinition = {
   name: 'downgrade-sparse-vector',
   category: 'downgrade',
   description: 'Remove sparse vector support from OceanBase table (Warning: will delete all sparse vector data)',
-  parameters: [
-    {
-      name: 'yes',
-      type: 'bool',
-      default: false,
-      required: false,
-      description: 'Confirm the deletion without asking (required when not on a terminal)',
-    },
-  ],
+  parameters: [scriptParameter(CONFIRM.yes)],
   /**
    * Reverts the migrations through the migrator (same ledger and lock as `npx umzug down --to 0`), after
    * saying how many vectors that deletes and getting a confirmation: a yes on the terminal, or yes: true

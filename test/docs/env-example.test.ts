@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { rangeText } from '../../src/options/help';
+import { CONFIRM, MIGRATE_PARAMS, OPTIONS, SETTINGS, type OptionSpec } from '../../src/options/table';
 import { ROOT } from '../support/cli';
 
 function sourceFiles(dir: string): string[] {
@@ -33,4 +35,48 @@ test('.env.example names every configuration variable the code reads', () => {
   read.delete('SPARSE_FAILPOINT_RELEASE');
   expect(read.size).toBeGreaterThan(25);
   expect([...read].filter((name) => !documented.has(name)).sort()).toEqual([]);
+});
+
+/** What the docs write as an option's default. */
+function defaultText(spec: OptionSpec): string {
+  return spec.defaultText ?? (spec.default === undefined ? '' : String(spec.default));
+}
+
+describe('the docs agree with the option table (src/options/table.ts)', () => {
+  const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const rows = readme.split('\n').filter((l) => l.startsWith('|'));
+
+  test.each(OPTIONS.filter((o) => o.env).map((o) => [o.env!, o]))(
+    '.env.example shows %s with its default',
+    (env, spec) => {
+      // A default that depends on something (workers: the embedder) is left unset and said in the comment.
+      expect(example.split('\n')).toContain(`# ${env}=${spec.defaultText ? '' : defaultText(spec)}`);
+      if (spec.defaultText) expect(example).toContain(spec.defaultText);
+    },
+  );
+
+  test.each(
+    OPTIONS.filter((o) => o.env && o.flag && o.flag !== SETTINGS.maxRequestsPerMinute.flag).map((o) => [o.flag!, o]),
+  )("README's backfill table: %s with its variable, default and range", (flag, spec) => {
+    const row = rows.find((r) => r.startsWith(`| \`${flag}`) && r.includes(`\`${spec.env}\``));
+    expect(row).toBeDefined();
+    const cells = row!.split(' | ');
+    if (spec.default === undefined && !spec.defaultText) expect(['all', '—', 'off']).toContain(cells[2]);
+    else expect(cells[2]).toBe(defaultText(spec));
+    if (spec.range) expect(row).toContain(rangeText(spec.range));
+  });
+
+  test.each(OPTIONS.filter((o) => o.env && !o.flag).map((o) => [o.env!, o]))(
+    "README's configuration table: %s with its default",
+    (env, spec) => {
+      const row = rows.find((r) => r.startsWith(`| \`${env}\``));
+      expect(row?.split(' | ')[1]).toBe(`\`${defaultText(spec)}\``);
+    },
+  );
+
+  test("README's CLI reference names every script parameter as its flag", () => {
+    const run = rows.find((r) => r.startsWith('| `npx sparse-vector run'))!;
+    for (const spec of [...MIGRATE_PARAMS, CONFIRM.yes]) expect(run).toContain(`\`${spec.flag}\``);
+  });
 });
