@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { describeFingerprint } from '../embedders/fingerprint';
+import type { SparseTarget } from '../dialect/dialect';
 import type { SparseEmbedder } from '../embedders/types';
 import { SparseVectorError } from '../errors';
 import { quoteIdentifier as q } from '../identifiers';
@@ -135,9 +136,7 @@ async function rewriteBatch(p: ReembedPass, rows: StoredRow[], idParam: string):
       `The embedder returned no vector for some of ${rows.length} texts.`,
     );
   const values = vectors.map((v) => p.schema.dialect.encode(checkIndexLimit(v, p.schema.dialect.maxIndex)));
-  const sql =
-    `UPDATE ${q(t.table)} SET ${q(t.sparseColumn)} = ? WHERE ${q(t.idColumn)} = ${idParam} ` +
-    `AND MD5(${q(t.textColumn)}) = ? AND MD5(${q(t.sparseColumn)}) = ?`;
+  const sql = rewriteSql(t, idParam);
   return withDbRetry(() =>
     p.knex.transaction(async (trx) => {
       let written = 0;
@@ -151,6 +150,17 @@ async function rewriteBatch(p: ReembedPass, rows: StoredRow[], idParam: string):
       await failpoint('reembed:before-commit'); // tests: rows and checkpoint written, not yet committed
       return written;
     }),
+  );
+}
+
+/**
+ * The re-embed's write of one row: the new vector over the old one, only while the row's text and vector are
+ * those read (bindings: value, id, MD5 of the text, MD5 of the vector). `doctor` runs it too.
+ */
+export function rewriteSql(t: SparseTarget, idParam: string): string {
+  return (
+    `UPDATE ${q(t.table)} SET ${q(t.sparseColumn)} = ? WHERE ${q(t.idColumn)} = ${idParam} ` +
+    `AND MD5(${q(t.textColumn)}) = ? AND MD5(${q(t.sparseColumn)}) = ?`
   );
 }
 

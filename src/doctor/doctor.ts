@@ -10,6 +10,7 @@ import { createIndex, downgradeSparseSchema, readSchemaState } from '../schema/s
 import { createSparseVector, sparseEquals, toOceanBaseLiteral } from '../sparse/sparse-vector';
 import { silentLogger, type Logger } from '../util/logger';
 import { countEligible } from '../backfill/queries';
+import { rewriteSql } from '../backfill/reembed';
 import { KeysetReader } from '../backfill/reader';
 import { writeBatched, writePerRow, type PendingWrite } from '../backfill/writer';
 import { quoteIdentifier as q } from '../identifiers';
@@ -127,6 +128,7 @@ async function runChecks(p: Probe, database: string, lock: LockProbe): Promise<v
     return 'GET_LOCK / IS_FREE_LOCK / IS_USED_LOCK / RELEASE_LOCK on a dedicated connection';
   });
   await check(p, 'functions (MD5, CRC32, REGEXP)', column, async () => checkFunctions(p));
+  await check(p, 're-embed rewrite (MD5 of the vector)', batched, async () => checkRewrite(p));
   await check(p, 'downgrade (DROP INDEX, DROP COLUMN)', column, async () => {
     const report = await downgradeSparseSchema({ knex, dialect, target }, p.log);
     if (!report.columnDropped) throw new Error('the column was not dropped');
@@ -239,6 +241,24 @@ async function checkFunctions(p: Probe): Promise<string> {
   const all = await countEligible(p.knex, p.target);
   if (shards !== all) throw new Error(`MOD(CRC32(id), 2) shards count ${shards} rows, the table ${all}`);
   return `${got}; the reader's shard condition MOD(CRC32(id), n) splits the table exactly`;
+}
+
+/** The re-embed's read (MD5 of the stored vector) and its guarded in-place UPDATE (rewriteSql). */
+async function checkRewrite(p: Probe): Promise<string> {
+  const { knex, target: t } = p;
+  const read = `SELECT MD5(${q(t.textColumn)}) AS h, MD5(${q(t.sparseColumn)}) AS vh FROM ${q(t.table)} WHERE id = 2`;
+  const [[before]] = (await knex.raw(read)) as [Array<{ h: string; vh: string | null }>];
+  if (!before?.vh) throw new Error('MD5 of the stored vector is NULL: the guard could never match');
+  const sql = rewriteSql(t, 'CAST(? AS SIGNED)');
+  const value = p.dialect.encode(createSparseVector([[7, 0.5]]));
+  const [stale] = (await knex.raw(sql, [value, '2', before.h, 'not-the-hash'])) as [{ affectedRows: number }];
+  const [written] = (await knex.raw(sql, [value, '2', before.h, before.vh])) as [{ affectedRows: number }];
+  const [[after]] = (await knex.raw(read)) as [Array<{ vh: string | null }>];
+  if (Number(stale.affectedRows) !== 0 || Number(written.affectedRows) !== 1 || after.vh === before.vh)
+    throw new Error(
+      `guarded rewrite: a stale hash wrote ${stale.affectedRows} rows, the current one ${written.affectedRows}`,
+    );
+  return `${sql} (a stale vector hash writes nothing, the current one replaces the vector in place)`;
 }
 
 async function dropScratch(knex: Knex, scratch: string, checks: DoctorCheck[]): Promise<void> {

@@ -21,6 +21,7 @@ const CHECKS = [
   'search',
   'GET_LOCK',
   'functions (MD5, CRC32, REGEXP)',
+  're-embed rewrite (MD5 of the vector)',
   'downgrade (DROP INDEX, DROP COLUMN)',
   'scratch table dropped',
 ];
@@ -69,6 +70,7 @@ describe('doctor on MariaDB', () => {
       'literal written and read back',
       'batched write (UPDATE … JOIN)',
       'search',
+      're-embed rewrite (MD5 of the vector)',
       'downgrade (DROP INDEX, DROP COLUMN)',
     ])
       expect(byName[n].status).toBe('skipped');
