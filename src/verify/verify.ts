@@ -4,6 +4,7 @@ import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { describeServer, detectServer } from '../db/server-info';
 import { SeedLedger, type SeedRecord } from '../backfill/seed-ledger';
+import { describeFingerprint } from '../embedders/fingerprint';
 import { eligibleWhere, hasText } from '../backfill/queries';
 import { BACKFILL_SEEDER } from '../backfill/seeder';
 import { quoteIdentifier as q } from '../identifiers';
@@ -110,6 +111,17 @@ export async function verifySparseVector(options: VerifyOptions): Promise<Verify
   );
 }
 
+/** The recorded embedding space of the stored vectors, and a re-embed in progress (see backfill/embedding-space.ts). */
+function embedderLine(seeder: SeedRecord | undefined): string {
+  const recorded = seeder?.embedder_fingerprint ? describeFingerprint(seeder.embedder_fingerprint) : undefined;
+  if (seeder?.reembed_to)
+    return (
+      `re-embed in progress from ${recorded ?? '(not recorded)'} to ${describeFingerprint(seeder.reembed_to)}` +
+      ` (checkpoint: ${seeder.reembed_after ? `id ${seeder.reembed_after}` : 'none yet'}); search accepts both, results mix the two until it completes`
+    );
+  return recorded ? `${recorded} (recorded for the stored vectors)` : 'not recorded (any embedder is accepted)';
+}
+
 export function formatVerifyReport(r: VerifyReport): string[] {
   const yes = (b: boolean) => (b ? '✓' : '✗');
   const lines = [
@@ -128,6 +140,7 @@ export function formatVerifyReport(r: VerifyReport): string[] {
   lines.push(
     `Backfill:    ${r.seeder ? `${r.seeder.status} (runs: ${r.seeder.runs}, last: ${r.seeder.last_finished_at ?? 'running'})` : 'never run'}`,
   );
+  lines.push(`Embedder:    ${embedderLine(r.seeder)}`);
   if (r.upgraded && r.rows && r.rows.stillNull > 0) {
     // Rows with text but no vector do not take part in sparse search.
     lines.push(

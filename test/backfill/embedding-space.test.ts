@@ -1,4 +1,5 @@
-import { runSeeder } from '../../src/backfill';
+import { backfillOnBoot, runSeeder } from '../../src/backfill';
+import { formatVerifyReport, verifySparseVector } from '../../src/verify/verify';
 import { addEmbeddingSpaceColumns, SeedLedger } from '../../src/backfill/seed-ledger';
 import {
   canonicalFingerprint,
@@ -100,6 +101,9 @@ describe('one embedding space per column (MariaDB, portable mode)', () => {
       expect(err.message).toContain(`uses ${embedder === NEW ? NEW_NAME : QWEN_NAME}`);
       expect(err.hint).toMatch(/Set the embedder back to local .*npx umzug seed --reembed/);
     }
+    // At application boot the refusal is a value, not a throw.
+    const boot = await backfillOnBoot({ config: config(), embedder: NEW });
+    expect(boot).toMatchObject({ ok: false, error: { code: 'EMBEDDER_CHANGED' } });
     expect(await ledger()).toEqual(before);
     expect(await nullCount()).toBe(10);
   });
@@ -200,6 +204,10 @@ describe('one embedding space per column (MariaDB, portable mode)', () => {
       },
     ]);
     expect(await nullCount()).toBe(0);
+    const report = formatVerifyReport(await verifySparseVector({ config: config(), embedder: NEW }));
+    expect(report).toContain(
+      `Embedder:    re-embed in progress from ${OLD_NAME} to ${NEW_NAME} (checkpoint: id ${all[49]}); search accepts both, results mix the two until it completes`,
+    );
     // Meanwhile search accepts both embedders (results mix the two spaces), and refuses a third.
     await expect(sparseSearch({ config: config(), embedder: OLD, query: 'teapot' })).resolves.toBeInstanceOf(Array);
     await expect(sparseSearch({ config: config(), embedder: NEW, query: 'teapot' })).resolves.toBeInstanceOf(Array);
@@ -243,6 +251,9 @@ describe('one embedding space per column (MariaDB, portable mode)', () => {
       },
     ]);
     // The term statistics count the new vectors: search in the new space finds the teapot first; the old one is refused.
+    expect(formatVerifyReport(await verifySparseVector({ config: config(), embedder: NEW }))).toContain(
+      `Embedder:    ${NEW_NAME} (recorded for the stored vectors)`,
+    );
     const hits = await sparseSearch({ config: config(), embedder: NEW, query: 'porcelain teapot lighthouse' });
     expect(hits[0].id).toBe('1900000000000000001');
     await expect(sparseSearch({ config: config(), embedder: OLD, query: 'teapot' })).rejects.toMatchObject({

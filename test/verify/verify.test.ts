@@ -138,7 +138,7 @@ describe('verify: ledger, schema, row counts and a sample search', () => {
       'Rows:        121 total | 118 embedded | 0 still NULL | 3 with empty text | 0 failed in the last backfill run\n',
     );
     expect(r.stdout).toMatch(
-      /Backfill: {4}done \(runs: 1, [^\n]*\nIDF stats: {3}✓ sparse_vector_term_stats: \d+ vectors counted[^\n]*\n\n/,
+      /Backfill: {4}done \(runs: 1, [^\n]*\nEmbedder: {4}local bm25-fnv1a-v2 \(index space 500000\) \(recorded for the stored vectors\)\nIDF stats: {3}✓ sparse_vector_term_stats: \d+ vectors counted[^\n]*\n\n/,
     );
     expect(r.stdout).toMatch(/DEBUG: Executing sparse vector search query with sparse_vector: \{[\d:.,]+\}\n/);
     expect(r.stdout).toContain('DEBUG: _sparse_search results, len : 1\n');
