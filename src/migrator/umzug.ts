@@ -19,12 +19,8 @@ export interface SparseMigratorOptions {
   migrationsDir?: string;
 }
 
-/** Umzug with its CLI reachable (Umzug keeps getCli protected for subclasses like this one). */
-export class SparseUmzug extends Umzug<Knex> {
-  cli(options: { toolFileName: string; toolDescription: string }): ReturnType<Umzug<Knex>['getCli']> {
-    return this.getCli(options);
-  }
-}
+/** Umzug over the package's migrations (its CLI actions are used by cli/umzug-cli.ts). */
+export class SparseUmzug extends Umzug<Knex> {}
 
 export interface SparseMigrator {
   umzug: SparseUmzug;
