@@ -1,0 +1,25 @@
+/**
+ * Jest for `npm run mutate` (StrykerJS, see stryker.config.mjs): the project's jest settings, limited to the
+ * test files that call the guarantee modules in process. Stryker mutates src/ inside its sandbox; the tests
+ * that run the compiled CLIs (bin/ -> dist/) would run the unmutated build and could not kill a mutant, so
+ * they are left out here (they run in `npm test`).
+ */
+const base = require('./jest.config.js');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  testMatch: [
+    '<rootDir>/test/backfill/guarantees.test.ts',
+    '<rootDir>/test/backfill/edge-cases.test.ts',
+    '<rootDir>/test/backfill/writer-fallback.test.ts',
+    '<rootDir>/test/faults/lost-connection.test.ts',
+    '<rootDir>/test/compose/with-sparse-vector.test.ts',
+    '<rootDir>/test/migrations/schema.test.ts',
+    '<rootDir>/test/migrations/app-knex.test.ts',
+    '<rootDir>/test/embedders/config.test.ts',
+  ],
+  // A fixed order: a mutant's result must not depend on the order the tests happened to run in.
+  randomize: false,
+  showSeed: false,
+};
