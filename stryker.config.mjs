@@ -19,12 +19,14 @@ export default {
   mutate: [
     'src/db/lock.ts', // the advisory lock: GET_LOCK, busy/timeout, assertHeld before a ledger write, release
     'src/migrator/ledger.ts:24-88', // the migrations ledger's writes (one row per migration, guarded)
-    'src/backfill/seed-ledger.ts:47-99', // the seeds ledger's writes and its 'done' condition
+    'src/backfill/seed-ledger.ts:127-153', // the seeds ledger's start (a 'done' record stays done while it runs)
+    'src/backfill/seed-ledger.ts:176-224', // its 'not done' after a downgrade, and the end with its 'done' condition
     'src/backfill/writer.ts', // the write guard (IS NULL and the text's hash), batched and per row
     'src/backfill/queries.ts:1-64', // which rows are eligible: the done probe, the shard condition
-    'src/backfill/seeder.ts:46-162', // the seeder: busy, already-done, the done decision
+    'src/backfill/seeder.ts:55-168', // the seeder: busy, already-done, the run and its ledger
+    'src/backfill/seeder.ts:201-212', // the done decision
     'src/backfill/retry.ts', // retries of lost connections and deadlocks
-    'src/backfill/run-loop.ts:31-100', // the stop path: no new batch after a stop, batches in flight finished
+    'src/backfill/run-loop.ts:52-146', // the stop path: no new batch after a stop, batches in flight finished
     'src/backfill/slots.ts', // the stop path: every pipelined write settled
     'src/util/redact.ts', // secrets masked
   ],
