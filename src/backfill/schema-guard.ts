@@ -6,11 +6,13 @@ import { currentDatabase } from '../schema/inspect';
 import { readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
+import { downgradeLockName, waitForShards } from './shard-presence';
 
 /**
  * Schema changes and the backfill exclude each other. A backfill run holds the table's seed lock (one per
  * shard); a step that removes the sparse column takes the same lock first, so it waits for (up to the lock
- * timeout) a running unsharded backfill instead of dropping the column under it.
+ * timeout) a running unsharded backfill instead of dropping the column under it, and then for the shards of
+ * a sharded one through their presence locks and the downgrade lock (shard-presence.ts).
  */
 export function seedLockName(database: string, table: string, shard = ''): string {
   return lockName('seed', database, table + shard);
@@ -34,7 +36,8 @@ function query<T>(conn: RawConnection, sql: string, values: unknown[]): Promise<
  * Run `removeColumn` holding the table's backfill lock (on a connection of `knex`'s pool, held until it
  * returns), after marking the backfill seeder not done in the seeds ledger: the vectors are about to be
  * deleted, so a 'done' record must not outlive them. Waits up to config.lockTimeoutSeconds for a running
- * backfill; then refuses with BACKFILL_RUNNING, having changed nothing.
+ * backfill, and as long again for the shards of a sharded one (see shard-presence.ts); then refuses with
+ * BACKFILL_RUNNING, having changed nothing.
  */
 export async function withBackfillExcluded<T>(
   knex: Knex,
@@ -42,32 +45,25 @@ export async function withBackfillExcluded<T>(
   log: Logger,
   removeColumn: () => Promise<T>,
 ): Promise<T> {
-  const name = seedLockName(await currentDatabase(knex), config.table);
-  const timeout = config.lockTimeoutSeconds;
+  const database = await currentDatabase(knex);
+  const name = seedLockName(database, config.table);
   const pool = knex.client as PinnedPool;
   const conn = await pool.acquireConnection();
+  const run = (sql: string, values: unknown[]) => query<Record<string, number | null>>(conn, sql, values);
   try {
-    const [state] = await query<{ free: number; holder: number | null }>(
-      conn,
-      'SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder',
-      [name, name],
-    );
-    if (state?.free === 0) {
-      log.info(
-        `A backfill of table '${config.table}' is running (connection ${state.holder ?? '?'}): waiting up to ${timeout} s for it to end before removing the column...`,
-      );
-    }
-    const [row] = await query<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, ?) AS got', [name, timeout]);
-    if (row?.got !== 1) {
-      throw new SparseVectorError(
-        'BACKFILL_RUNNING',
-        `A backfill of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`,
-        {
-          hint: 'Stop the backfill (Ctrl-C or SIGTERM; a later run resumes it) or let it finish, then run the downgrade again (or raise SPARSE_LOCK_TIMEOUT).',
-        },
-      );
-    }
+    await takeTableLock(conn, name, config, log);
+    const downgrade = downgradeLockName(database, config.table);
     try {
+      const timeout = config.lockTimeoutSeconds;
+      // Only downgrades take it, one at a time (they hold the migration lock): no wait.
+      await run('SELECT GET_LOCK(?, 0) AS got', [downgrade]);
+      const waiting = (n: number) =>
+        log.info(
+          `${n} shard(s) of a sharded backfill of table '${config.table}' are running: waiting up to ${timeout} s for them to end before removing the column...`,
+        );
+      if (!(await waitForShards(run, database, config.table, timeout, waiting))) {
+        throw backfillRunning(config, timeout, 'A sharded backfill');
+      }
       if (await new SeedLedger(config.seedsTable).markNotDone(knex, BACKFILL_SEEDER)) {
         log.info(
           `Marked the backfill seeder ${BACKFILL_SEEDER} as not done in '${config.seedsTable}' (its vectors are being deleted)`,
@@ -75,11 +71,38 @@ export async function withBackfillExcluded<T>(
       }
       return await removeColumn();
     } finally {
-      await query(conn, 'SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+      await query(conn, 'SELECT RELEASE_LOCK(?), RELEASE_LOCK(?)', [downgrade, name]).catch(() => undefined);
     }
   } finally {
     await pool.releaseConnection(conn);
   }
+}
+
+/** The table's backfill lock on `conn`, waiting up to the lock timeout for a running whole-table backfill. */
+async function takeTableLock(conn: RawConnection, name: string, config: SparseVectorConfig, log: Logger) {
+  const timeout = config.lockTimeoutSeconds;
+  const [state] = await query<{ free: number; holder: number | null }>(
+    conn,
+    'SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder',
+    [name, name],
+  );
+  if (state?.free === 0) {
+    log.info(
+      `A backfill of table '${config.table}' is running (connection ${state.holder ?? '?'}): waiting up to ${timeout} s for it to end before removing the column...`,
+    );
+  }
+  const [row] = await query<{ got: number | null }>(conn, 'SELECT GET_LOCK(?, ?) AS got', [name, timeout]);
+  if (row?.got !== 1) throw backfillRunning(config, timeout, 'A backfill');
+}
+
+function backfillRunning(config: SparseVectorConfig, timeout: number, what: string): SparseVectorError {
+  return new SparseVectorError(
+    'BACKFILL_RUNNING',
+    `${what} of table '${config.table}' is running; waited ${timeout} s for it to end. Nothing was changed.`,
+    {
+      hint: 'Stop the backfill (Ctrl-C or SIGTERM; a later run resumes it) or let it finish, then run the downgrade again (or raise SPARSE_LOCK_TIMEOUT).',
+    },
+  );
 }
 
 /**

@@ -18,6 +18,7 @@ import { BackfillReporter } from './reporter';
 import { CheckpointSaver } from './checkpoint-saver';
 import { BACKFILL_SEEDER, SeedLedger, type SeedRecord } from './seed-ledger';
 import { seedLockName } from './schema-guard';
+import { downgradeLockName, enterShard } from './shard-presence';
 import { emptySummary, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
 
@@ -60,6 +61,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
   const create = () => createKnex(connection, { pool: (options.workers ?? defaultWorkers(provider)) + 3 });
   return withKnex(options.knex, create, async (knex) => {
     let lock: HeldLock | undefined;
+    let presence: HeldLock | undefined;
     try {
       await checkConnection(knex, connection);
       const config = await discoverTable(knex, options.config, options.logger);
@@ -71,8 +73,15 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
         );
         return skipped(reporter, { ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
       }
+      if (shard && !(presence = await shardPresence(knex, connection, config, options.shard!.index))) {
+        reporter.message(
+          `A downgrade of table '${config.table}' is running; shard ${shard.slice(1)} does not start (the downgrade removes the column it would write).`,
+        );
+        return skipped(reporter, { ...emptySummary(!!options.dryRun), ok: true, skippedReason: 'busy' });
+      }
       return await seed({ ...options, config }, knex, reporter, shard);
     } finally {
+      await presence?.release();
       await lock?.release();
     }
   });
@@ -92,6 +101,20 @@ async function seedLock(
     if ((err as SparseVectorError).code !== 'LOCK_TIMEOUT') throw err;
     return undefined;
   }
+}
+
+/** A shard's presence lock (see shard-presence.ts), or undefined when a downgrade of the table is running. */
+async function shardPresence(
+  knex: Knex,
+  connection: ConnectionConfig,
+  config: SparseVectorConfig,
+  index: number,
+): Promise<HeldLock | undefined> {
+  const downgradeLock = downgradeLockName(connection.database, config.table);
+  return enterShard(connection, config.table, index, async () => {
+    const [rows] = (await knex.raw('SELECT IS_FREE_LOCK(?) AS free', [downgradeLock])) as [Array<{ free: number }>];
+    return Number(rows[0]?.free) === 1;
+  });
 }
 
 /** --json consumers always get a final 'done' event, also when nothing ran. */

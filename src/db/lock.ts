@@ -29,50 +29,78 @@ export function lockName(kind: string, database: string, table: string): string 
   return `sparse-vector:${kind}:${createHash('sha256').update(name).digest('hex').slice(0, 40)}`;
 }
 
-export async function acquireLock(
-  c: ConnectionConfig,
-  name: string,
-  options: { timeoutSeconds: number; onWait?: (holderConnectionId: number | null) => void },
-): Promise<HeldLock> {
+/** A dedicated connection for locks; its loss is remembered (never an unhandled 'error' event), see assertHeld. */
+async function lockConnection(c: ConnectionConfig): Promise<{ conn: mysql.Connection; state: LockState }> {
   let conn: mysql.Connection;
   try {
     conn = await mysql.createConnection(mysql2Options(c));
   } catch (err) {
     throw connectionError(err, c) ?? err;
   }
-  // A lost lock connection must not crash the process with an unhandled 'error' event; it is remembered,
-  // and assertHeld() reports it.
   const state: LockState = { released: false };
   conn.on('error', (err: Error) => void (state.lost ??= err.message));
   conn.on('end', () => void (state.lost ??= 'its connection was closed (by the server or the network)'));
+  return { conn, state };
+}
+
+async function getLock(conn: mysql.Connection, name: string, timeoutSeconds: number) {
+  const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [name, timeoutSeconds])) as [
+    Array<{ got: number | null; id: number }>,
+    unknown,
+  ];
+  if (row?.got === null || row?.got === undefined) {
+    throw new SparseVectorError(
+      'LOCK_FAILED',
+      `The server could not take the lock "${name}" (GET_LOCK returned NULL).`,
+    );
+  }
+  return { got: row.got === 1, connectionId: Number(row.id) };
+}
+
+export async function acquireLock(
+  c: ConnectionConfig,
+  name: string,
+  options: { timeoutSeconds: number; onWait?: (holderConnectionId: number | null) => void },
+): Promise<HeldLock> {
+  const { conn, state } = await lockConnection(c);
   try {
     const [[free]] = (await conn.query('SELECT IS_FREE_LOCK(?) AS free, IS_USED_LOCK(?) AS holder', [name, name])) as [
       Array<{ free: number; holder: number | null }>,
       unknown,
     ];
     if (free && free.free === 0) options.onWait?.(free.holder);
-    const [[row]] = (await conn.query('SELECT GET_LOCK(?, ?) AS got, CONNECTION_ID() AS id', [
-      name,
-      options.timeoutSeconds,
-    ])) as [Array<{ got: number | null; id: number }>, unknown];
-    if (row?.got === 1) return heldLock(conn, name, Number(row.id), state);
-    if (row?.got === 0) {
-      throw new SparseVectorError(
-        'LOCK_TIMEOUT',
-        `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`,
-        {
-          hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
-        },
-      );
-    }
+    const { got, connectionId } = await getLock(conn, name, options.timeoutSeconds);
+    if (got) return heldLock(conn, name, connectionId, state);
     throw new SparseVectorError(
-      'LOCK_FAILED',
-      `The server could not take the lock "${name}" (GET_LOCK returned NULL).`,
+      'LOCK_TIMEOUT',
+      `Another run holds the lock "${name}"; waited ${options.timeoutSeconds} s for it.`,
+      {
+        hint: 'Wait for the other run to finish and try again, or raise SPARSE_LOCK_TIMEOUT (seconds).',
+      },
     );
   } catch (err) {
     conn.destroy();
     throw err;
   }
+}
+
+/** The first of `names` that is free, taken without waiting on one dedicated connection; undefined when all are held. */
+export async function acquireFirstFreeLock(
+  c: ConnectionConfig,
+  names: readonly string[],
+): Promise<HeldLock | undefined> {
+  const { conn, state } = await lockConnection(c);
+  try {
+    for (const name of names) {
+      const { got, connectionId } = await getLock(conn, name, 0);
+      if (got) return heldLock(conn, name, connectionId, state);
+    }
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  await conn.end().catch(() => conn.destroy());
+  return undefined;
 }
 
 /** Run `fn` while holding the lock; the lock is released however `fn` ends. */

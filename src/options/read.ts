@@ -23,7 +23,7 @@ export interface ValueSource {
   name: string;
 }
 
-const MAX_SHARDS = 1024;
+export const MAX_SHARDS = 1024;
 const ANY = { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
 const SHARD_WORDS = `a shard "i/n" with 0 <= i < n <= ${MAX_SHARDS}`;
 const SHARD = /^\s*(\d+)\s*\/\s*(\d+)\s*$/;

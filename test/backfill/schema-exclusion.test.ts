@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { downgradeLockName } from '../../src/backfill/shard-presence';
 import { BACKFILL_SEEDER, SeedLedger } from '../../src/backfill/seed-ledger';
 import { columnInfo } from '../../src/schema/inspect';
 import { upgrade } from '../support/backfill';
@@ -10,8 +11,8 @@ import { createMemoriesTable, createTestDatabase, insertSampleMemories, type Tes
 
 /**
  * Schema changes and the backfill exclude each other: `down` waits for (up to SPARSE_LOCK_TIMEOUT) or
- * refuses a running backfill of the table; a backfill whose column disappears anyway (a sharded run, or
- * another tool) ends saying the schema was downgraded, not "run again".
+ * refuses a running backfill of the table, sharded or not; a shard does not start while a downgrade holds the
+ * table.
  */
 const MIGRATION = '20250601000000_add_sparse_vector';
 
@@ -72,20 +73,89 @@ describe('schema changes and the backfill exclude each other', () => {
     expect((await new SeedLedger('sparse_vector_seeds').get(db.knex, BACKFILL_SEEDER))?.status).not.toBe('done');
   });
 
-  test('a sharded backfill whose column is dropped under it ends with SCHEMA_DOWNGRADED, not "run again"', async () => {
-    const release = path.join(os.tmpdir(), `svm-release-${process.pid}-${Date.now()}`);
+  test('down while a sharded backfill runs: refused after the lock timeout, then waits for its shards to end', async () => {
+    const release = path.join(os.tmpdir(), `sparse-release-${process.pid}-${Date.now()}`);
     const seed = startAt(
       'backfill:before-write',
       ['seed', '--shard', '0/2', '--workers', '1', '--batch-size', '10', '--progress', 'plain'],
       { ...env, SPARSE_FAILPOINT_RELEASE: release },
     );
-    await seed.reached;
-    // Shard runs hold per-shard locks, which the downgrade does not know: it goes ahead.
-    const down = await umzug(['down'], env);
-    expect(down.code).toBe(0);
-    expect(await hasColumn()).toBe(false);
-    fs.writeFileSync(release, '');
     try {
+      await seed.reached;
+      const refused = await umzug(['down'], { ...env, SPARSE_LOCK_TIMEOUT: '1' });
+      expect(refused.stderr.split('\n')[0]).toBe(
+        "Error [BACKFILL_RUNNING]: A sharded backfill of table 'memories' is running; waited 1 s for it to end. Nothing was changed.",
+      );
+      expect(refused.code).toBe(1);
+      expect(await hasColumn()).toBe(true);
+      expect(await applied()).toEqual([MIGRATION]);
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
+        env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const down = collect(child, 60_000);
+      let out = '';
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (d) => (out += d) && out.includes('waiting up to 120 s for them to end') && resolve()),
+      );
+      expect(await hasColumn()).toBe(true); // still waiting for the shard
+      fs.writeFileSync(release, '');
+      const shard = await seed.done;
+      expect(shard.code).toBe(0);
+      expect(shard.stdout + shard.stderr).not.toContain('SCHEMA_DOWNGRADED');
+      const r = await down;
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        "1 shard(s) of a sharded backfill of table 'memories' are running: waiting up to 120 s for them to end before removing the column...",
+      );
+      expect(await hasColumn()).toBe(false);
+      expect(await applied()).toEqual([]);
+    } finally {
+      fs.rmSync(release, { force: true });
+    }
+  });
+
+  test('a shard does not start while a downgrade runs: nothing written', async () => {
+    // The state a shard meets when it starts after a downgrade looked for running shards: the downgrade lock held.
+    const name = downgradeLockName(db.name, 'memories');
+    const holder = await db.knex.client.acquireConnection();
+    const run = (sql: string) =>
+      new Promise((resolve, reject) =>
+        holder.query(sql, [name], (err: Error | null) => (err ? reject(err) : resolve(0))),
+      );
+    try {
+      await run('SELECT GET_LOCK(?, 0)');
+      const r = await umzug(['seed', '--shard', '1/2', '--progress', 'plain'], env);
+      expect(r.code).toBe(1); // busy, as for any run that finds its lock taken
+      expect(r.stdout).toContain(
+        "A downgrade of table 'memories' is running; shard 1/2 does not start (the downgrade removes the column it would write).",
+      );
+      const [[row]] = await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL');
+      expect(Number(row.n)).toBe(0);
+      expect(await new SeedLedger('sparse_vector_seeds').get(db.knex, BACKFILL_SEEDER)).toBeUndefined();
+    } finally {
+      await run('SELECT RELEASE_LOCK(?)');
+      await db.knex.client.releaseConnection(holder);
+    }
+    // Once the lock is free, the same command runs its shard.
+    const again = await umzug(['seed', '--shard', '1/2', '--progress', 'plain'], env);
+    expect(again.stdout).not.toContain('does not start');
+    expect(again.stdout).toMatch(/Migrated: [1-9]/);
+    const [[row]] = await db.knex.raw('SELECT COUNT(*) AS n FROM memories WHERE sparse_embedding IS NOT NULL');
+    expect(Number(row.n)).toBeGreaterThan(0);
+  });
+
+  test('a backfill whose column another tool drops under it ends with SCHEMA_DOWNGRADED, not "run again"', async () => {
+    const release = path.join(os.tmpdir(), `sparse-release-${process.pid}-${Date.now()}`);
+    const seed = startAt(
+      'backfill:before-write',
+      ['seed', '--workers', '1', '--batch-size', '10', '--progress', 'plain'],
+      { ...env, SPARSE_FAILPOINT_RELEASE: release },
+    );
+    try {
+      await seed.reached;
+      await db.knex.raw('ALTER TABLE memories DROP COLUMN sparse_embedding'); // not through our downgrade
+      fs.writeFileSync(release, '');
       const r = await seed.done;
       expect(r.stderr).toContain(
         "Error [SCHEMA_DOWNGRADED]: The sparse_embedding column of table 'memories' was removed while the backfill ran: the schema was downgraded. The backfill stopped; nothing more can be written.\n" +
