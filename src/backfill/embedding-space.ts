@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
 import { describeFingerprint } from '../embedders/fingerprint';
 import { SparseVectorError } from '../errors';
+import type { SparseTarget } from '../dialect/dialect';
+import { hasStoredVector } from './queries';
 import { BACKFILL_SEEDER, SeedLedger, type SeedRecord } from './seed-ledger';
 
 /*
@@ -74,4 +76,27 @@ function changed(
       hint: `Set the embedder back to ${describeFingerprint(recorded)} (SPARSE_EMBEDDER_* settings), or re-embed the whole table with the new one: ${REEMBED_COMMAND}; see docs/embedders.md, "Changing the embedder".`,
     },
   );
+}
+
+/**
+ * A recorded embedder with no vector stored (a first run that wrote nothing, e.g. its embedder was
+ * unreachable) claims no space: it is forgotten, so that a run with another embedder is not refused for
+ * vectors that do not exist. Returns the record as it now stands, and says what changed through `say`.
+ */
+export async function releaseEmptySpace(
+  knex: Knex,
+  ledger: SeedLedger,
+  target: SparseTarget,
+  record: SeedRecord | undefined,
+  current: string,
+  say: (message: string) => void,
+): Promise<SeedRecord | undefined> {
+  const recorded = record?.embedder_fingerprint;
+  if (!record || !recorded || recorded === current || record.reembed_to) return record;
+  if (await hasStoredVector(knex, target)) return record;
+  await ledger.forgetSpace(knex, BACKFILL_SEEDER);
+  say(
+    `No vector is stored in ${target.table}.${target.sparseColumn} yet: the embedder an earlier run recorded (${describeFingerprint(recorded)}) is replaced by ${describeFingerprint(current)}.`,
+  );
+  return { ...record, embedder_fingerprint: null };
 }

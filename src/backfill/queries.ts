@@ -62,6 +62,14 @@ export async function hasEligibleRow(knex: Knex, t: SparseTarget): Promise<boole
   return rows.length > 0;
 }
 
+/** Whether any row has a vector (one probe that stops at the first). */
+export async function hasStoredVector(knex: Knex, t: SparseTarget): Promise<boolean> {
+  const [rows] = (await knex.raw(
+    `SELECT 1 AS found FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NOT NULL LIMIT 1`,
+  )) as [unknown[]];
+  return rows.length > 0;
+}
+
 /** Rows with a NULL vector in the shard: those to embed, and those left NULL because their text is empty. */
 export async function countNullRows(
   knex: Knex,

@@ -179,11 +179,16 @@ export class SeedLedger {
     if (await knex.schema.hasColumn(this.tableName, 'resume_checkpoint'))
       await knex(this.tableName).where({ name }).update({ resume_checkpoint: null });
     // The vectors are deleted: so is their embedding space (the next backfill records its own).
+    await this.forgetSpace(knex, name);
+    return Number(changed) > 0;
+  }
+
+  /** Forget the recorded embedding space (no vector of it is stored). */
+  async forgetSpace(knex: Knex, name: string): Promise<void> {
     if (await knex.schema.hasColumn(this.tableName, 'embedder_fingerprint'))
       await knex(this.tableName)
         .where({ name })
         .update({ embedder_fingerprint: null, reembed_to: null, reembed_after: null });
-    return Number(changed) > 0;
   }
 
   /**

@@ -7,8 +7,9 @@ import { acquireLock, type HeldLock } from '../db/lock';
 import { SparseVectorError } from '../errors';
 import { canonicalFingerprint, createEmbedder, describeFingerprint, fingerprintOf } from '../embedders';
 import { targetOf } from '../schema/sparse-schema';
+import type { SparseTarget } from '../dialect/dialect';
 import { redact } from '../util/redact';
-import { checkBackfillSpace } from './embedding-space';
+import { checkBackfillSpace, releaseEmptySpace } from './embedding-space';
 import { runBackfill } from './engine';
 import { checkBackfillNumbers, defaultWorkers, type BackfillOptions } from './options';
 import { eligibleWhere, hasEligibleRow } from './queries';
@@ -117,6 +118,20 @@ async function shardPresence(
   });
 }
 
+/** The backfill's ledger record; an embedder recorded by a run that stored no vector is forgotten first. */
+async function currentRecord(
+  knex: Knex,
+  ledger: SeedLedger,
+  options: BackfillOptions,
+  target: SparseTarget,
+  fingerprint: string,
+  reporter: BackfillReporter,
+): Promise<SeedRecord | undefined> {
+  const record = await ledger.get(knex, BACKFILL_SEEDER);
+  if (options.dryRun || options.reembed) return record;
+  return releaseEmptySpace(knex, ledger, target, record, fingerprint, (m) => reporter.message(m));
+}
+
 /** --json consumers always get a final 'done' event, also when nothing ran. */
 function skipped(reporter: BackfillReporter, result: SeederResult): SeederResult {
   reporter.skipped(result);
@@ -135,8 +150,8 @@ async function seed(
   // Everything that can be refused is refused before the ledger is created or changed.
   const embedder = options.embedder ?? createEmbedder(config.embedder);
   const schema = await checkBackfillTarget(knex, config);
-  const record = await ledger.get(knex, BACKFILL_SEEDER);
   const fingerprint = canonicalFingerprint(fingerprintOf(embedder));
+  const record = await currentRecord(knex, ledger, options, schema.target, fingerprint, reporter);
   if (reembedding(options, record, fingerprint))
     return runReembed({ options, knex, reporter, ledger, record, embedder, schema, to: fingerprint });
   spaceNotes(reporter, options, record, fingerprint);

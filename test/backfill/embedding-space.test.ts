@@ -10,7 +10,7 @@ import {
 } from '../../src/embedders';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { sparseSearch } from '../../src/search/sparse-search';
-import { checkTable, gated, portableConfig, storedJson, upgrade } from '../support/backfill';
+import { captureStream, checkTable, gated, portableConfig, storedJson, upgrade } from '../support/backfill';
 import { sparseVector, startAt, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -106,6 +106,22 @@ describe('one embedding space per column (MariaDB, portable mode)', () => {
     expect(boot).toMatchObject({ ok: false, error: { code: 'EMBEDDER_CHANGED' } });
     expect(await ledger()).toEqual(before);
     expect(await nullCount()).toBe(10);
+  });
+
+  test('an embedder recorded by a run that stored no vector claims nothing: another embedder is accepted', async () => {
+    // The state a first run leaves when its embedder was unreachable: its embedder recorded, no vector stored.
+    await db.knex('memories').update({ sparse_embedding: null });
+    const out = captureStream();
+    const r = await runSeeder({ config: config(), embedder: NEW, delaySeconds: 0, progress: 'plain', out });
+    expect(r).toMatchObject({ ok: true, migrated: 121 });
+    expect(out.text).toContain(
+      `No vector is stored in memories.sparse_embedding yet: the embedder an earlier run recorded (${OLD_NAME}) is replaced by ${NEW_NAME}.`,
+    );
+    expect(await ledger()).toMatchObject([{ embedder_fingerprint: canonicalFingerprint(fingerprintOf(NEW)) }]);
+    // Now vectors of NEW are stored: OLD is refused.
+    await db.knex('memories').where('id', '1900000000000000001').update({ sparse_embedding: null });
+    const err = await runSeeder({ config: config(), embedder: OLD, delaySeconds: 0, progress: 'none' }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'EMBEDDER_CHANGED' });
   });
 
   test('npx umzug seed with another embedder: exit 1, both embedders named, the fix on the next line, ledger unchanged', async () => {

@@ -139,10 +139,14 @@ describe('an unreachable embedder ends the run quickly and cleanly', () => {
       SPARSE_EMBEDDER_BASE_URL: `http://127.0.0.1:${port}`,
       SPARSE_EMBEDDER_BACKOFF_BASE_MS: '60000',
     });
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'seed', '--progress', 'plain'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'umzug.js'), 'seed', '--progress', 'plain', '--workers', '1'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const done = collect(child, 60_000);
     let seen = '';
     await new Promise<void>((resolve) =>
