@@ -30,44 +30,38 @@ export function parseBoolean(value: string | boolean | undefined, name: string, 
   });
 }
 
-export function parseInteger(
+type Range = { min: number; max: number };
+
+/** The two kinds of number a setting can take: what text they accept, and how the error names them. */
+const KINDS = {
+  integer: { read: integerText, valid: Number.isSafeInteger, noun: 'an integer', fix: 'a whole number' },
+  number: { read: numberText, valid: Number.isFinite, noun: 'a number', fix: 'a number' },
+} as const;
+
+function parseBounded(
+  kind: keyof typeof KINDS,
   value: string | number | undefined,
   name: string,
   fallback: number,
-  range: { min: number; max: number },
+  range: Range,
 ): number {
   if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : integerText(value);
-  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    throw new SparseVectorError(
-      'CONFIG_INVALID',
-      `${name}=${JSON.stringify(value)} is not an integer between ${range.min} and ${range.max}.`,
-      {
-        hint: `Set ${name} to a whole number in that range.`,
-      },
-    );
-  }
-  return n;
+  const k = KINDS[kind];
+  const n = typeof value === 'number' ? value : k.read(value);
+  if (k.valid(n) && n >= range.min && n <= range.max) return n;
+  throw new SparseVectorError(
+    'CONFIG_INVALID',
+    `${name}=${JSON.stringify(value)} is not ${k.noun} between ${range.min} and ${range.max}.`,
+    { hint: `Set ${name} to ${k.fix} in that range.` },
+  );
 }
 
-export function parseNumber(
-  value: string | number | undefined,
-  name: string,
-  fallback: number,
-  range: { min: number; max: number },
-): number {
-  if (value === undefined || value === '') return fallback;
-  const n = typeof value === 'number' ? value : numberText(value);
-  if (!Number.isFinite(n) || n < range.min || n > range.max) {
-    throw new SparseVectorError(
-      'CONFIG_INVALID',
-      `${name}=${JSON.stringify(value)} is not a number between ${range.min} and ${range.max}.`,
-      {
-        hint: `Set ${name} to a number in that range.`,
-      },
-    );
-  }
-  return n;
+export function parseInteger(value: string | number | undefined, name: string, fallback: number, range: Range): number {
+  return parseBounded('integer', value, name, fallback, range);
+}
+
+export function parseNumber(value: string | number | undefined, name: string, fallback: number, range: Range): number {
+  return parseBounded('number', value, name, fallback, range);
 }
 
 export function parseChoice<T extends string>(

@@ -13,6 +13,25 @@ export function dropColumnStatement(t: SparseTarget): string {
   return `ALTER TABLE ${q(t.table)} DROP COLUMN ${q(t.sparseColumn)}`;
 }
 
+/**
+ * What every dialect does alike: the DROP statements (no server of the family has DROP INDEX IF EXISTS here:
+ * callers check information_schema first; on portable storage the index exists only if made by hand), and a
+ * stored value that arrives as a Buffer read as UTF-8 text.
+ */
+export abstract class CommonStatements {
+  dropIndexSql(t: SparseTarget): string {
+    return dropIndexStatement(t);
+  }
+
+  dropColumnSql(t: SparseTarget): string {
+    return dropColumnStatement(t);
+  }
+
+  protected storedText(raw: unknown): unknown {
+    return Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
+  }
+}
+
 export function selectList(t: SparseTarget, alias: string, extraColumns: readonly string[] = []): string {
   const cols = [`${alias}.${q(t.idColumn)} AS ${q('id')}`, `${alias}.${q(t.textColumn)} AS ${q('text')}`];
   for (const c of extraColumns) cols.push(`${alias}.${q(c)}`);

@@ -7,7 +7,7 @@ import {
   type SparseVector,
 } from '../sparse/sparse-vector';
 import type { ColumnFilter, IndexForm, SearchStatement, SparseDialect, SparseTarget } from './dialect';
-import { checkLimit, dropColumnStatement, dropIndexStatement, filterConditions, selectList } from './common';
+import { checkLimit, CommonStatements, filterConditions, selectList } from './common';
 
 /**
  * OceanBase >= 4.5.0 (native SPARSEVECTOR column + sparse vector index).
@@ -34,7 +34,7 @@ export const KNOWN_INDEX_FORMS: ReadonlyArray<{ params: string; source: string }
   { params: 'lib=OB, distance=inner_product, type=sindi', source: "pyobvector (powermem's upgrade script)" },
 ];
 
-export class OceanBaseDialect implements SparseDialect {
+export class OceanBaseDialect extends CommonStatements implements SparseDialect {
   readonly name: 'oceanbase' | 'seekdb' = 'oceanbase';
   readonly hasIndex = true;
   readonly maxIndex = SPARSE_INDEX_LIMIT - 1;
@@ -45,7 +45,9 @@ export class OceanBaseDialect implements SparseDialect {
     protected readonly indexParams: string = OCEANBASE_DEFAULT_INDEX_PARAMS,
     /** Where indexParams comes from, for the message that says which form was used. */
     protected readonly indexParamsSource: string = 'OceanBase documentation (default)',
-  ) {}
+  ) {
+    super();
+  }
 
   addColumnSql(t: SparseTarget): string {
     return `ALTER TABLE ${q(t.table)} ADD COLUMN ${q(t.sparseColumn)} SPARSEVECTOR`;
@@ -70,20 +72,12 @@ export class OceanBaseDialect implements SparseDialect {
     return forms;
   }
 
-  dropIndexSql(t: SparseTarget): string {
-    return dropIndexStatement(t);
-  }
-
-  dropColumnSql(t: SparseTarget): string {
-    return dropColumnStatement(t);
-  }
-
   encode(v: SparseVector): string {
     return toOceanBaseLiteral(v);
   }
 
   decode(raw: unknown): SparseVector {
-    return parseOceanBaseLiteral(Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw));
+    return parseOceanBaseLiteral(String(this.storedText(raw)));
   }
 
   /**

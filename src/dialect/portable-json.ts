@@ -2,7 +2,7 @@ import { quoteIdentifier as q } from '../identifiers';
 import type { ServerInfo } from '../db/server-info';
 import { parsePortableJson, toPortableJson, type SparseVector } from '../sparse/sparse-vector';
 import type { ColumnFilter, SearchStatement, SparseDialect, SparseTarget } from './dialect';
-import { checkLimit, dropColumnStatement, dropIndexStatement, filterConditions, selectList } from './common';
+import { checkLimit, CommonStatements, filterConditions, selectList } from './common';
 
 const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`;
 
@@ -11,13 +11,15 @@ const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`
  * column holding `[[index, weight], ...]`. There is no ANN index: search computes the exact inner product in
  * SQL with JSON_TABLE, scanning every embedded row. Meant for development, tests and small tables.
  */
-export class PortableJsonDialect implements SparseDialect {
+export class PortableJsonDialect extends CommonStatements implements SparseDialect {
   readonly name = 'portable-json' as const;
   readonly hasIndex: boolean = false;
   readonly maxIndex = 0xffff_ffff;
   readonly columnType = 'JSON';
 
-  constructor(readonly server: ServerInfo) {}
+  constructor(readonly server: ServerInfo) {
+    super();
+  }
 
   addColumnSql(t: SparseTarget): string {
     return `ALTER TABLE ${q(t.table)} ADD COLUMN ${q(t.sparseColumn)} JSON NULL`;
@@ -32,21 +34,12 @@ export class PortableJsonDialect implements SparseDialect {
     return undefined;
   }
 
-  /** Only used when an index of that name exists anyway (created by hand). */
-  dropIndexSql(t: SparseTarget): string {
-    return dropIndexStatement(t);
-  }
-
-  dropColumnSql(t: SparseTarget): string {
-    return dropColumnStatement(t);
-  }
-
   encode(v: SparseVector): string {
     return toPortableJson(v);
   }
 
   decode(raw: unknown): SparseVector {
-    return parsePortableJson(Buffer.isBuffer(raw) ? raw.toString('utf8') : raw);
+    return parsePortableJson(this.storedText(raw));
   }
 
   searchSql(
