@@ -130,6 +130,14 @@ function sparseVectorError(code: SparseVectorErrorCode, message: string, hint?: 
   return new SparseVectorError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
 }
 
+/** An EMBEDDER_BAD_RESPONSE of `service`: what was wrong with its answer (redacted). */
+export function malformedResponse(service: string, what: string): SparseVectorError {
+  return new SparseVectorError(
+    'EMBEDDER_BAD_RESPONSE',
+    redact(`${service} returned a malformed response: ${what.replace(/\.$/, '')}.`),
+  );
+}
+
 /** A failed attempt that may be retried (thrown inside the retry loop, never out of this module). */
 class Retryable extends Error {
   constructor(

@@ -1,10 +1,10 @@
 import { SparseVectorError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
-import { redact } from '../util/redact';
 import {
   bearerHeader,
   httpOptions,
   inBatches,
+  malformedResponse,
   postJson,
   vectorFromPairs,
   type HttpOptions,
@@ -159,12 +159,7 @@ export function requestBody(model: string, dims: number, texts: readonly string[
   };
 }
 
-function bad(what: string): SparseVectorError {
-  return new SparseVectorError(
-    'EMBEDDER_BAD_RESPONSE',
-    redact(`DashScope returned a malformed response: ${what.replace(/\.$/, '')}.`),
-  );
-}
+const bad = (what: string): SparseVectorError => malformedResponse('DashScope', what);
 
 function describeDashScopeError(
   status: number,

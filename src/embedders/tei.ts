@@ -1,10 +1,10 @@
 import { SparseVectorError } from '../errors';
 import type { SparseVector } from '../sparse/sparse-vector';
-import { redact } from '../util/redact';
 import {
   bearerHeader,
   httpOptions,
   inBatches,
+  malformedResponse,
   postJson,
   vectorFromPairs,
   type HttpOptions,
@@ -105,12 +105,7 @@ function publicUrl(url: string): string {
   }
 }
 
-function bad(what: string): SparseVectorError {
-  return new SparseVectorError(
-    'EMBEDDER_BAD_RESPONSE',
-    redact(`text-embeddings-inference returned a malformed response: ${what.replace(/\.$/, '')}.`),
-  );
-}
+const bad = (what: string): SparseVectorError => malformedResponse('text-embeddings-inference', what);
 
 function describeTeiError(
   status: number,

@@ -278,10 +278,10 @@ describe('local embedder: worker threads (compiled code, in a child process)', (
     const { run, ROOT } = await import('../support/cli');
     const script = `
       const path = require('node:path');
-      const dist = (p) => path.join(${JSON.stringify(ROOT)}, 'dist', 'src', p);
-      const { LocalSparseEmbedder, MIN_THREADED_BATCH } = require(dist('embedders/local.js'));
+      const dist = (p) => path.join(${JSON.stringify(ROOT)}, 'dist', p);
+      const { LocalSparseEmbedder, MIN_THREADED_BATCH } = require(dist('src/embedders/local.js'));
       const { sampleMemoryText, seededRandom } = require(dist('testing/sample-memories.js'));
-      const { sparseEquals } = require(dist('sparse/sparse-vector.js'));
+      const { sparseEquals } = require(dist('src/sparse/sparse-vector.js'));
       (async () => {
         const rand = seededRandom(7);
         const texts = Array.from({ length: 600 }, () => sampleMemoryText(rand));
