@@ -31,6 +31,19 @@ describe('schema changes and the backfill exclude each other', () => {
   const hasColumn = async () => !!(await columnInfo(db.knex, 'memories', 'sparse_embedding'));
   const applied = async () =>
     (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
+  /** `npx umzug down` with a long lock timeout, once it says `waiting` (then held, waiting); `done` is its end. */
+  async function downWaiting(waiting: string) {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
+      env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const done = collect(child, 60_000);
+    let out = '';
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => (out += d) && out.includes(waiting) && resolve()),
+    );
+    return { done };
+  }
 
   test('down while a backfill runs: refused after the lock timeout (nothing changed), then waits for it to end', async () => {
     const seed = startAt(
@@ -48,18 +61,7 @@ describe('schema changes and the backfill exclude each other', () => {
     expect(await hasColumn()).toBe(true);
     expect(await applied()).toEqual([MIGRATION]);
     // A long one: down says it waits, and goes on once the backfill has ended (here: killed at the failpoint).
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
-      env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const down = collect(child, 60_000);
-    let out = '';
-    await new Promise<void>((resolve) =>
-      child.stdout.on(
-        'data',
-        (d) => (out += d) && out.includes('waiting up to 120 s for it to end before removing the column') && resolve(),
-      ),
-    );
+    const { done: down } = await downWaiting('waiting up to 120 s for it to end before removing the column');
     expect(await hasColumn()).toBe(true); // still waiting
     seed.child.kill('SIGKILL');
     await seed.done;
@@ -89,15 +91,7 @@ describe('schema changes and the backfill exclude each other', () => {
       expect(refused.code).toBe(1);
       expect(await hasColumn()).toBe(true);
       expect(await applied()).toEqual([MIGRATION]);
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
-        env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const down = collect(child, 60_000);
-      let out = '';
-      await new Promise<void>((resolve) =>
-        child.stdout.on('data', (d) => (out += d) && out.includes('waiting up to 120 s for them to end') && resolve()),
-      );
+      const { done: down } = await downWaiting('waiting up to 120 s for them to end');
       expect(await hasColumn()).toBe(true); // still waiting for the shard
       fs.writeFileSync(release, '');
       const shard = await seed.done;
