@@ -1,6 +1,6 @@
 import { integerText } from '../config/parse';
 import { SparseVectorError } from '../errors';
-import { SETTINGS } from '../options/table';
+import { EMBEDDER, type OptionSpec } from '../options/table';
 import { redact, registerSecret } from '../util/redact';
 import { EMBEDDER_PROVIDERS, findProvider } from './providers';
 import type { ConfigCheck, EmbedderConfig } from './types';
@@ -16,61 +16,38 @@ interface RawSetting {
 }
 type RawSettings = Partial<Record<Field, RawSetting>>;
 
+/** Each setting's row of the option table (src/options/table-embedder.ts): names, range, default, hint. */
+const SPECS: Record<Field, OptionSpec> & typeof EMBEDDER = EMBEDDER;
+const FIELDS = Object.keys(SPECS) as Field[];
+
 /**
- * Environment variables of each setting, first set one wins. The aliases are powermem's names:
- * DASHSCOPE_API_KEY, SPARSE_EMBEDDER_EMBEDDING_DIMS (its field embedding_dims), SPARSE_EMBEDDING_BASE_URL.
- * powermem also reads DASHSCOPE_BASE_URL; that one is used for the qwen provider only (see below).
+ * Environment variables of each setting, first set one wins: the table's variable, then its aliases
+ * (powermem's names: DASHSCOPE_API_KEY, SPARSE_EMBEDDER_EMBEDDING_DIMS, SPARSE_EMBEDDING_BASE_URL).
+ * A provider's own aliases (qwen: DASHSCOPE_BASE_URL) are read below, for that provider only.
  */
-const ENV_NAMES: Record<Field, readonly string[]> = {
-  provider: ['SPARSE_EMBEDDER_PROVIDER'],
-  apiKey: ['SPARSE_EMBEDDER_API_KEY', 'DASHSCOPE_API_KEY'],
-  model: ['SPARSE_EMBEDDER_MODEL'],
-  dims: ['SPARSE_EMBEDDER_DIMS', 'SPARSE_EMBEDDER_EMBEDDING_DIMS'],
-  baseUrl: ['SPARSE_EMBEDDER_BASE_URL', 'SPARSE_EMBEDDING_BASE_URL'],
-  timeoutMs: ['SPARSE_EMBEDDER_TIMEOUT_MS'],
-  maxRetries: ['SPARSE_EMBEDDER_MAX_RETRIES'],
-  backoffBaseMs: ['SPARSE_EMBEDDER_BACKOFF_BASE_MS'],
-  batchSize: ['SPARSE_EMBEDDER_BATCH_SIZE'],
-  indexSpace: ['SPARSE_EMBEDDER_INDEX_SPACE'],
-  threads: ['SPARSE_EMBEDDER_THREADS'],
-  maxRequestsPerMinute: ['SPARSE_EMBEDDER_RPM'],
-};
+const envNames = (field: Field): readonly string[] => [SPECS[field].env, ...(SPECS[field].aliases ?? [])];
 
 /** Keys of powermem's `sparse_embedder.config` (first match wins), and camelCase keys. */
-const OBJECT_KEYS: Record<Exclude<Field, 'provider'>, readonly string[]> = {
-  apiKey: ['api_key', 'apiKey'],
-  model: ['model'],
-  dims: ['embedding_dims', 'dims', 'dimension'],
-  baseUrl: ['base_url', 'baseUrl', 'dashscope_base_url'],
-  timeoutMs: ['timeout_ms', 'timeoutMs'],
-  maxRetries: ['max_retries', 'maxRetries'],
-  backoffBaseMs: ['backoff_base_ms', 'backoffBaseMs'],
-  batchSize: ['batch_size', 'batchSize'],
-  indexSpace: ['index_space', 'indexSpace'],
-  threads: ['threads'],
-  maxRequestsPerMinute: ['max_requests_per_minute', 'maxRequestsPerMinute', 'rpm'],
-};
+const objectKeys = (field: Field): readonly string[] => SPECS[field].keys;
 
-const INTEGER_RANGES: Partial<Record<Field, { min: number; max: number; hint: string }>> = {
-  dims: {
-    min: 1,
-    max: 1_000_000,
-    hint: 'Use a whole number; for qwen (DashScope text-embedding-v4) one of 2048, 1536, 1024, 768, 512, 256, 128, 64 (default 1536, as powermem).',
-  },
-  timeoutMs: { min: 1, max: 3_600_000, hint: 'Use a whole number of milliseconds, e.g. 30000 (the default).' },
-  maxRetries: { min: 0, max: 100, hint: 'Use a whole number >= 0, e.g. 5 (the default); 0 disables retries.' },
-  backoffBaseMs: { min: 0, max: 600_000, hint: 'Use a whole number of milliseconds >= 0, e.g. 500 (the default).' },
-  batchSize: { min: 1, max: 10_000, hint: 'Use a whole number of texts per request, e.g. 32 (the tei default).' },
-  indexSpace: {
-    min: 1,
-    max: 2 ** 32,
-    hint: 'Use the number of hash buckets, e.g. 500000 (the default; OceanBase/seekdb reject indices above 500,000).',
-  },
-  maxRequestsPerMinute: {
-    ...SETTINGS.maxRequestsPerMinute.range,
-    hint: `Use the provider's quota in requests per minute, e.g. ${SETTINGS.maxRequestsPerMinute.example}; leave it unset for no cap (429s still slow the run down).`,
-  },
-};
+/** The whole-number settings, with their table range and the fix their error suggests. */
+const INTEGER_FIELDS = [
+  'dims',
+  'timeoutMs',
+  'maxRetries',
+  'backoffBaseMs',
+  'batchSize',
+  'indexSpace',
+  'maxRequestsPerMinute',
+] as const;
+
+interface IntegerRange {
+  min: number;
+  max: number;
+  hint: string;
+}
+
+const integerRange = (field: Field): IntegerRange => ({ ...SPECS[field].range!, hint: SPECS[field].hint! });
 
 function fail(message: string, hint: string): never {
   // redact(): a base URL may carry a password (https://user:pass@host), a value may be a registered key.
@@ -99,10 +76,7 @@ function scalarText(v: unknown): string {
   }
 }
 
-function integer(
-  setting: RawSetting | undefined,
-  range: { min: number; max: number; hint: string },
-): number | undefined {
+function integer(setting: RawSetting | undefined, range: IntegerRange): number | undefined {
   if (setting === undefined) return undefined;
   const v = setting.value;
   const s = typeof v === 'number' ? String(v) : text(v);
@@ -125,17 +99,14 @@ function checkBaseUrl(baseUrl: string, name: string): void {
     ok = false;
   }
   if (!ok) {
-    fail(
-      `${name}=${JSON.stringify(baseUrl)} is not an http(s) URL.`,
-      'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).',
-    );
+    fail(`${name}=${JSON.stringify(baseUrl)} is not an http(s) URL.`, SPECS.baseUrl.hint);
   }
 }
 
 /** Validate raw settings into an EmbedderConfig; messages use the names the settings were given. */
 function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (field: Field) => string): EmbedderConfig {
   const nameOf = (field: Field): string => raw[field]?.name ?? defaultName(field);
-  const providerText = text(raw.provider?.value)?.toLowerCase() ?? 'local';
+  const providerText = text(raw.provider?.value)?.toLowerCase() ?? SPECS.provider.default;
   const definition = findProvider(providerText);
   if (!definition) {
     fail(
@@ -159,10 +130,8 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
   const model = text(raw.model?.value);
   if (model !== undefined) config.model = model;
   if (baseUrl !== undefined) config.baseUrl = baseUrl;
-  for (const field of Object.keys(INTEGER_RANGES) as Array<
-    'dims' | 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'batchSize' | 'indexSpace' | 'maxRequestsPerMinute'
-  >) {
-    const n = integer(raw[field], INTEGER_RANGES[field]!);
+  for (const field of INTEGER_FIELDS) {
+    const n = integer(raw[field], integerRange(field));
     if (n !== undefined) config[field] = n;
   }
   const threads =
@@ -173,12 +142,7 @@ function build(raw: RawSettings, source: ConfigCheck['source'], defaultName: (fi
         : text(raw.threads.value);
   if (threads !== undefined) {
     if (threads.toLowerCase() === 'auto') config.threads = 'auto';
-    else
-      config.threads = integer(raw.threads, {
-        min: 0,
-        max: 64,
-        hint: "Use 'auto' (one per spare core, at most 4; the default), 0 (embed in the main thread) or a number of threads up to 64.",
-      })!;
+    else config.threads = integer(raw.threads, integerRange('threads'))!;
   }
   definition.validate?.(config, { nameOf, source, fail });
   return config;
@@ -197,19 +161,14 @@ export function embedderConfigFromEnv(
   env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env,
 ): EmbedderConfig {
   const raw: RawSettings = {};
-  for (const field of Object.keys(ENV_NAMES) as Field[]) {
-    const name = ENV_NAMES[field].find((n) => text(env[n]) !== undefined);
+  const provider = text(env[SPECS.provider.env])?.toLowerCase() ?? '';
+  for (const field of FIELDS) {
+    // A provider's own alias (DASHSCOPE_BASE_URL names a DashScope host: meaningful for qwen only) comes last.
+    const names = [...envNames(field), ...(SPECS[field].providerAliases?.[provider] ?? [])];
+    const name = names.find((n) => text(env[n]) !== undefined);
     if (name !== undefined) raw[field] = { value: env[name], name };
   }
-  // DASHSCOPE_BASE_URL (e.g. https://dashscope.aliyuncs.com/api/v1) names a DashScope host: meaningful for qwen only.
-  if (
-    !raw.baseUrl &&
-    text(env.DASHSCOPE_BASE_URL) !== undefined &&
-    text(env.SPARSE_EMBEDDER_PROVIDER)?.toLowerCase() === 'qwen'
-  ) {
-    raw.baseUrl = { value: env.DASHSCOPE_BASE_URL, name: 'DASHSCOPE_BASE_URL' };
-  }
-  return build(raw, 'env', (field) => ENV_NAMES[field][0]);
+  return build(raw, 'env', (field) => envNames(field)[0]);
 }
 
 /**
@@ -245,11 +204,11 @@ export function embedderConfigFromObject(obj: Record<string, unknown>): Embedder
     settings = obj;
     prefix = '';
   }
-  for (const field of Object.keys(OBJECT_KEYS) as Array<keyof typeof OBJECT_KEYS>) {
-    const key = OBJECT_KEYS[field].find((k) => settings[k] !== undefined && settings[k] !== null && settings[k] !== '');
+  for (const field of FIELDS.filter((f) => f !== 'provider')) {
+    const key = objectKeys(field).find((k) => settings[k] !== undefined && settings[k] !== null && settings[k] !== '');
     if (key !== undefined) raw[field] = { value: settings[key], name: prefix + key };
   }
   return build(raw, 'object', (field) =>
-    field === 'provider' ? raw.provider!.name : prefix ? prefix + OBJECT_KEYS[field][0] : field,
+    field === 'provider' ? raw.provider!.name : prefix ? prefix + objectKeys(field)[0] : field,
   );
 }

@@ -1,4 +1,5 @@
 import { SparseVectorError, type SparseVectorErrorCode } from '../errors';
+import { EMBEDDER } from '../options/table';
 import { redact, registerSecret } from '../util/redact';
 import { retry } from '../util/retry';
 import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
@@ -47,10 +48,11 @@ export interface HttpStats {
 /** Retries after an unreachable-service failure (defaults: 0.5 + 1 + 2 s of waiting, then the run ends). */
 export const UNREACHABLE_RETRIES = 3;
 
+/**
+ * The bounds of the waits between attempts (not settings). The timeout, retries and backoff base are
+ * settings: their defaults are the option table's (src/options/table-embedder.ts), applied by httpOptions().
+ */
 export const HTTP_DEFAULTS = {
-  timeoutMs: 30_000,
-  maxRetries: 5,
-  backoffBaseMs: 500,
   maxBackoffMs: 30_000,
   maxRetryAfterMs: 60_000,
 } as const;
@@ -348,9 +350,9 @@ export function httpOptions(
   return {
     service,
     limiter: new RequestLimiter({ requestsPerMinute: config.maxRequestsPerMinute }),
-    timeoutMs: config.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
-    maxRetries: config.maxRetries ?? HTTP_DEFAULTS.maxRetries,
-    backoffBaseMs: config.backoffBaseMs ?? HTTP_DEFAULTS.backoffBaseMs,
+    timeoutMs: config.timeoutMs ?? EMBEDDER.timeoutMs.default,
+    maxRetries: config.maxRetries ?? EMBEDDER.maxRetries.default,
+    backoffBaseMs: config.backoffBaseMs ?? EMBEDDER.backoffBaseMs.default,
     describeError,
   };
 }

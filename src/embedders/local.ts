@@ -1,4 +1,5 @@
-import { SPARSE_INDEX_LIMIT, type SparseVector } from '../sparse/sparse-vector';
+import { EMBEDDER } from '../options/table';
+import type { SparseVector } from '../sparse/sparse-vector';
 import { fnv1a32Range } from './local/hash';
 import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
@@ -17,7 +18,8 @@ export const BM25_K1 = 1.2;
 export const BM25_B = 0.75;
 /** Average document length in words (see docs/embedders.md for how it was chosen). */
 export const AVERAGE_LENGTH = 40;
-export const DEFAULT_INDEX_SPACE = SPARSE_INDEX_LIMIT;
+/** The option table's default: the server's sparse index limit. */
+export const DEFAULT_INDEX_SPACE = EMBEDDER.indexSpace.default;
 export const LOCAL_BATCH_SIZE = 256;
 /**
  * Model name and version of the local vectors: a change to tokenisation, weights or hash is a new version
@@ -53,12 +55,14 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
-    if (!Number.isInteger(space) || space < 1 || space > 2 ** 32)
+    const { min, max } = EMBEDDER.indexSpace.range;
+    if (!Number.isInteger(space) || space < min || space > max)
       throw new RangeError(`indexSpace must be an integer from 1 to 2^32, got ${space}`);
     this.indexSpace = space;
     this.maxIndex = space - 1;
     this.fingerprint = { provider: 'local', model: LOCAL_MODEL, params: { indexSpace: space } };
-    const threads = (config.threads ?? 'auto') === 'auto' ? autoThreads() : (config.threads as number);
+    const threads =
+      (config.threads ?? EMBEDDER.threads.default) === 'auto' ? autoThreads() : (config.threads as number);
     // The pool needs the compiled worker script; from untranspiled sources (ts-jest) it embeds in process.
     this.threads = threads > 0 && poolAvailable() ? threads : 0;
   }
@@ -143,6 +147,6 @@ export function quantize(w: number): number {
 
 export const localProvider: EmbedderProviderDefinition<'local'> = {
   name: 'local',
-  description: 'in-process BM25-style term weights hashed into [0, 500000); no key, no network (the default)',
+  description: `in-process BM25-style term weights hashed into [0, ${DEFAULT_INDEX_SPACE}); no key, no network (the default)`,
   create: (config) => new LocalSparseEmbedder(config),
 };

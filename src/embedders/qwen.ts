@@ -1,4 +1,5 @@
 import { SparseVectorError } from '../errors';
+import { EMBEDDER } from '../options/table';
 import type { SparseVector } from '../sparse/sparse-vector';
 import {
   bearerHeader,
@@ -19,16 +20,21 @@ import type {
   SparseEmbedder,
 } from './types';
 
-export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
-export const DASHSCOPE_MAINLAND = 'https://dashscope.aliyuncs.com';
-export const DASHSCOPE_EMBEDDING_PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
 /**
  * powermem's qwen sparse embedder defaults (powermem 1.1.x, src/powermem/integrations/embeddings/qwen_sparse.py):
  * base URL https://dashscope.aliyuncs.com/api/v1 (mainland; DASHSCOPE_BASE_URL overrides it), model
- * text-embedding-v4, dimension 1536. Ours are the same, so a backfill writes the vectors powermem computes.
+ * text-embedding-v4, dimension 1536. Ours are the same, so a backfill writes the vectors powermem computes;
+ * they are the option table's (src/options/table-embedder.ts). 10 texts per request is the model's limit.
  */
-export const POWERMEM_QWEN_BASE_URL = `${DASHSCOPE_MAINLAND}/api/v1`;
-export const QWEN_DEFAULTS = { model: 'text-embedding-v4', dims: 1536, batchSize: 10 } as const;
+export const POWERMEM_QWEN_BASE_URL = EMBEDDER.baseUrl.providerDefaults.qwen;
+export const QWEN_DEFAULTS = {
+  model: EMBEDDER.model.providerDefaults.qwen,
+  dims: EMBEDDER.dims.default,
+  batchSize: 10,
+} as const;
+export const DASHSCOPE_INTL = 'https://dashscope-intl.aliyuncs.com';
+export const DASHSCOPE_MAINLAND = new URL(POWERMEM_QWEN_BASE_URL).origin;
+export const DASHSCOPE_EMBEDDING_PATH = '/api/v1/services/embeddings/text-embedding/text-embedding';
 /**
  * The `dimension` values each DashScope model accepts (Model Studio, "text embedding synchronous API").
  * A model not listed here is passed through unchecked.

@@ -1,4 +1,5 @@
 import { SparseVectorError } from '../errors';
+import { EMBEDDER } from '../options/table';
 import type { SparseVector } from '../sparse/sparse-vector';
 import {
   bearerHeader,
@@ -18,7 +19,8 @@ import type {
   SparseEmbedder,
 } from './types';
 
-export const TEI_DEFAULTS = { batchSize: 32 } as const;
+/** Texts per request: the option table's default (TEI's own default --max-client-batch-size). */
+export const TEI_DEFAULTS = { batchSize: EMBEDDER.batchSize.default } as const;
 
 /** The /embed_sparse URL for a TEI base URL (with or without trailing slash, or already ending in /embed_sparse). */
 export function teiEndpoint(base: string): string {
@@ -30,7 +32,6 @@ export function teiEndpoint(base: string): string {
  * `tei`: Hugging Face text-embeddings-inference serving a sparse (SPLADE-style) model.
  * POST {base}/embed_sparse with `{"inputs": [...], "truncate": true}`; the answer is one list of
  * `{index, value}` per input. TEI has no query/document modes, so both embed the same way.
- * The default batch (32) is TEI's default --max-client-batch-size.
  */
 export class TeiSparseEmbedder implements SparseEmbedder {
   readonly provider = 'tei';

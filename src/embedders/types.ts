@@ -43,7 +43,7 @@ export interface SparseEmbedder {
   readonly provider: string;
   /** Model name (for logs). */
   readonly model: string;
-  /** Texts per provider request (qwen: 10, tei: 32 by default, local: 256). */
+  /** Texts per provider request (qwen: 10, tei: SPARSE_EMBEDDER_BATCH_SIZE, local: 256). */
   readonly maxBatchSize: number;
   /** Largest index this embedder may produce (compare with the target's limit, e.g. 499,999 on OceanBase). */
   readonly maxIndex: number;
@@ -59,25 +59,29 @@ export interface SparseEmbedder {
   embedQuery(text: string, options?: EmbedOptions): Promise<SparseVector>;
 }
 
-/** The validated settings of an embedder (see config.ts for where each comes from). */
+/**
+ * The validated settings of an embedder (see config.ts for where each comes from). Ranges, defaults and
+ * variables are the option table's: src/options/table-embedder.ts (README, "Configuration").
+ */
 export interface EmbedderConfig {
   provider: EmbedderProvider;
   /** qwen: required; tei: optional (sent as a Bearer token). Registered with redact(). */
   apiKey?: string;
+  /** qwen: the DashScope model; tei: the name recorded for the vectors. */
   model?: string;
-  /** qwen: output dimension parameter, 64..2048 (default 1536, as powermem). */
+  /** qwen: output dimension parameter (default powermem's). */
   dims?: number;
-  /** qwen: DashScope base (default https://dashscope.aliyuncs.com/api/v1, as powermem); tei: required server URL. */
+  /** qwen: DashScope base (default powermem's, mainland China); tei: required server URL. */
   baseUrl?: string;
-  /** HTTP providers: per-request timeout (default 30000). */
+  /** HTTP providers: per-request timeout in milliseconds. */
   timeoutMs?: number;
-  /** HTTP providers: retries after the first attempt on 429/5xx/network errors/timeouts (default 5). */
+  /** HTTP providers: retries after the first attempt on 429/5xx/network errors/timeouts. */
   maxRetries?: number;
-  /** HTTP providers: base delay of the exponential backoff with full jitter (default 500 ms). */
+  /** HTTP providers: base delay of the exponential backoff with full jitter, in milliseconds. */
   backoffBaseMs?: number;
-  /** tei: texts per request (default 32). */
+  /** tei: texts per request. */
   batchSize?: number;
-  /** local: number of hash buckets, indices are in [0, indexSpace) (default 500000). */
+  /** local: number of hash buckets, indices are in [0, indexSpace) (default: the server's sparse index limit). */
   indexSpace?: number;
   /** HTTP providers: cap on requests started per minute (default: none; 429 answers adapt the pace anyway). */
   maxRequestsPerMinute?: number;

@@ -2,39 +2,17 @@
  * Every option a user can set in more than one way, defined once: its name in the API, its environment
  * variable, its command-line flag (`npx umzug seed`, `npx sparse-vector run`), its script parameter (the
  * script manager's snake_case name), its type, range or allowed values, default and help text. Parsing,
- * validation (options/read.ts), the `-h` output of both CLIs, the script manager's parameter list and the
- * README / .env.example tables (checked by test/docs) all come from here; no other file states a default
- * or a range of these options.
+ * validation (options/read.ts, and embedders/config.ts for the embedder's part in table-embedder.ts), the `-h`
+ * output of both CLIs, the script manager's parameter list and the option tables of README.md,
+ * docs/backfill.md and .env.example (written by `npm run docs:options`, scripts/docs-options.ts; test/docs
+ * fails when they differ) all come from here; no other file states a default or a range of these options.
  */
 
-export type OptionType = 'int' | 'float' | 'bool' | 'string' | 'choice' | 'shard';
+import type { OptionSpec } from './spec';
+import { EMBEDDER } from './table-embedder';
 
-export interface OptionSpec {
-  /** The API name: the key in BackfillOptions / SparseVectorOptions. */
-  readonly name: string;
-  /** Environment variable (also read from .env). */
-  readonly env?: string;
-  /** Command-line flag of `npx umzug seed` and `npx sparse-vector run`. */
-  readonly flag?: string;
-  /** Script parameter (snake_case, as powermem's guide writes them). */
-  readonly param?: string;
-  readonly type: OptionType;
-  /** Inclusive range of a number. */
-  readonly range?: { readonly min: number; readonly max: number };
-  /** Allowed values of a choice. */
-  readonly choices?: readonly string[];
-  readonly default?: number | string | boolean;
-  /** The docs' default when it is not one value (workers: per embedder). */
-  readonly defaultText?: string;
-  /** The value used in "e.g." hints when there is no default. */
-  readonly example?: number | string;
-  /** The flag's argument name in `-h` (N, SECONDS...). */
-  readonly argument?: string;
-  /** Help text: one sentence, without the range and default (added from the fields above). */
-  readonly help: string;
-  /** The script parameter's description, when it follows powermem's guide wording. */
-  readonly paramHelp?: string;
-}
+export type { OptionSpec, OptionType } from './spec';
+export { EMBEDDER };
 
 /** How progress is shown (see backfill/reporter.ts). */
 export const PROGRESS_STYLES = ['auto', 'tty', 'plain', 'json', 'none'] as const;
@@ -104,6 +82,7 @@ export const BACKFILL = {
     type: 'int',
     range: { min: 1, max: ALL },
     argument: 'N',
+    defaultText: 'all',
     help: `Stop after N rows (default: all; with --dry-run: the rows to test, default ${DRY_RUN_ROWS}).`,
     paramHelp: 'Stop after this many records (dry run: records to test)',
   },
@@ -122,6 +101,7 @@ export const BACKFILL = {
     type: 'shard',
     example: '0/3',
     argument: 'SHARD',
+    defaultText: 'none',
     help: 'Process only shard I of N (rows with CRC32(id) MOD N = I); run N processes with 0/N ... N-1/N.',
     paramHelp: 'i/n: process only shard i of n',
   },
@@ -153,6 +133,7 @@ export const BACKFILL = {
     type: 'string',
     example: 'failed.jsonl',
     argument: 'FILE',
+    defaultText: 'none',
     help: 'Append failed rows as JSON lines {"id","reason"} to FILE.',
     paramHelp: 'Append failed rows as JSON lines to this file',
   },
@@ -183,6 +164,7 @@ export const BACKFILL = {
     range: { min: 1, max: 100_000 },
     example: 50,
     argument: 'N',
+    defaultText: 'off',
     help: "Throttle: pause while the server's Threads_running is above N (counts this run's own queries too; default: off).",
   },
   targetBatchMs: {
@@ -193,6 +175,7 @@ export const BACKFILL = {
     range: { min: 10, max: 3_600_000 },
     example: 500,
     argument: 'MS',
+    defaultText: 'off',
     help: 'Throttle: adapt the batch size (up to --batch-size) so that a batch takes about MS milliseconds (default: off).',
   },
   embedAttempts: {
@@ -206,16 +189,8 @@ export const BACKFILL = {
 
 /** Options of the configuration (SparseVectorConfig) and of the embedder that a flag or the table's docs name. */
 export const SETTINGS = {
-  maxRequestsPerMinute: {
-    name: 'maxRequestsPerMinute',
-    env: 'SPARSE_EMBEDDER_RPM',
-    flag: '--max-requests-per-minute',
-    type: 'int',
-    range: { min: 1, max: 10_000_000 },
-    example: 1200,
-    argument: 'N',
-    help: 'HTTP embedders (qwen, tei): start at most N requests per minute, to stay under a known quota (default: no cap; 429 answers slow the pace anyway).',
-  },
+  /** The embedder's, in the embedder part of the table: `npx umzug seed` has a flag for it. */
+  maxRequestsPerMinute: EMBEDDER.maxRequestsPerMinute,
   lockTimeoutSeconds: {
     name: 'lockTimeoutSeconds',
     env: 'SPARSE_LOCK_TIMEOUT',
@@ -259,12 +234,15 @@ export const CONFIRM = {
   },
 } as const satisfies Record<string, OptionSpec>;
 
-/** Every option of the table. */
+/** Every option of the table, each once. */
 export const OPTIONS: readonly OptionSpec[] = [
-  ...Object.values(BACKFILL),
-  ...Object.values(SETTINGS),
-  ...Object.values(SEARCH),
-  ...Object.values(CONFIRM),
+  ...new Set<OptionSpec>([
+    ...Object.values(BACKFILL),
+    ...Object.values(SETTINGS),
+    ...Object.values(EMBEDDER),
+    ...Object.values(SEARCH),
+    ...Object.values(CONFIRM),
+  ]),
 ];
 
 /** The flags of `npx umzug seed`, in `-h` order. */

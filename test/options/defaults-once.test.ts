@@ -1,49 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { BACKFILL, SETTINGS, WORKERS, type OptionSpec } from '../../src/options/table';
-import { ROOT } from '../support/cli';
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
-const TABLE = path.join(ROOT, 'src', 'options', 'table.ts');
-
-/** The names an option goes by in the code: API name, variable, flag and script parameter. */
-function spellings(spec: OptionSpec): string[] {
-  return [spec.name, spec.env, spec.flag?.slice(2), spec.param].filter((s): s is string => !!s);
-}
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * Places in `files` that state `spec`'s default: the literal as a value (after ??, :, =, a comma or the word
- * "default"; not `length > 1`) within a statement or object of one of the option's names, e.g.
- * `batchSize: 100`, `parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, ...)` or a parameter
- * list's `{ name: 'batch_size', type: 'int', default: 100 }` written over several lines.
- */
-function statedIn(spec: OptionSpec, files: Record<string, string>, value = spec.default): string[] {
-  const literal = `(?:\\?\\?|[:=,]|\\bdefault)\\s*${escape(String(value))}(?![\\w.])`;
-  const name = `(?:${spellings(spec).map(escape).join('|')})`;
-  const near = new RegExp(`\\b${name}\\b[^;{}]{0,80}?${literal}|${literal}[^;{}]{0,30}?\\b${name}\\b`, 'g');
-  const hits: string[] = [];
-  for (const [file, text] of Object.entries(files)) {
-    for (const m of text.matchAll(near)) {
-      const line = text.slice(0, m.index).split('\n').length;
-      hits.push(`${file}:${line}: ${m[0].replace(/\s+/g, ' ')}`);
-    }
-  }
-  return hits;
-}
+import { sources as sourcesWithout, statedIn } from '../support/stated-defaults';
 
 /** Every file of src/ except the table. */
-function sources(): Record<string, string> {
-  const files = sourceFiles(path.join(ROOT, 'src')).filter((f) => f !== TABLE);
-  return Object.fromEntries(files.map((f) => [path.relative(ROOT, f), fs.readFileSync(f, 'utf8')]));
-}
+const sources = () => sourcesWithout(['src/options/table.ts']);
 
 describe('the option table is the only place a default appears', () => {
   const cases: Array<[OptionSpec, number]> = [
