@@ -6,7 +6,7 @@ import { currentDatabase } from '../schema/inspect';
 import { readSchemaState, type SparseSchemaContext } from '../schema/sparse-schema';
 import type { Logger } from '../util/logger';
 import { BACKFILL_SEEDER, SeedLedger } from './seed-ledger';
-import { downgradeLockName, waitForShards } from './shard-presence';
+import { downgradeLockName, secondsLeft, waitForShards } from './shard-presence';
 
 /**
  * Schema changes and the backfill exclude each other. A backfill run holds the table's seed lock (one per
@@ -35,9 +35,9 @@ function query<T>(conn: RawConnection, sql: string, values: unknown[]): Promise<
 /**
  * Run `removeColumn` holding the table's backfill lock (on a connection of `knex`'s pool, held until it
  * returns), after marking the backfill seeder not done in the seeds ledger: the vectors are about to be
- * deleted, so a 'done' record must not outlive them. Waits up to config.lockTimeoutSeconds for a running
- * backfill, and as long again for the shards of a sharded one (see shard-presence.ts); then refuses with
- * BACKFILL_RUNNING, having changed nothing.
+ * deleted, so a 'done' record must not outlive them. Waits for a running backfill, then for the shards of a
+ * sharded one (see shard-presence.ts), up to config.lockTimeoutSeconds for both waits together; then refuses
+ * with BACKFILL_RUNNING, having changed nothing.
  */
 export async function withBackfillExcluded<T>(
   knex: Knex,
@@ -50,19 +50,20 @@ export async function withBackfillExcluded<T>(
   const pool = knex.client as PinnedPool;
   const conn = await pool.acquireConnection();
   const run = (sql: string, values: unknown[]) => query<Record<string, number | null>>(conn, sql, values);
+  // One deadline for both waits: SPARSE_LOCK_TIMEOUT bounds the whole downgrade's wait, not each part.
+  const deadline = Date.now() + config.lockTimeoutSeconds * 1000;
   try {
     await takeTableLock(conn, name, config, log);
     const downgrade = downgradeLockName(database, config.table);
     try {
-      const timeout = config.lockTimeoutSeconds;
       // Only downgrades take it, one at a time (they hold the migration lock): no wait.
       await run('SELECT GET_LOCK(?, 0) AS got', [downgrade]);
       const waiting = (n: number) =>
         log.info(
-          `${n} shard(s) of a sharded backfill of table '${config.table}' are running: waiting up to ${timeout} s for them to end before removing the column...`,
+          `${n} shard(s) of a sharded backfill of table '${config.table}' are running: waiting up to ${secondsLeft(deadline)} s for them to end before removing the column...`,
         );
-      if (!(await waitForShards(run, database, config.table, timeout, waiting))) {
-        throw backfillRunning(config, timeout, 'A sharded backfill');
+      if (!(await waitForShards(run, database, config.table, deadline, waiting))) {
+        throw backfillRunning(config, config.lockTimeoutSeconds, 'A sharded backfill');
       }
       if (await new SeedLedger(config.seedsTable).markNotDone(knex, BACKFILL_SEEDER)) {
         log.info(

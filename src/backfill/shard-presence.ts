@@ -43,6 +43,11 @@ export async function enterShard(
   return undefined;
 }
 
+/** Whole seconds left until `deadline` (ms since the epoch), at least 0: what GET_LOCK is given. */
+export function secondsLeft(deadline: number): number {
+  return Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+}
+
 type Query = (sql: string, values: unknown[]) => Promise<Array<Record<string, number | null>>>;
 
 /** The presence locks held now (read in a few statements). */
@@ -58,22 +63,21 @@ async function heldSlots(query: Query, database: string, table: string): Promise
 }
 
 /**
- * Wait until no shard of `table` runs, at most `timeoutSeconds` in all; false when one still runs then. Called
- * while holding the table's backfill lock (no new shard starts meanwhile); `onWait` is told how many run.
+ * Wait until no shard of `table` runs, at most until `deadline` (ms since the epoch); false when one still
+ * runs then. Called while holding the table's backfill lock (no new shard starts meanwhile); `onWait` is told
+ * how many run.
  */
 export async function waitForShards(
   query: Query,
   database: string,
   table: string,
-  timeoutSeconds: number,
+  deadline: number,
   onWait: (running: number) => void,
 ): Promise<boolean> {
   const held = await heldSlots(query, database, table);
   if (held.length) onWait(held.length);
-  const deadline = Date.now() + timeoutSeconds * 1000;
   for (const name of held) {
-    const seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    const [row] = await query('SELECT GET_LOCK(?, ?) AS got', [name, seconds]);
+    const [row] = await query('SELECT GET_LOCK(?, ?) AS got', [name, secondsLeft(deadline)]);
     if (row?.got !== 1) return false;
     await query('SELECT RELEASE_LOCK(?)', [name]);
   }

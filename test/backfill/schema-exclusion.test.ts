@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { downgradeLockName } from '../../src/backfill/shard-presence';
+import { seedLockName } from '../../src/backfill/schema-guard';
+import { downgradeLockName, shardSlotName } from '../../src/backfill/shard-presence';
 import { BACKFILL_SEEDER, SeedLedger } from '../../src/backfill/seed-ledger';
 import { columnInfo } from '../../src/schema/inspect';
 import { upgrade } from '../support/backfill';
@@ -32,9 +33,9 @@ describe('schema changes and the backfill exclude each other', () => {
   const applied = async () =>
     (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
   /** `npx umzug down` with a long lock timeout, once it says `waiting` (then held, waiting); `done` is its end. */
-  async function downWaiting(waiting: string) {
+  async function downWaiting(waiting: string, lockTimeout = '120') {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
-      env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
+      env: { ...env, SPARSE_LOCK_TIMEOUT: lockTimeout },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const done = collect(child, 60_000);
@@ -107,6 +108,56 @@ describe('schema changes and the backfill exclude each other', () => {
     } finally {
       fs.rmSync(release, { force: true });
     }
+  });
+
+  test("SPARSE_LOCK_TIMEOUT bounds both of down's waits together: the wait for shards gets what is left", async () => {
+    // A whole-table backfill (its table lock) and one shard (a presence lock) running, held here by the test.
+    const hold = async (name: string) => {
+      const conn = await db.knex.client.acquireConnection();
+      const run = (sql: string) =>
+        new Promise((resolve, reject) =>
+          conn.query(sql, [name], (err: Error | null) => (err ? reject(err) : resolve(0))),
+        );
+      await run('SELECT GET_LOCK(?, 0)');
+      let held = true;
+      return async () => {
+        if (!held) return;
+        held = false;
+        await run('SELECT RELEASE_LOCK(?)');
+        await db.knex.client.releaseConnection(conn);
+      };
+    };
+    const releaseTable = await hold(seedLockName(db.name, 'memories'));
+    const releaseShard = await hold(shardSlotName(db.name, 'memories', 0));
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
+      env: { ...env, SPARSE_LOCK_TIMEOUT: '20' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const down = collect(child, 60_000);
+    let out = '';
+    const printed = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const look = () => pattern.exec(out) && resolve(pattern.exec(out) as RegExpExecArray);
+        child.stdout.on('data', (d) => (out += d) && look());
+        look();
+      });
+    try {
+      await printed(/waiting up to 20 s for it to end/);
+      // The first wait lasts at least 2 s (the test holds the table's lock that long), so at most 18 s are left.
+      await db.knex.raw('SELECT SLEEP(2)');
+      await releaseTable();
+      const shardWait = await printed(
+        /1 shard\(s\) of a sharded backfill of table 'memories' are running: waiting up to (\d+) s/,
+      );
+      expect(Number(shardWait[1])).toBeLessThanOrEqual(18);
+      await releaseShard();
+      expect((await down).code).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await releaseTable();
+      await releaseShard();
+    }
+    expect(await hasColumn()).toBe(false);
   });
 
   test('a shard does not start while a downgrade runs: nothing written', async () => {
