@@ -4,6 +4,7 @@
  * BackfillOptions (minus config) plus databaseUrl/embedder settings.
  * Prints one JSON line with the summary and the process's peak RSS.
  */
+import { performance } from 'node:perf_hooks';
 import { runSeeder } from '../src/backfill';
 import { resolveConfig } from '../src/config/config';
 import { redact } from '../src/util/redact';
@@ -17,6 +18,10 @@ async function main(): Promise<void> {
     {},
   );
   const started = Date.now();
+  // The Node side's idle share: event-loop utilization over the run (1 - ELU: the loop waited on I/O,
+  // i.e. on the server or the network), and its own CPU time.
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   // With reportProgress, one line {"written":N} after every batch (the parent kills the run at a given N).
   const onProgress = args.reportProgress
     ? (p: { migrated: number }) => process.stdout.write(JSON.stringify({ written: p.migrated }) + '\n')
@@ -33,6 +38,8 @@ async function main(): Promise<void> {
     onProgress,
   });
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
     JSON.stringify({
       migrated: s.migrated,
@@ -40,6 +47,8 @@ async function main(): Promise<void> {
       workers: s.workers.length,
       seconds: (Date.now() - started) / 1000,
       maxRssMb,
+      eventLoopUtilization: elu,
+      nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
       ok: s.ok,
       read: s.read,
     }) + '\n',

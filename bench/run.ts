@@ -37,6 +37,15 @@ const wanted = (part: string) => !only.length || only.includes(part);
 /** `--mixes short`: only those text mixes (default: bench,short). */
 const mixesFlag = process.argv.indexOf('--mixes');
 const MIXES = (mixesFlag > 0 ? process.argv[mixesFlag + 1].split(',') : ['bench', 'short']) as TextMix[];
+/** `--rate-workers default,16`: only those worker counts in the rate-limited part (default: default,1,2,4,8,16). */
+const rateWorkersFlag = process.argv.indexOf('--rate-workers');
+const RATE_WORKERS =
+  rateWorkersFlag > 0
+    ? process.argv[rateWorkersFlag + 1].split(',').map((w) => (w === 'default' ? undefined : Number(w)))
+    : [undefined, 1, 2, 4, 8, 16];
+/** `--rate-latency 50`: only that latency in the rate-limited part (default: 50 and 200 ms). */
+const rateLatencyFlag = process.argv.indexOf('--rate-latency');
+const RATE_LATENCIES = rateLatencyFlag > 0 ? process.argv[rateLatencyFlag + 1].split(',').map(Number) : [50, 200];
 const repeatsFlag = process.argv.indexOf('--repeats');
 /** Rounds of (ceiling, backfill, kill at 50% and re-run) per size and mix: ratios are taken within a round. */
 const REPEATS = repeatsFlag > 0 ? Number(process.argv[repeatsFlag + 1]) : 2;
@@ -74,7 +83,17 @@ function child(
   args: Record<string, unknown>,
   killAt?: number,
 ): Promise<
-  { migrated: number; failed: number; workers: number; seconds: number; maxRssMb: number; read?: unknown } | undefined
+  | {
+      migrated: number;
+      failed: number;
+      workers: number;
+      seconds: number;
+      maxRssMb: number;
+      read?: unknown;
+      eventLoopUtilization: number;
+      nodeCpuSeconds: number;
+    }
+  | undefined
 > {
   return new Promise((resolve, reject) => {
     // Arguments go through stdin: a command line (with the database URL and its password) is visible in ps.
@@ -192,6 +211,8 @@ async function benchSize(baseUrl: string, n: number, mix: TextMix): Promise<void
         ceilingServerUs: ceiling.serverUsPerRow,
         backfill: full.rate,
         backfillServerUs: full.serverUsPerRow,
+        backfillNodeUs: (full.nodeCpuSeconds * 1e6) / eligible,
+        backfillEventLoopUtilization: full.eventLoopUtilization,
         seconds: full.seconds,
         peakRssMb: full.maxRssMb,
       };
@@ -211,6 +232,12 @@ async function benchSize(baseUrl: string, n: number, mix: TextMix): Promise<void
           resumeRatio: rerun.seconds / full.seconds,
           resumeServerCpuRatio:
             rerunServerS === undefined ? undefined : rerunServerS / ((full.serverUsPerRow! * eligible) / 1e6),
+          // Both processes' CPU (the re-run's Node process and the server) against the full run's: the
+          // work the re-run did, whatever else ran on the machine meanwhile.
+          resumeCpuRatio:
+            rerunServerS === undefined
+              ? undefined
+              : (rerunServerS + rerun.nodeCpuSeconds) / ((full.serverUsPerRow! * eligible) / 1e6 + full.nodeCpuSeconds),
           resumeRead: rerun.read,
         });
       }
@@ -254,12 +281,26 @@ async function benchSize(baseUrl: string, n: number, mix: TextMix): Promise<void
       target: big ? '>= 0.6 × ceiling' : undefined,
       met: big ? ratio.median >= 0.6 : undefined,
     });
+    rows.push({
+      measure: `backfill's Node process, ${what}`,
+      value: `CPU ${
+        spread(
+          rounds.map((x) => x.backfillNodeUs),
+          0,
+        ).text
+      } µs per row; event loop busy ${spread(rounds.map((x) => x.backfillEventLoopUtilization)).text} of the time`,
+    });
     Object.assign(r, { ratio: ratio.median, ratios, peakRssMb: Math.max(...rss) });
     const resume = spread(resumes);
     const cpuRatios = rounds.map((x) => x.resumeServerCpuRatio).filter((x) => x !== undefined);
+    const bothCpuRatios = rounds.map((x) => x.resumeCpuRatio).filter((x) => x !== undefined);
     rows.push({
       measure: `re-run after a kill at ~50%, ${what}`,
-      value: `${resume.text} × full run${cpuRatios.length ? `; server CPU ${spread(cpuRatios).text} × the full run's` : ''}`,
+      value:
+        `${resume.text} × full run` +
+        (cpuRatios.length
+          ? `; server CPU ${spread(cpuRatios).text} × the full run's, server + Node CPU ${spread(bothCpuRatios).text} ×`
+          : ''),
       target: '<= 0.6 × full run',
       met: resume.median <= 0.6,
     });
@@ -361,9 +402,9 @@ async function benchForms(baseUrl: string): Promise<void> {
 async function benchRateLimited(baseUrl: string): Promise<void> {
   const limit = 20 * 10;
   const out: Record<string, unknown> = {};
-  for (const latencyMs of [50, 200]) {
+  for (const latencyMs of RATE_LATENCIES) {
     say(`\n== rate-limited remote embedder (20 requests/s token bucket, ${latencyMs} ms, 10 texts per request)`);
-    for (const workers of [undefined, 1, 2, 4, 8, 16]) {
+    for (const workers of RATE_WORKERS) {
       const server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs, rateLimit: { perSecond: 20 } });
       const { url, knex } = await scratchDatabase(baseUrl, 'svm_bench_ratelimited');
       try {

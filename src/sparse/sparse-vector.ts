@@ -116,16 +116,21 @@ export function formatFloat32(x: number): string {
   if (f === 0) return '0';
   if (!Number.isFinite(f)) throw invalid(`Sparse vector weight ${x} is not a finite float32.`);
   // Embedders repeat a small set of weights (the local one: 4 significant digits), so most calls are hits.
-  const known = formatted.get(f);
+  // The key is the float32's bit pattern: an integer key, cheaper to hash than a double.
+  bitsView[0] = f;
+  const bits = bitsOf[0];
+  const known = formatted.get(bits);
   if (known !== undefined) return known;
   const text = shortestFloat32(f);
   if (formatted.size >= FORMAT_CACHE_LIMIT) formatted.clear();
-  formatted.set(f, text);
+  formatted.set(bits, text);
   return text;
 }
 
 const FORMAT_CACHE_LIMIT = 65_536;
 const formatted = new Map<number, string>();
+const bitsView = new Float32Array(1);
+const bitsOf = new Uint32Array(bitsView.buffer);
 
 function shortestFloat32(f: number): string {
   let lo = 1;
@@ -140,9 +145,9 @@ function shortestFloat32(f: number): string {
 
 /** OceanBase's sparse vector text literal: `{1:0.5,20:0.25}`, keys ascending, no spaces; `{}` when empty. */
 export function toOceanBaseLiteral(v: SparseVector): string {
-  const parts = new Array<string>(v.indices.length);
-  for (let k = 0; k < v.indices.length; k++) parts[k] = `${v.indices[k]}:${formatFloat32(v.values[k])}`;
-  return `{${parts.join(',')}}`;
+  let text = '{';
+  for (let k = 0; k < v.indices.length; k++) text += (k ? ',' : '') + v.indices[k] + ':' + formatFloat32(v.values[k]);
+  return text + '}';
 }
 
 const LITERAL_ENTRY = /^\s*"?(\d+)"?\s*:\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*$/;
@@ -164,9 +169,11 @@ export function parseOceanBaseLiteral(text: string, options: SparseVectorOptions
 
 /** Portable (JSON column) form: `[[index, weight], ...]`, index ascending. */
 export function toPortableJson(v: SparseVector): string {
-  const parts = new Array<string>(v.indices.length);
-  for (let k = 0; k < v.indices.length; k++) parts[k] = `[${v.indices[k]},${formatFloat32(v.values[k])}]`;
-  return `[${parts.join(',')}]`;
+  // One concatenation per entry (no array of parts to join): the backfill encodes every row it writes.
+  let text = '[';
+  for (let k = 0; k < v.indices.length; k++)
+    text += (k ? ',[' : '[') + v.indices[k] + ',' + formatFloat32(v.values[k]) + ']';
+  return text + ']';
 }
 
 /** Read the portable form, as a JSON string or already parsed by the driver. */

@@ -296,6 +296,29 @@ describe('text forms', () => {
     expect(formatFloat32(Math.fround(0.1))).toBe('0.1');
     expect(formatFloat32(Math.fround(94_186_208))).toBe('94186210');
   });
+
+  test('formatFloat32 caches per float32: neighbours one bit apart, formatted twice, interleaved, each read back exactly', () => {
+    const next = lcg(77);
+    const wrong: string[] = [];
+    for (let n = 0; n < 2_000; n++) {
+      const bits = next() & 0x7f7f_fffe; // finite, positive; its neighbour is bits + 1
+      const pair = [float32FromBits(bits), float32FromBits(bits + 1)];
+      for (let round = 0; round < 2; round++)
+        for (const f of pair) {
+          const text = formatFloat32(f);
+          if (Math.fround(Number(text)) !== f) wrong.push(`${f} -> ${text} (round ${round})`);
+        }
+    }
+    expect(wrong).toEqual([]);
+    // The text forms use the same texts.
+    const v = createSparseVector([
+      [1, float32FromBits(0x3dcc_cccd)],
+      [2, float32FromBits(0x3dcc_ccce)],
+    ]);
+    expect(toPortableJson(v)).toBe(`[[1,${formatFloat32(v.values[0])}],[2,${formatFloat32(v.values[1])}]]`);
+    expect(toOceanBaseLiteral(v)).toBe(`{1:${formatFloat32(v.values[0])},2:${formatFloat32(v.values[1])}}`);
+    expect(formatFloat32(v.values[0])).not.toBe(formatFloat32(v.values[1]));
+  });
 });
 
 describe('sparseDot', () => {
