@@ -1,7 +1,8 @@
 import { SEARCH } from '../options/table';
 import { quoteIdentifier as q } from '../identifiers';
 import { SparseVectorError } from '../errors';
-import type { ColumnFilter, SparseTarget } from './dialect';
+import type { SparseVector } from '../sparse/sparse-vector';
+import type { ColumnFilter, SearchRequest, SearchStatement, SparseTarget } from './dialect';
 
 /** Statements that are the same on every MySQL-protocol server we support. */
 export function dropIndexStatement(t: SparseTarget): string {
@@ -30,6 +31,20 @@ export abstract class CommonStatements {
   protected storedText(raw: unknown): unknown {
     return Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
   }
+
+  /** Top-k by inner product (SparseDialect.searchSql): the dialect's searchStatement for these arguments. */
+  searchSql(
+    t: SparseTarget,
+    query: SparseVector,
+    k: number,
+    extraColumns: readonly string[] = [],
+    filters: readonly ColumnFilter[] = [],
+  ): SearchStatement {
+    return this.searchStatement({ target: t, query, k, extraColumns, filters });
+  }
+
+  /** The dialect's search statement: only rows with an embedding (and matching every filter) take part. */
+  protected abstract searchStatement(search: SearchRequest): SearchStatement;
 }
 
 export function selectList(t: SparseTarget, alias: string, extraColumns: readonly string[] = []): string {

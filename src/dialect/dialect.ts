@@ -25,6 +25,18 @@ export interface IndexForm {
   sql: string;
 }
 
+/** What a search asks a dialect for (the arguments of searchSql, with the optional lists defaulted to none). */
+export interface SearchRequest {
+  target: SparseTarget;
+  query: SparseVector;
+  /** Rows to return (checked against the server's limit by the dialect). */
+  k: number;
+  /** Columns returned besides id and text. */
+  extraColumns: readonly string[];
+  /** Equality conditions every returned row meets. */
+  filters: readonly ColumnFilter[];
+}
+
 export interface SearchStatement {
   sql: string;
   bindings: string[];

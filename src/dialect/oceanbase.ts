@@ -6,7 +6,7 @@ import {
   toOceanBaseLiteral,
   type SparseVector,
 } from '../sparse/sparse-vector';
-import type { ColumnFilter, IndexForm, SearchStatement, SparseDialect, SparseTarget } from './dialect';
+import type { IndexForm, SearchRequest, SearchStatement, SparseDialect, SparseTarget } from './dialect';
 import { checkLimit, CommonStatements, filterConditions, selectList } from './common';
 
 /**
@@ -84,13 +84,7 @@ export class OceanBaseDialect extends CommonStatements implements SparseDialect 
    * `ORDER BY negative_inner_product(...) APPROXIMATE LIMIT k` is the form that uses the sparse index;
    * `inner_product(...) DESC` falls back to a full scan, and a plain LIMIT never uses the index.
    */
-  searchSql(
-    t: SparseTarget,
-    query: SparseVector,
-    k: number,
-    extraColumns: readonly string[] = [],
-    filters: readonly ColumnFilter[] = [],
-  ): SearchStatement {
+  protected searchStatement({ target: t, query, k, extraColumns, filters }: SearchRequest): SearchStatement {
     // Rows without a vector never take part (powermem's query lets them through with a NULL score); filters
     // are plain WHERE conditions, which OceanBase applies with the index (APPROXIMATE is kept).
     const where = filterConditions('m', filters);

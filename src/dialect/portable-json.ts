@@ -1,7 +1,7 @@
 import { quoteIdentifier as q } from '../identifiers';
 import type { ServerInfo } from '../db/server-info';
 import { parsePortableJson, toPortableJson, type SparseVector } from '../sparse/sparse-vector';
-import type { ColumnFilter, SearchStatement, SparseDialect, SparseTarget } from './dialect';
+import type { SearchRequest, SearchStatement, SparseDialect, SparseTarget } from './dialect';
 import { checkLimit, CommonStatements, filterConditions, selectList } from './common';
 
 const JSON_PAIRS = `'$[*]' COLUMNS (i BIGINT PATH '$[0]', v DOUBLE PATH '$[1]')`;
@@ -42,13 +42,7 @@ export class PortableJsonDialect extends CommonStatements implements SparseDiale
     return parsePortableJson(this.storedText(raw));
   }
 
-  searchSql(
-    t: SparseTarget,
-    query: SparseVector,
-    k: number,
-    extraColumns: readonly string[] = [],
-    filters: readonly ColumnFilter[] = [],
-  ): SearchStatement {
+  protected searchStatement({ target: t, query, k, extraColumns, filters }: SearchRequest): SearchStatement {
     const where = filterConditions('d', filters);
     const sql =
       `SELECT ${selectList(t, 'm', extraColumns)}, s.${q('score')} AS ${q('score')} FROM (` +

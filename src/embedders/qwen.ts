@@ -2,23 +2,16 @@ import { SparseVectorError } from '../errors';
 import { EMBEDDER } from '../options/table';
 import type { SparseVector } from '../sparse/sparse-vector';
 import {
-  bearerHeader,
-  httpOptions,
-  inBatches,
+  HttpSparseEmbedder,
   malformedResponse,
-  postJson,
   vectorFromPairs,
-  type HttpOptions,
+  type EmbedderProviderDefinition,
+  type EmbedMode,
+  type EmbedOptions,
+  type EmbedderFingerprint,
+  type HttpEmbedderConfig,
   type HttpStats,
-} from './http';
-import type {
-  EmbedderConfig,
-  EmbedderFingerprint,
-  EmbedderProviderDefinition,
-  EmbedMode,
-  EmbedOptions,
-  SparseEmbedder,
-} from './types';
+} from './http-embedder';
 
 /**
  * powermem's qwen sparse embedder defaults (powermem 1.1.x, src/powermem/integrations/embeddings/qwen_sparse.py):
@@ -83,54 +76,30 @@ export interface QwenStats extends HttpStats {
  * `{ model, input: { texts }, parameters: { dimension, text_type, output_type: "sparse" } }`, at most 10
  * texts per request; the answer's output.embeddings[i] = { text_index, sparse_embedding: [{ index, value, token }] }.
  */
-export class QwenSparseEmbedder implements SparseEmbedder {
+export class QwenSparseEmbedder extends HttpSparseEmbedder {
   readonly provider = 'qwen';
   readonly model: string;
   readonly maxBatchSize: number = QWEN_DEFAULTS.batchSize;
-  /** DashScope returns vocabulary ids; nothing smaller is documented, so every uint32 is accepted. */
-  readonly maxIndex = 0xffff_ffff;
   readonly stats: QwenStats = { requests: 0, retries: 0, tokens: 0 };
-  readonly endpoint: string;
   readonly dims: number;
   /** Model and dimension; not the base URL (every DashScope region serves the same model), never the key. */
   readonly fingerprint: EmbedderFingerprint;
-  /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
-  readonly #headers: Record<string, string>;
-  private readonly http: HttpOptions;
 
-  constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
+  constructor(config: HttpEmbedderConfig) {
     if (!config.apiKey) {
       throw new SparseVectorError('EMBEDDER_CONFIG', 'The qwen sparse embedder needs an API key.', {
         hint: 'Set SPARSE_EMBEDDER_API_KEY or DASHSCOPE_API_KEY.',
       });
     }
-    this.#headers = bearerHeader(config.apiKey);
+    super(dashscopeEndpoint(config.baseUrl), config, 'DashScope', describeDashScopeError);
     this.model = config.model ?? QWEN_DEFAULTS.model;
     this.dims = config.dims ?? QWEN_DEFAULTS.dims;
-    this.endpoint = dashscopeEndpoint(config.baseUrl);
     this.fingerprint = { provider: 'qwen', model: this.model, params: { dimension: this.dims } };
-    this.http = httpOptions(config, 'DashScope', describeDashScopeError);
   }
 
-  embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
-    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, 'document', options));
-  }
-
-  async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
-    return (await this.request([text], 'query', options))[0];
-  }
-
-  private async request(texts: string[], mode: EmbedMode, options: EmbedOptions): Promise<SparseVector[]> {
+  protected async request(texts: string[], mode: EmbedMode, options: EmbedOptions): Promise<SparseVector[]> {
     const body = requestBody(this.model, this.dims, texts, mode);
-    const json = (await postJson(
-      this.endpoint,
-      this.#headers,
-      body,
-      this.http,
-      this.stats,
-      options.signal,
-      options.onRetry,
-    )) as DashScopeAnswer;
+    const json = (await this.post(body, options)) as DashScopeAnswer;
     const embeddings = json?.output?.embeddings;
     if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
       throw bad(

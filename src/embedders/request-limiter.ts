@@ -73,9 +73,11 @@ export class RequestLimiter {
   private inFlight = 0;
   /** Incremented by every decrease; a ticket remembers the round it was granted in. */
   private round = 0;
-  private pausedUntil = 0;
-  private nextCapAt = 0;
-  private nextPaceAt = 0;
+  /**
+   * The earliest time (Date.now()) each rule lets the next request start: `hold`, a 429's Retry-After (or the
+   * short hold of a 429 whose rate is unknown yet); `cap`, the requests-per-minute cap; `pace`, the pace.
+   */
+  private readonly startNotBefore = { hold: 0, cap: 0, pace: 0 };
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   readonly stats: RequestLimiterStats;
@@ -135,13 +137,12 @@ export class RequestLimiter {
           this.pace = Math.max(MIN_PACE, DECREASE * this.pace);
         } else {
           // Too few answers yet to know the provider's rate: a short hold instead of instant retries.
-          this.pausedUntil = Math.max(this.pausedUntil, now + UNKNOWN_RATE_HOLD_MS);
+          this.holdUntil(now + UNKNOWN_RATE_HOLD_MS);
         }
         this.round++;
         this.stats.decreases++;
       }
-      if (retryAfterMs !== undefined && retryAfterMs > 0)
-        this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryAfterMs);
+      if (retryAfterMs !== undefined && retryAfterMs > 0) this.holdUntil(Date.now() + retryAfterMs);
     }
     this.stats.window = this.window;
     this.stats.pace = this.pace;
@@ -151,23 +152,29 @@ export class RequestLimiter {
   private pump(): void {
     while (this.waiters.length && this.inFlight < this.window) {
       const now = Date.now();
-      const startAt = Math.max(this.pausedUntil, this.nextCapAt, this.nextPaceAt);
+      const next = this.startNotBefore;
+      const startAt = Math.max(next.hold, next.cap, next.pace);
       if (startAt > now) {
         this.wakeAt(startAt - now);
         return;
       }
       // The cap is strict (never two starts closer than 60,000 / rpm ms). The pace keeps its schedule when a
       // timer fired late (up to one interval), so that it holds on average on a busy machine.
-      if (this.spacingMs) this.nextCapAt = now + this.spacingMs;
+      if (this.spacingMs) next.cap = now + this.spacingMs;
       if (this.pace !== undefined) {
         const interval = 1000 / this.pace;
-        this.nextPaceAt = now - this.nextPaceAt <= interval ? this.nextPaceAt + interval : now + interval;
+        next.pace = now - next.pace <= interval ? next.pace + interval : now + interval;
       }
       if (!this.firstStartAt) this.firstStartAt = now;
       this.inFlight++;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
       this.waiters.shift()!.grant({ round: this.round });
     }
+  }
+
+  /** No request starts before `time` (the later of this and an earlier hold). */
+  private holdUntil(time: number): void {
+    this.startNotBefore.hold = Math.max(this.startNotBefore.hold, time);
   }
 
   private wakeAt(ms: number): void {

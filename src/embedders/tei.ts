@@ -2,22 +2,15 @@ import { SparseVectorError } from '../errors';
 import { EMBEDDER } from '../options/table';
 import type { SparseVector } from '../sparse/sparse-vector';
 import {
-  bearerHeader,
-  httpOptions,
-  inBatches,
+  HttpSparseEmbedder,
   malformedResponse,
-  postJson,
   vectorFromPairs,
-  type HttpOptions,
+  type EmbedderFingerprint,
+  type EmbedderProviderDefinition,
+  type EmbedOptions,
+  type HttpEmbedderConfig,
   type HttpStats,
-} from './http';
-import type {
-  EmbedderConfig,
-  EmbedderFingerprint,
-  EmbedderProviderDefinition,
-  EmbedOptions,
-  SparseEmbedder,
-} from './types';
+} from './http-embedder';
 
 /** Texts per request: the option table's default (TEI's own default --max-client-batch-size). */
 export const TEI_DEFAULTS = { batchSize: EMBEDDER.batchSize.default } as const;
@@ -33,23 +26,18 @@ export function teiEndpoint(base: string): string {
  * POST {base}/embed_sparse with `{"inputs": [...], "truncate": true}`; the answer is one list of
  * `{index, value}` per input. TEI has no query/document modes, so both embed the same way.
  */
-export class TeiSparseEmbedder implements SparseEmbedder {
+export class TeiSparseEmbedder extends HttpSparseEmbedder {
   readonly provider = 'tei';
   readonly model: string;
   readonly maxBatchSize: number;
-  readonly maxIndex = 0xffff_ffff;
   readonly stats: HttpStats = { requests: 0, retries: 0 };
-  readonly endpoint: string;
   /**
    * The configured model; without one, the server's URL (the model it serves), without user, password or
    * query. Never the key.
    */
   readonly fingerprint: EmbedderFingerprint;
-  /** An ES private field: util.inspect and JSON.stringify of the embedder do not show it (it holds the key). */
-  readonly #headers: Record<string, string>;
-  private readonly http: HttpOptions;
 
-  constructor(config: Omit<EmbedderConfig, 'provider'> & { provider?: string }) {
+  constructor(config: HttpEmbedderConfig) {
     if (!config.baseUrl) {
       throw new SparseVectorError(
         'EMBEDDER_CONFIG',
@@ -57,8 +45,7 @@ export class TeiSparseEmbedder implements SparseEmbedder {
         { hint: 'Set SPARSE_EMBEDDER_BASE_URL, e.g. http://127.0.0.1:8080.' },
       );
     }
-    this.#headers = config.apiKey ? bearerHeader(config.apiKey) : {};
-    this.endpoint = teiEndpoint(config.baseUrl);
+    super(teiEndpoint(config.baseUrl), config, 'text-embeddings-inference', describeTeiError);
     this.model = config.model ?? 'tei';
     this.fingerprint = {
       provider: 'tei',
@@ -66,27 +53,11 @@ export class TeiSparseEmbedder implements SparseEmbedder {
       params: config.model ? {} : { url: publicUrl(this.endpoint) },
     };
     this.maxBatchSize = config.batchSize ?? TEI_DEFAULTS.batchSize;
-    this.http = httpOptions(config, 'text-embeddings-inference', describeTeiError);
   }
 
-  embedDocuments(texts: readonly string[], options: EmbedOptions = {}): Promise<SparseVector[]> {
-    return inBatches(texts, this.maxBatchSize, (slice) => this.request(slice, options));
-  }
-
-  async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
-    return (await this.request([text], options))[0];
-  }
-
-  private async request(texts: string[], options: EmbedOptions): Promise<SparseVector[]> {
-    const json = await postJson(
-      this.endpoint,
-      this.#headers,
-      { inputs: texts, truncate: true },
-      this.http,
-      this.stats,
-      options.signal,
-      options.onRetry,
-    );
+  /** TEI has no query/document modes: both embed the same way. */
+  protected async request(texts: string[], _mode: unknown, options: EmbedOptions): Promise<SparseVector[]> {
+    const json = await this.post({ inputs: texts, truncate: true }, options);
     if (!Array.isArray(json) || json.length !== texts.length) {
       throw bad(
         `expected a list of ${texts.length} sparse vectors, got ${Array.isArray(json) ? `${json.length}` : typeof json}`,
