@@ -1,10 +1,8 @@
 import { SparseVectorError, type SparseVectorErrorCode } from '../errors';
-import { EMBEDDER } from '../options/table';
-import { redact, registerSecret } from '../util/redact';
+import { redact } from '../util/redact';
 import { retry } from '../util/retry';
-import { createSparseVector, type SparseVector } from '../sparse/sparse-vector';
-import { RequestLimiter } from './request-limiter';
-import type { EmbedderConfig, RetryNotice } from './types';
+import type { RequestLimiter } from './request-limiter';
+import type { RetryNotice } from './types';
 
 export type { RetryNotice };
 
@@ -50,27 +48,13 @@ export const UNREACHABLE_RETRIES = 3;
 
 /**
  * The bounds of the waits between attempts (not settings). The timeout, retries and backoff base are
- * settings: their defaults are the option table's (src/options/table-embedder.ts), applied by httpOptions().
+ * settings: their defaults are the option table's (src/options/table-embedder.ts), applied by
+ * httpOptions() in http-embedder.ts.
  */
 export const HTTP_DEFAULTS = {
   maxBackoffMs: 30_000,
   maxRetryAfterMs: 60_000,
 } as const;
-
-/**
- * Register an API key with redact() and check that it can be sent in a header. Whitespace or control
- * characters would make fetch fail with a message that quotes the header, so such keys are refused
- * up front, without echoing them.
- */
-export function bearerHeader(apiKey: string, setting = 'SPARSE_EMBEDDER_API_KEY'): Record<string, string> {
-  registerSecret(apiKey);
-  if (/[\s\u0000-\u001f\u007f]/.test(apiKey)) {
-    throw new SparseVectorError('EMBEDDER_CONFIG', `${setting} contains whitespace or control characters.`, {
-      hint: 'Copy the key again without spaces, quotes or line breaks.',
-    });
-  }
-  return { Authorization: `Bearer ${apiKey}` };
-}
 
 /** Milliseconds to wait for a Retry-After header value: delta-seconds or an HTTP date; undefined if absent or unreadable. */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
@@ -130,14 +114,6 @@ function networkCause(err: unknown): string {
 
 function sparseVectorError(code: SparseVectorErrorCode, message: string, hint?: string): SparseVectorError {
   return new SparseVectorError(code, redact(message), hint === undefined ? {} : { hint: redact(hint) });
-}
-
-/** An EMBEDDER_BAD_RESPONSE of `service`: what was wrong with its answer (redacted). */
-export function malformedResponse(service: string, what: string): SparseVectorError {
-  return new SparseVectorError(
-    'EMBEDDER_BAD_RESPONSE',
-    redact(`${service} returned a malformed response: ${what.replace(/\.$/, '')}.`),
-  );
 }
 
 /** A failed attempt that may be retried (thrown inside the retry loop, never out of this module). */
@@ -315,62 +291,4 @@ async function attemptOnce(
   if (res.status === 408 || res.status === 429 || res.status >= 500)
     return new Retryable(error, retryAfterMs(res.headers.get('retry-after')), res.status);
   throw error;
-}
-
-/**
- * Run `embed` on consecutive slices of at most `size` texts, one after the other, and concatenate the
- * results; checks that each slice produced one result per text. (One request per worker at a time: the
- * request limiter decides when each starts; a rejected key stops a run after a request per worker.)
- */
-export async function inBatches<T>(
-  texts: readonly string[],
-  size: number,
-  embed: (slice: string[]) => Promise<T[]>,
-): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < texts.length; i += size) {
-    const slice = texts.slice(i, i + size);
-    const got = await embed(slice);
-    if (got.length !== slice.length)
-      throw new SparseVectorError(
-        'EMBEDDER_BAD_RESPONSE',
-        `The embedder returned ${got.length} vectors for ${slice.length} texts.`,
-      );
-    out.push(...got);
-  }
-  return out;
-}
-
-/** The HTTP settings of a provider: the configured timeout, retries and backoff, or the defaults. */
-export function httpOptions(
-  config: Pick<EmbedderConfig, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'maxRequestsPerMinute'>,
-  service: string,
-  describeError: HttpOptions['describeError'],
-): HttpOptions {
-  return {
-    service,
-    limiter: new RequestLimiter({ requestsPerMinute: config.maxRequestsPerMinute }),
-    timeoutMs: config.timeoutMs ?? EMBEDDER.timeoutMs.default,
-    maxRetries: config.maxRetries ?? EMBEDDER.maxRetries.default,
-    backoffBaseMs: config.backoffBaseMs ?? EMBEDDER.backoffBaseMs.default,
-    describeError,
-  };
-}
-
-/**
- * A list of `{index, value}` objects (the sparse answer of DashScope and TEI) as a validated sparse vector;
- * anything else, or an invalid index or value, becomes `bad(what)` (an EMBEDDER_BAD_RESPONSE of the provider).
- */
-export function vectorFromPairs(pairs: unknown, what: string, bad: (what: string) => Error): SparseVector {
-  if (!Array.isArray(pairs)) throw bad(`${what} is not a list of {index, value}`);
-  try {
-    return createSparseVector(
-      pairs.map(
-        (p: { index?: unknown; value?: unknown } | null) =>
-          [p?.index, p?.value] as unknown as readonly [number, number],
-      ),
-    );
-  } catch (err) {
-    throw bad(`${what}: ${(err as Error).message}`);
-  }
 }
