@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseVectorConfig } from '../config/config';
 import { describeFingerprint } from '../embedders/fingerprint';
 import { SparseVectorError } from '../errors';
+import { failpoint } from '../util/failpoint';
 import type { SparseTarget } from '../dialect/dialect';
 import { hasStoredVector } from './queries';
 import { BACKFILL_SEEDER, SeedLedger, type SeedRecord } from './seed-ledger';
@@ -94,7 +95,9 @@ export async function releaseEmptySpace(
   const recorded = record?.embedder_fingerprint;
   if (!record || !recorded || recorded === current || record.reembed_to) return record;
   if (await hasStoredVector(knex, target)) return record;
-  await ledger.forgetSpace(knex, BACKFILL_SEEDER);
+  await failpoint('space:before-forget');
+  // Forgotten only if no run started since the record was read (it may be about to write).
+  if (!(await ledger.forgetSpace(knex, BACKFILL_SEEDER, { fingerprint: recorded, runs: record.runs }))) return record;
   say(
     `No vector is stored in ${target.table}.${target.sparseColumn} yet: the embedder an earlier run recorded (${describeFingerprint(recorded)}) is replaced by ${describeFingerprint(current)}.`,
   );

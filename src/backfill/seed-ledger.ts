@@ -183,12 +183,16 @@ export class SeedLedger {
     return Number(changed) > 0;
   }
 
-  /** Forget the recorded embedding space (no vector of it is stored). */
-  async forgetSpace(knex: Knex, name: string): Promise<void> {
-    if (await knex.schema.hasColumn(this.tableName, 'embedder_fingerprint'))
-      await knex(this.tableName)
-        .where({ name })
-        .update({ embedder_fingerprint: null, reembed_to: null, reembed_after: null });
+  /**
+   * Forget the recorded embedding space (no vector of it is stored). `unless`: only if the record still holds
+   * that fingerprint and run count (no run started since it was read). False when nothing was forgotten.
+   */
+  async forgetSpace(knex: Knex, name: string, unless?: { fingerprint: string; runs: number }): Promise<boolean> {
+    if (!(await knex.schema.hasColumn(this.tableName, 'embedder_fingerprint'))) return false;
+    const row = knex(this.tableName).where({ name });
+    if (unless) row.andWhere({ embedder_fingerprint: unless.fingerprint, runs: unless.runs });
+    const changed = await row.update({ embedder_fingerprint: null, reembed_to: null, reembed_after: null });
+    return Number(changed) > 0;
   }
 
   /**

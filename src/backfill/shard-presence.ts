@@ -83,3 +83,22 @@ export async function waitForShards(
   }
   return true;
 }
+
+/**
+ * Whether another backfill of `table` runs now: a shard (a presence lock held, besides the caller's own when
+ * it is a shard) or a whole-table run (`tableLock` held, unless the caller is that run). Checked before an
+ * embedder recorded by a run that stored no vector yet is forgotten: that run may be about to write.
+ */
+export async function otherBackfillRuns(
+  query: Query,
+  database: string,
+  table: string,
+  tableLock: string,
+  caller: 'shard' | 'table',
+): Promise<boolean> {
+  const shards = (await heldSlots(query, database, table)).length - (caller === 'shard' ? 1 : 0);
+  if (shards > 0) return true;
+  if (caller === 'table') return false;
+  const [row] = await query('SELECT IS_FREE_LOCK(?) AS free', [tableLock]);
+  return row?.free === 0;
+}

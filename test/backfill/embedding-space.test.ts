@@ -10,6 +10,7 @@ import {
 } from '../../src/embedders';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { sparseSearch } from '../../src/search/sparse-search';
+import { onFailpoint } from '../../src/util/failpoint';
 import { captureStream, checkTable, gated, portableConfig, storedJson, upgrade } from '../support/backfill';
 import { sparseVector, startAt, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
@@ -122,6 +123,59 @@ describe('one embedding space per column (MariaDB, portable mode)', () => {
     await db.knex('memories').where('id', '1900000000000000001').update({ sparse_embedding: null });
     const err = await runSeeder({ config: config(), embedder: OLD, delaySeconds: 0, progress: 'none' }).catch((e) => e);
     expect(err).toMatchObject({ code: 'EMBEDDER_CHANGED' });
+  });
+
+  test('a shard with another embedder is refused while a shard that recorded its embedder has not yet written', async () => {
+    // Shard 0/2 (OLD) has recorded its embedder and is embedding its first batch: no vector stored yet.
+    await db.knex('memories').update({ sparse_embedding: null });
+    await db.knex(seeds).update({ embedder_fingerprint: null, status: 'incomplete' });
+    const first = gated(OLD);
+    const run0 = runSeeder({
+      config: config(),
+      embedder: first.embedder,
+      shard: { index: 0, count: 2 },
+      delaySeconds: 0,
+      progress: 'none',
+    });
+    try {
+      await first.entered;
+      expect(await ledger()).toMatchObject([{ embedder_fingerprint: canonicalFingerprint(fingerprintOf(OLD)) }]);
+      // Shard 1/2 with NEW must not take the space over: the vectors shard 0 is about to write are OLD's.
+      const shard = { index: 1, count: 2 };
+      const err = await runSeeder({ config: config(), embedder: NEW, shard, delaySeconds: 0, progress: 'none' }).catch(
+        (e) => e,
+      );
+      expect(err).toMatchObject({ code: 'EMBEDDER_CHANGED' });
+      expect(await nullCount()).toBe(121);
+    } finally {
+      first.open();
+    }
+    expect(await run0).toMatchObject({ ok: true });
+    expect(await ledger()).toMatchObject([{ embedder_fingerprint: canonicalFingerprint(fingerprintOf(OLD)) }]);
+  });
+
+  test('a run that starts between the no-vector check and the forget keeps its recorded embedder', async () => {
+    await db.knex('memories').update({ sparse_embedding: null });
+    const first = gated(OLD);
+    let run0: Promise<unknown> | undefined;
+    // Shard 1/2 (NEW) finds OLD recorded and no vector stored; just then shard 0/2 (OLD) starts and records.
+    const off = onFailpoint('space:before-forget', async () => {
+      const shard = { index: 0, count: 2 };
+      run0 = runSeeder({ config: config(), embedder: first.embedder, shard, delaySeconds: 0, progress: 'none' });
+      await first.entered;
+    });
+    try {
+      const shard = { index: 1, count: 2 };
+      const err = await runSeeder({ config: config(), embedder: NEW, shard, delaySeconds: 0, progress: 'none' }).catch(
+        (e) => e,
+      );
+      expect(err).toMatchObject({ code: 'EMBEDDER_CHANGED' });
+    } finally {
+      off();
+      first.open();
+    }
+    expect(await run0).toMatchObject({ ok: true });
+    expect(await ledger()).toMatchObject([{ embedder_fingerprint: canonicalFingerprint(fingerprintOf(OLD)) }]);
   });
 
   test('npx umzug seed with another embedder: exit 1, both embedders named, the fix on the next line, ledger unchanged', async () => {
