@@ -1,6 +1,7 @@
 import { runBackfill, runSeeder } from '../../src/backfill';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import type { SparseEmbedder } from '../../src/embedders/types';
+import { seedLockName } from '../../src/backfill/schema-guard';
 import { onFailpoint } from '../../src/util/failpoint';
 import { checkTable, gated, portableConfig, resetBackfill, storedJson, upgrade } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
@@ -167,5 +168,27 @@ describe('guarantees, with the race or fault made on purpose', () => {
     });
     expect(r).toMatchObject({ ok: true, remaining: 0 });
     expect((await db.knex('sparse_vector_seeds').first('status')).status).toBe('incomplete');
+  });
+
+  test('a backfill whose lock is lost (its connection killed by the server) goes on, and every value it writes is right', async () => {
+    const gate = gated();
+    const run = runSeeder({
+      config: portableConfig(db),
+      embedder: gate.embedder,
+      workers: 1,
+      batchSize: 10,
+      delaySeconds: 0,
+      progress: 'none',
+    });
+    await gate.entered;
+    const name = seedLockName(db.name, 'memories');
+    const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [name]);
+    expect(holder.id).not.toBeNull();
+    await db.knex.raw(`KILL CONNECTION ${Number(holder.id)}`);
+    const [[after]] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [name]);
+    expect(Number(after.free)).toBe(1); // the lock is gone with its connection
+    gate.open();
+    expect(await run).toMatchObject({ ok: true, failed: 0, remaining: 0, migrated: 90 });
+    expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
   });
 });

@@ -314,7 +314,12 @@ describe('unusual texts are data, not errors', () => {
     const r = await run(process.execPath, [umzugBin, 'seed', '--delay', '0', '--progress', 'plain'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Migrated: 2 | Failed: 0');
+    expect(r.stdout).toContain('Rows with an empty text (left NULL): 3');
     const rows = await db.knex('memories').select('id').whereNotNull('sparse_embedding').orderBy('id');
     expect(rows.map((x: { id: string }) => Number(x.id))).toEqual([4, 5]);
+    // Never retried: the next run finds nothing to do (done, no eligible row), not three rows to try again.
+    const again = await run(process.execPath, [umzugBin, 'seed', '--delay', '0', '--progress', 'plain'], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('no row is waiting: nothing to do');
   });
 });
