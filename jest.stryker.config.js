@@ -1,5 +1,5 @@
 /**
- * Jest for `npm run mutate` (StrykerJS, see stryker.config.mjs): the project's jest settings, limited to the
+ * Jest for the second run of `npm run mutate` (StrykerJS, see stryker.config.mjs): the project's jest settings, limited to the
  * test files that call the guarantee modules in process. Stryker mutates src/ inside its sandbox; the tests
  * that run the compiled CLIs (bin/ -> dist/) would run the unmutated build and could not kill a mutant, so
  * they are left out here (they run in `npm test`).

@@ -1,7 +1,16 @@
 // StrykerJS (`npm run mutate`): mutation testing of the modules that hold the guarantees of
 // docs/reliability.md. Each mutant (a small change to the code) is run against the tests that cover it; a
 // mutant no test notices is a guarantee no test holds. The summary of the last run is in docs/reliability.md.
+//
+// Two runs, one after the other (`npm run mutate`):
+// - stryker.units.config.mjs: the small modules that are a guarantee by themselves (the lock, the retry loop and
+//   its policies, redaction), against their own focused tests only (test/db/lock, test/util/*,
+//   test/backfill/retry): those tests decide each of their mutants in a second or two. Run with the flow tests
+//   too, every mutant of redact.ts or lock.ts was also given the slow flow tests that merely pass through them.
+// - this file: the guarantee code inside the flows (ledgers, write guard, eligibility, the seeder's decisions,
+//   the stop path), against the in-process flow tests (jest.stryker.config.js).
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import process from 'node:process';
 
 // The tests need the private MariaDB (scripts/db.sh). Jest's global setup would start one per Stryker sandbox
@@ -12,23 +21,51 @@ if (!process.env.SPARSE_TEST_DATABASE_URL) {
   process.env.SPARSE_TEST_DATABASE_URL = execFileSync('bash', ['scripts/db.sh', 'url'], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * `file:first-last`, the lines of the declaration in `file` whose first line starts with `head` (after its
+ * indentation) down to its closing brace at the same indentation. Derived from the code at every run, so the
+ * mutated parts follow the code as it changes (line numbers written here went stale); a declaration that is
+ * no longer found stops the run instead of mutating the wrong lines.
+ */
+function declaration(file, head) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const first = lines.findIndex((l) => l.trimStart().startsWith(head));
+  if (first < 0) throw new Error(`stryker.config.mjs: no declaration starting with "${head}" in ${file}`);
+  const indent = lines[first].length - lines[first].trimStart().length;
+  const last = lines.findIndex((l, i) => i > first && l === `${' '.repeat(indent)}}`);
+  if (last < 0) throw new Error(`stryker.config.mjs: the end of "${head}" in ${file} was not found`);
+  return `${file}:${first + 1}-${last + 1}`;
+}
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  // The code that holds each guarantee (file:lines); the rest of these files (status listings, counts for
-  // `verify`, reporter text) is not a guarantee.
+  // The code that holds each guarantee: whole files where the file is the guarantee, else the declarations that
+  // hold it (see declaration()); the rest of those files (status listings, counts for `verify`, reporter text,
+  // progress estimates) is not a guarantee.
   mutate: [
-    'src/db/lock.ts', // the advisory lock: GET_LOCK, busy/timeout, assertHeld before a ledger write, release
-    'src/migrator/ledger.ts:24-88', // the migrations ledger's writes (one row per migration, guarded)
-    'src/backfill/seed-ledger.ts:127-153', // the seeds ledger's start (a 'done' record stays done while it runs)
-    'src/backfill/seed-ledger.ts:176-224', // its 'not done' after a downgrade, and the end with its 'done' condition
+    // the migrations ledger's writes (one row per migration, each after the lock check)
+    declaration('src/migrator/ledger.ts', 'startRun('),
+    declaration('src/migrator/ledger.ts', 'async logMigration('),
+    declaration('src/migrator/ledger.ts', 'async unlogMigration('),
+    // the seeds ledger: its start (a 'done' record stays done while it runs), 'not done' after a downgrade, and
+    // the end with its 'done' condition
+    declaration('src/backfill/seed-ledger.ts', 'async start('),
+    declaration('src/backfill/seed-ledger.ts', 'async markNotDone('),
+    declaration('src/backfill/seed-ledger.ts', 'async finish('),
     'src/backfill/writer.ts', // the write guard (IS NULL and the text's hash), batched and per row
-    'src/backfill/queries.ts:1-64', // which rows are eligible: the done probe, the shard condition
-    'src/backfill/seeder.ts:55-168', // the seeder: busy, already-done, the run and its ledger
-    'src/backfill/seeder.ts:201-212', // the done decision
-    'src/backfill/retry.ts', // retries of lost connections and deadlocks
-    'src/backfill/run-loop.ts:52-146', // the stop path: no new batch after a stop, batches in flight finished
+    // which rows are eligible: the done probe, the shard condition, the final count
+    declaration('src/backfill/queries.ts', 'export function hasText('),
+    declaration('src/backfill/queries.ts', 'export function eligibleWhere('),
+    declaration('src/backfill/queries.ts', 'export function shardCondition('),
+    declaration('src/backfill/queries.ts', 'export async function countEligible('),
+    declaration('src/backfill/queries.ts', 'export async function hasEligibleRow('),
+    // the seeder: busy, already-done, the run and its ledger, the done decision
+    declaration('src/backfill/seeder.ts', 'export async function runSeeder('),
+    declaration('src/backfill/seeder.ts', 'async function seedLock('),
+    declaration('src/backfill/seeder.ts', 'async function seed('),
+    declaration('src/backfill/seeder.ts', 'function endStatus('),
+    declaration('src/backfill/run-loop.ts', 'export class RunLoop'), // the stop path: no new batch, in-flight ones finished
     'src/backfill/slots.ts', // the stop path: every pipelined write settled
-    'src/util/redact.ts', // secrets masked
   ],
   // Left out: string literals (an emptied SQL text fails every test; message text is not a guarantee), object
   // and array literals (options and error details). They tripled the run time for no guarantee checked.
@@ -45,16 +82,19 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.stryker.json',
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: 'reports/stryker-incremental-flows.json',
   // The machine has 2 cores and the tests share one MariaDB server.
   concurrency: 2,
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: the database's files, the build (the tests that use it are not run), reports.
   ignorePatterns: ['.db', 'dist', 'coverage', 'reports', 'bench/results*.json'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // A mutant that makes a test hang is stopped after the test's own time x 1.5 + 3 s (and counts as detected).
-  timeoutMS: 3000,
+  htmlReporter: { fileName: 'reports/mutation/flows.html' },
+  jsonReporter: { fileName: 'reports/mutation/flows.json' },
+  // A mutant that makes a test hang is stopped after the covering tests' own time x 1.5 + timeoutMS (and
+  // counts as detected). The tests' time Stryker measures leaves out their files' setup (a database, an
+  // upgrade: seconds), so with 3 s most mutants of the flows "timed out" without hanging, each costing a restart
+  // of the test runner; 15 s covers the setup.
+  timeoutMS: 15000,
   thresholds: { high: 90, low: 80, break: null },
 };

@@ -2,7 +2,7 @@
  * Which database errors a backfill retries, which ones end the run, and which ones belong to the data of
  * particular rows (those are isolated by splitting the write, see engine.ts).
  */
-import { retry } from '../util/retry';
+import { retry, type RetryPolicy } from '../util/retry';
 
 /** Errors that go away on their own: a lost or killed connection, a deadlock, a lock wait timeout. */
 const TRANSIENT = new Set([
@@ -44,9 +44,10 @@ const NOT_ROW_ERRORS = new Set([
   'ER_DISK_FULL',
 ]);
 
+/** The driver's error code (mysql2's and node's are names, e.g. ER_LOCK_DEADLOCK, ECONNRESET); '' when none. */
 const errorCode = (err: unknown): string => {
   const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' || typeof code === 'number' ? String(code) : '';
+  return typeof code === 'string' ? code : '';
 };
 
 /**
@@ -77,6 +78,23 @@ export function isRowDataError(err: unknown): boolean {
 }
 
 /**
+ * The policy of retryWhile: another attempt while fewer than `attempts` were made, `retryable(err)` holds and
+ * `signal` has not aborted, after `pauseMs(attempt)`.
+ */
+export function retryWhilePolicy(
+  attempts: number,
+  retryable: (err: unknown) => boolean,
+  pauseMs: (attempt: number) => number,
+  signal?: AbortSignal,
+): RetryPolicy {
+  return {
+    signal,
+    pauseMs: (err, attempt) =>
+      attempt >= attempts || !retryable(err) || signal?.aborted ? undefined : pauseMs(attempt),
+  };
+}
+
+/**
  * Run `fn` up to `attempts` times while `retryable(err)` holds, pausing `pauseMs(attempt)` after each failure.
  * Once `signal` has aborted no retry starts (the failure is rethrown); an abort during a pause rejects with its reason.
  */
@@ -87,14 +105,15 @@ export function retryWhile<T>(
   pauseMs: (attempt: number) => number,
   signal?: AbortSignal,
 ): Promise<T> {
-  return retry(fn, {
-    signal,
-    pauseMs: (err, attempt) =>
-      attempt >= attempts || !retryable(err) || signal?.aborted ? undefined : pauseMs(attempt),
-  });
+  return retry(fn, retryWhilePolicy(attempts, retryable, pauseMs, signal));
+}
+
+/** The policy of withDbRetry: transient database errors, `attempts` tries in all, pauses of `baseMs` x attempt. */
+export function dbRetryPolicy(attempts = 3, baseMs = 200): RetryPolicy {
+  return retryWhilePolicy(attempts, isTransientDbError, (attempt) => baseMs * attempt);
 }
 
 /** Run `fn`, retrying transient database errors (`attempts` tries in all, growing pauses). */
 export function withDbRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
-  return retryWhile(fn, attempts, isTransientDbError, (attempt) => baseMs * attempt);
+  return retry(fn, dbRetryPolicy(attempts, baseMs));
 }

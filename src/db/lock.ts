@@ -38,8 +38,12 @@ async function lockConnection(c: ConnectionConfig): Promise<{ conn: mysql.Connec
     throw connectionError(err, c) ?? err;
   }
   const state: LockState = { released: false };
-  conn.on('error', (err: Error) => void (state.lost ??= err.message));
-  conn.on('end', () => void (state.lost ??= 'its connection was closed (by the server or the network)'));
+  // After release() closed the connection, its end is no loss (assertHeld then says the lock was released).
+  conn.on('error', (err: Error) => void (state.released || (state.lost ??= err.message)));
+  conn.on(
+    'end',
+    () => void (state.released || (state.lost ??= 'its connection was closed (by the server or the network)')),
+  );
   return { conn, state };
 }
 
@@ -48,7 +52,8 @@ async function getLock(conn: mysql.Connection, name: string, timeoutSeconds: num
     Array<{ got: number | null; id: number }>,
     unknown,
   ];
-  if (row?.got === null || row?.got === undefined) {
+  // The statement always returns one row; GET_LOCK gives NULL on an error (e.g. an invalid name).
+  if (row.got === null) {
     throw new SparseVectorError(
       'LOCK_FAILED',
       `The server could not take the lock "${name}" (GET_LOCK returned NULL).`,
@@ -135,7 +140,7 @@ function heldLock(conn: mysql.Connection, name: string, connectionId: number, st
             Array<{ mine: number | null }>,
             unknown,
           ];
-          if (mine?.mine === 1) return;
+          if (mine.mine === 1) return;
           state.lost = 'the server no longer lists it as ours';
         } catch (err) {
           state.lost ??= (err as Error).message;

@@ -9,12 +9,10 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 4) secrets.add(value);
 }
 
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^@\s/]+)(@)/gi;
-
 export function redact(text: string): string {
-  let out = text.replace(URL_PASSWORD, '$1****$3');
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('****');
-  }
+  // A URL's password (scheme://user:password@): the pattern is written here, not in a module constant, so that
+  // mutation testing can tell which test covers it (see stryker.config.mjs, ignoreStatic).
+  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)([^@\s/]+)(@)/gi, '$1****$3');
+  for (const s of secrets) out = out.split(s).join('****');
   return out;
 }

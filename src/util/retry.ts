@@ -14,6 +14,8 @@ export interface RetryPolicy {
   onRetry?(err: unknown, attempt: number, pauseMs: number): void;
   /** An abort ends a pause at once and rejects with the signal's reason; no attempt starts after it. */
   signal?: AbortSignal;
+  /** How a pause is waited (default: a timer, see util/sleep); tests give a fake one to see the pauses. */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy): Promise<T> {
@@ -24,7 +26,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: Retr
       const pause = policy.pauseMs(err, attempt);
       if (pause === undefined) throw err;
       policy.onRetry?.(err, attempt, pause);
-      await sleep(pause, policy.signal);
+      await (policy.sleep ?? sleep)(pause, policy.signal);
     }
   }
 }

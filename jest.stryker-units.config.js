@@ -1,0 +1,18 @@
+/**
+ * Jest for the first run of `npm run mutate` (stryker.units.config.mjs): the focused tests of the modules that
+ * are a guarantee by themselves (lock, retries, redaction), nothing else.
+ */
+const base = require('./jest.config.js');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  testMatch: [
+    '<rootDir>/test/db/lock.test.ts',
+    '<rootDir>/test/util/retry.test.ts',
+    '<rootDir>/test/util/redact.test.ts',
+    '<rootDir>/test/backfill/retry.test.ts',
+  ],
+  randomize: false,
+  showSeed: false,
+};
