@@ -1,6 +1,7 @@
 /**
  * Writes the option tables of the docs from the option table (src/options/table.ts): the blocks between
- * `BEGIN options:NAME` and `END options:NAME` markers in README.md, docs/backfill.md and .env.example.
+ * `BEGIN options:NAME` and `END options:NAME` markers in README.md, docs/backfill.md, docs/embedders.md and
+ * .env.example.
  *
  *   npm run docs:options            rewrite the blocks
  *   npm run docs:options -- --check  exit 1 and name the files whose blocks differ (test/docs does the same)
@@ -56,6 +57,13 @@ function flagTable(): string[] {
 /** The configuration variables of the table that are not backfill flags: storage, lock, the embedder. */
 const SETTING_ROWS: readonly OptionSpec[] = [SETTINGS.storage, SETTINGS.lockTimeoutSeconds, ...Object.values(EMBEDDER)];
 
+/** A variable's cell: it, and the other variables read for it. */
+function variableCell(o: OptionSpec): string {
+  const others = otherVariables(o, code);
+  return others.length ? `${code(o.env!)} (${others.join('; ')})` : code(o.env!);
+}
+
+/** README's table of the settings, ending with a row that points at the backfill's flags table. */
 function settingsTable(): string[] {
   const backfill = Object.values(BACKFILL)
     .filter((o: OptionSpec) => o.env)
@@ -63,12 +71,20 @@ function settingsTable(): string[] {
   return [
     '| variable | default | meaning |',
     '|---|---|---|',
-    ...SETTING_ROWS.map((o) => {
-      const others = otherVariables(o, code);
-      const name = others.length ? `${code(o.env!)} (${others.join('; ')})` : code(o.env!);
-      return `| ${name} | ${cell(code(docsDefault(o)))} | ${cell(meaning(o))} |`;
-    }),
+    ...SETTING_ROWS.map((o) => `| ${variableCell(o)} | ${cell(code(docsDefault(o)))} | ${cell(meaning(o))} |`),
     `| \`SPARSE_BACKFILL_*\` | see Backfill | the seeder's defaults, one per flag: ${backfill.map(code).join(', ')} |`,
+  ];
+}
+
+/** docs/embedders.md's table of the embedder's settings, with their configuration-object keys. */
+function embedderTable(): string[] {
+  return [
+    '| variable | object keys | default | meaning |',
+    '|---|---|---|---|',
+    ...Object.values(EMBEDDER).map(
+      (o: OptionSpec) =>
+        `| ${variableCell(o)} | ${(o.keys ?? []).map(code).join(', ')} | ${cell(code(docsDefault(o)))} | ${cell(meaning(o))} |`,
+    ),
   ];
 }
 
@@ -103,6 +119,7 @@ const envBlock = (specs: readonly OptionSpec[]): string[] => specs.filter((o) =>
 export const BLOCKS: Readonly<Record<string, Readonly<Record<string, () => string[]>>>> = {
   'README.md': { 'backfill-flags': flagTable, settings: settingsTable },
   'docs/backfill.md': { 'backfill-flags': flagTable },
+  'docs/embedders.md': { 'embedder-settings': embedderTable },
   '.env.example': {
     storage: () => envBlock([SETTINGS.storage]),
     lock: () => envBlock([SETTINGS.lockTimeoutSeconds]),
