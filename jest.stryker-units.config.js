@@ -1,6 +1,7 @@
 /**
  * Jest for the first run of `npm run mutate` (stryker.units.config.mjs): the focused tests of the modules that
- * are a guarantee by themselves (lock, retries, redaction), nothing else.
+ * are a guarantee by themselves or in one statement (lock, retries, redaction, write guard, eligibility, ledger
+ * writes), nothing else.
  */
 const base = require('./jest.config.js');
 
@@ -12,6 +13,7 @@ module.exports = {
     '<rootDir>/test/util/retry.test.ts',
     '<rootDir>/test/util/redact.test.ts',
     '<rootDir>/test/backfill/retry.test.ts',
+    '<rootDir>/test/backfill/ledger-writes.test.ts',
   ],
   randomize: false,
   showSeed: false,

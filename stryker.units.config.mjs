@@ -1,6 +1,6 @@
-// StrykerJS, first of the two runs of `npm run mutate` (see stryker.config.mjs): the modules that are a guarantee
-// by themselves, against their focused tests only (jest.stryker-units.config.js).
-import flows from './stryker.config.mjs';
+// StrykerJS, first of the two runs of `npm run mutate` (see stryker.config.mjs): the code that is a guarantee by
+// itself or in one statement, against its focused tests only (jest.stryker-units.config.js).
+import flows, { declaration } from './stryker.config.mjs';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -10,8 +10,26 @@ export default {
     'src/backfill/retry.ts', // which database errors are retried, and how often
     'src/util/retry.ts', // the retry loop itself (database statements and HTTP requests)
     'src/util/redact.ts', // secrets masked
+    'src/backfill/writer.ts', // the write guard (IS NULL and the text's hash), batched and per row
+    // which rows are eligible: the done probe, the shard condition, the final count
+    declaration('src/backfill/queries.ts', 'export function hasText('),
+    declaration('src/backfill/queries.ts', 'export function eligibleWhere('),
+    declaration('src/backfill/queries.ts', 'export function shardCondition('),
+    declaration('src/backfill/queries.ts', 'export async function countEligible('),
+    declaration('src/backfill/queries.ts', 'export async function hasEligibleRow('),
+    // the seeds ledger: its start (a 'done' record stays done while it runs), 'not done' after a downgrade, and
+    // the end with its 'done' condition
+    declaration('src/backfill/seed-ledger.ts', 'async start('),
+    declaration('src/backfill/seed-ledger.ts', 'async markNotDone('),
+    declaration('src/backfill/seed-ledger.ts', 'async finish('),
+    // the migrations ledger's writes (one row per migration, each after the lock check)
+    declaration('src/migrator/ledger.ts', 'startRun('),
+    declaration('src/migrator/ledger.ts', 'async logMigration('),
+    declaration('src/migrator/ledger.ts', 'private async dropDuplicates('),
+    declaration('src/migrator/ledger.ts', 'async unlogMigration('),
   ],
-  jest: { configFile: 'jest.stryker-units.config.js', enableFindRelatedTests: true },
+  // Five small test files: jest's search for the related ones (a dependency graph per mutant) costs more than it saves.
+  jest: { configFile: 'jest.stryker-units.config.js', enableFindRelatedTests: false },
   incrementalFile: 'reports/stryker-incremental-units.json',
   htmlReporter: { fileName: 'reports/mutation/units.html' },
   jsonReporter: { fileName: 'reports/mutation/units.json' },
