@@ -163,18 +163,8 @@ async function seed(
   if (reembedding(options, record, fingerprint))
     return runReembed({ options, knex, reporter, ledger, record, embedder, schema, to: fingerprint });
   spaceNotes(reporter, options, record, fingerprint);
-  if (record?.status === 'done' && !options.rerun && !options.dryRun) {
-    // 'done' is a cache: trusted only while no eligible row exists (one probe that stops at the first).
-    if (!(await hasEligibleRow(knex, schema.target))) {
-      reporter.message(
-        `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
-      );
-      return skipped(reporter, { ...emptySummary(false), skippedReason: 'already-done' });
-    }
-    reporter.message(
-      `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${config.table}' has rows to embed again (NULL ${config.sparseColumn}): running.`,
-    );
-  }
+  if (await alreadyDone(knex, options, record, schema.target, reporter))
+    return skipped(reporter, { ...emptySummary(false), skippedReason: 'already-done' });
   if (record?.status === 'running' && !shard && !options.dryRun) {
     reporter.message(
       'The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.',
@@ -211,6 +201,30 @@ async function seed(
     clearCheckpoint: !summary.error && !summary.stopped,
   });
   return summary;
+}
+
+/**
+ * Whether a 'done' record stands: 'done' is a cache, trusted only while no eligible row exists (one probe that
+ * stops at the first). Says what it found either way; --rerun and dry runs never skip.
+ */
+async function alreadyDone(
+  knex: Knex,
+  options: BackfillOptions,
+  record: SeedRecord | undefined,
+  target: SparseTarget,
+  reporter: BackfillReporter,
+): Promise<boolean> {
+  if (record?.status !== 'done' || options.rerun || options.dryRun) return false;
+  if (!(await hasEligibleRow(knex, target))) {
+    reporter.message(
+      `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
+    );
+    return true;
+  }
+  reporter.message(
+    `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${target.table}' has rows to embed again (NULL ${target.sparseColumn}): running.`,
+  );
+  return false;
 }
 
 /**

@@ -75,12 +75,7 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
   umzug.on('beforeCommand', async ({ command, context }) => {
     if (!LOCKED_COMMANDS.has(command)) return;
     if (discovered) logger.info(discoveryNote(config.table));
-    const connection = requireConnection(config);
-    lock = await acquireLock(connection, lockName('migrate', connection.database, config.table), {
-      timeoutSeconds: config.lockTimeoutSeconds,
-      onWait: (holder) =>
-        logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
-    });
+    lock = await takeMigrationLock(config, logger);
     storage.startRun(assertLockHeld);
     if (await storage.clearStaleKnexLock(context))
       logger.info(`Cleared a stale knex migration lock left by a crashed run`);
@@ -102,6 +97,16 @@ export function createSparseMigrator(options: SparseMigratorOptions): SparseMigr
       knexPromise = undefined;
     },
   };
+}
+
+/** The table's migration lock, waiting up to the lock timeout (and saying so) for another run's. */
+function takeMigrationLock(config: SparseVectorConfig, logger: Logger): Promise<HeldLock> {
+  const connection = requireConnection(config);
+  return acquireLock(connection, lockName('migrate', connection.database, config.table), {
+    timeoutSeconds: config.lockTimeoutSeconds,
+    onWait: (holder) =>
+      logger.info(`Waiting for another migration run (connection ${holder ?? '?'}) to release the lock...`),
+  });
 }
 
 /** The migration files of `dir` as Umzug migrations (each module is loaded when it runs). */
