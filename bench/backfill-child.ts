@@ -46,6 +46,8 @@ async function main(): Promise<void> {
       failed: s.failed,
       workers: s.workers.length,
       seconds: (Date.now() - started) / 1000,
+      // From the run's start (after its checks and count) to its end (the final sweep included).
+      runSeconds: s.elapsedMs / 1000,
       maxRssMb,
       eventLoopUtilization: elu,
       nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
