@@ -103,8 +103,11 @@ start() {
   fi
   say "starting mariadbd on 127.0.0.1:$PORT"
   rm -f "$SOCK" "$PIDFILE"
+  # Its own temporary directory: the server's on-disk temporary tables (e.g. a derived table with long
+  # strings) must not live in the shared /tmp, where another program's clean-up deletes them mid-statement.
+  mkdir -p "$DB_DIR/tmp"
   nohup "$mariadbd" --no-defaults --datadir="$DATA" "${user_opt[@]}" --bind-address=127.0.0.1 --port="$PORT" \
-    --socket="$SOCK" --pid-file="$PIDFILE" --log-error="$LOG" --skip-name-resolve \
+    --socket="$SOCK" --pid-file="$PIDFILE" --log-error="$LOG" --skip-name-resolve --tmpdir="$DB_DIR/tmp" \
     --max-connections=500 --innodb-buffer-pool-size=512M --innodb-flush-log-at-trx-commit=2 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci >/dev/null 2>&1 &
   local i

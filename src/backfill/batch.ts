@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import type { SparseEmbedder } from '../embedders/types';
+import { shortenStatementError } from '../db/statement-errors';
 import { SparseVectorError } from '../errors';
 import { checkIndexLimit, type SparseVector } from '../sparse/sparse-vector';
 import { failpoint } from '../util/failpoint';
@@ -187,6 +188,7 @@ async function writeIsolating(
     result.migrated += written;
     result.changed += writes.length - written;
   } catch (err) {
+    shortenStatementError(err); // the failure log and events quote its message: not the whole batch's statement
     if (!isRowDataError(err)) throw err;
     if (writes.length === 1) {
       fail(ctx, writes[0].id, err, result);

@@ -3,6 +3,7 @@ import { requireConnection } from '../config/config';
 import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { privilegeError } from '../db/privileges';
+import { shortenStatementError } from '../db/statement-errors';
 import { createEmbedder } from '../embedders';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
 import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
@@ -95,7 +96,7 @@ export async function runBackfill(
           resumedAfter: plan.resume?.after,
         });
         const loop = runLoop(plan);
-        let fatal = await loop.run();
+        let fatal = shortenStatementError(await loop.run()); // a failed batch write: not its whole statement
         if (fatal) fatal = privilegeError(fatal) ?? fatal; // "lacks UPDATE …", not the statement
         if (fatal) fatal = await explainRunError(schema, fatal); // e.g. the schema was downgraded meanwhile
         return await finish(plan, fatal, loop.counts);

@@ -59,6 +59,8 @@ export interface CheckpointRecord extends Checkpoint {
 
 /** Server error "Duplicate column name": another process added the column first. */
 const ER_DUP_FIELDNAME = 1060;
+/** The longest last_error kept (characters; up to 4 bytes each, within TEXT's 65,535 bytes). */
+const LAST_ERROR_CHARS = 10_000;
 
 /**
  * The data-seeder ledger, separate from the schema migrations ledger: one row per seeder with its
@@ -227,7 +229,8 @@ export class SeedLedger {
         migrated: r.migrated,
         failed: r.failed,
         last_finished_at: knex.raw('NOW()'),
-        last_error: r.error ?? null,
+        // TEXT holds 65,535 bytes: a longer message would fail the ledger's write, and so the run's end.
+        last_error: r.error === undefined ? null : r.error.slice(0, LAST_ERROR_CHARS),
         ...(r.clearCheckpoint ? { resume_checkpoint: null } : {}),
       });
   }

@@ -360,3 +360,49 @@ describe('the write guard and the seeds ledger, statement by statement on the se
     expect((await ledger.get(db.knex, SEEDER))?.status).toBe('done');
   });
 });
+
+describe('a server error on a large batched write', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('long_error');
+    await createMemoriesTable(db.knex);
+    await insertSampleMemories(db.knex, { count: 600, emptyRate: 0 });
+    await upgrade(db);
+    // A trigger stands in for a server error that ends the run (errno 1290: the server is read-only).
+    await db.knex.raw(
+      'CREATE TRIGGER refuse_all BEFORE UPDATE ON memories FOR EACH ROW BEGIN ' +
+        "SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1290, MESSAGE_TEXT = 'refused by the stand-in trigger'; END",
+    );
+  });
+  afterAll(async () => db.drop());
+
+  test('the run ends with the server message and the statement cut short; the ledger records it', async () => {
+    // A batch of 500 rows makes a statement of ~400 kB, whose text knex puts in the error message: more
+    // than the ledger's last_error (TEXT) holds, so its write failed and the run ended on that instead.
+    const s = await runSeeder({
+      config: portableConfig(db),
+      workers: 1,
+      batchSize: 500,
+      delaySeconds: 0,
+      progress: 'none',
+    });
+    expect(s).toMatchObject({ ok: false, migrated: 0 });
+    const message = s.error?.message ?? '';
+    expect(message).toMatch(
+      /^UPDATE `memories` AS m JOIN \(SELECT .*… \(a statement of [\d,]+ characters\) - refused by the stand-in trigger$/s,
+    );
+    expect(message.length).toBeLessThan(500);
+    const ledger = await db.knex('sparse_vector_seeds').where({ name: SEEDER }).first();
+    expect(ledger).toMatchObject({ status: 'incomplete', last_error: message });
+    const [{ n }] = await db.knex('memories').whereNotNull('sparse_embedding').count({ n: '*' });
+    expect(Number(n)).toBe(0);
+  });
+
+  test("any error longer than the ledger's last_error holds is kept cut, and the run's end is recorded", async () => {
+    const ledger = new SeedLedger('sparse_vector_seeds');
+    await ledger.start(db.knex, SEEDER);
+    await ledger.finish(db.knex, SEEDER, { status: 'incomplete', migrated: 0, failed: 0, error: 'é'.repeat(70_000) });
+    const row = await db.knex('sparse_vector_seeds').where({ name: SEEDER }).first();
+    expect(row.last_error).toBe('é'.repeat(10_000));
+  });
+});
