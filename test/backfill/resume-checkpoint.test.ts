@@ -2,7 +2,7 @@ import { runSeeder } from '../../src/backfill';
 import { SeedLedger, type CheckpointRecord } from '../../src/backfill/seed-ledger';
 import { DOCUMENT_COUNT_KEY, termStatsTable } from '../../src/stats/term-stats';
 import { startAt } from '../support/cli';
-import { captureStream, checkTable, jsonLines, portableConfig, upgrade } from '../support/backfill';
+import { captureStream, checkTable, jsonLines, portableConfig, upgrade, waitUntil } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 const SEEDS = 'sparse_vector_seeds';
@@ -25,13 +25,19 @@ describe('resume from the keyset checkpoint in the seeds ledger', () => {
 
   test('killed (SIGKILL) at the 10th of ~20 checkpoints, re-run: reads after the checkpoint, sweeps a row made NULL behind it, every row right once', async () => {
     const before = await checkTable(db);
-    // 20 batches of 20 rows, 2 workers: a checkpoint saved about every batch; the 10th stands at ~50%.
+    // 20 batches of 20 rows, one worker: every write from the 11th on is held at its failpoint, so the run
+    // stands at ~50% (rows 1-200 written, none after) for as long as the test wants, whatever the load.
+    const [[tenth]] = await db.knex.raw(
+      "SELECT CAST(id AS CHAR) AS id FROM memories WHERE sparse_embedding IS NULL AND document REGEXP '[^[:space:]]' ORDER BY id LIMIT 1 OFFSET 199",
+    );
     const { child, done, reached } = startAt(
-      'seeder:checkpoint-saved@10',
-      ['seed', '--workers', '2', '--batch-size', '20', '--delay', '0', '--progress', 'none'],
+      'backfill:before-write@11',
+      ['seed', '--workers', '1', '--batch-size', '20', '--delay', '0', '--progress', 'none'],
       db.env({ SPARSE_VECTOR_STORAGE: 'json', OCEANBASE_COLLECTION: 'memories' }),
     );
     await reached;
+    // The checkpoint saver runs on while the write is held: wait until it has saved the 10th batch's end.
+    await waitUntil(async () => (await storedCheckpoint(db))?.after === String(tenth.id));
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
 
