@@ -47,7 +47,7 @@ export async function countEligible(knex: Knex, t: SparseTarget, shard?: Shard):
   const [rows] = (await knex.raw(`SELECT COUNT(*) AS n FROM ${q(t.table)} WHERE ${w.sql}`, w.bindings)) as [
     Array<{ n: number | string }>,
   ];
-  return Number(rows[0]?.n ?? 0);
+  return Number(rows[0].n); // COUNT(*) always returns one row
 }
 
 /**

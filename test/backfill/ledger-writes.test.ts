@@ -80,25 +80,22 @@ describe('the write guard', () => {
     try {
       const items = await raced();
       const reasons: string[] = [];
+      // The server rejects the batched form from here on (the failpoint makes it SIGNAL an error).
       process.env.SPARSE_FAILPOINT = 'writer:reject-batched';
-      try {
-        expect(await writeBatch(separate, t, items, undefined, (r) => reasons.push(r))).toBe(2);
-      } finally {
-        delete process.env.SPARSE_FAILPOINT;
-      }
+      expect(await writeBatch(separate, t, items, undefined, (r) => reasons.push(r))).toBe(2);
       expect(reasons).toHaveLength(1);
       expect(reasons[0]).toContain('rejected');
       expect(writeForm(separate)).toBe('per-row');
       expect(await vectors()).toEqual(['v1', 'app', null, 'v4']);
-      // Later batches: per row without asking the server again (no second notice).
+      // A later batch: per row without trying the batched form again, so no second notice.
       await db.knex('m').where({ id: 3 }).update({ doc: 'three' });
       const h = await hashes();
-      expect(
-        await writeBatch(separate, t, [{ id: '3', hash: h.get('3')!, value: 'v3' }], undefined, (r) => reasons.push(r)),
-      ).toBe(1);
+      const next = [{ id: '3', hash: h.get('3')!, value: 'v3' }];
+      expect(await writeBatch(separate, t, next, undefined, (r) => reasons.push(r))).toBe(1);
       expect(reasons).toHaveLength(1);
       expect(writeForm(db.knex)).toBe('batched'); // other instances keep the batched form
     } finally {
+      delete process.env.SPARSE_FAILPOINT;
       await separate.destroy();
     }
   });
@@ -231,6 +228,14 @@ describe('the seeds ledger', () => {
     });
     const [inShard] = await db.knex.raw(`SELECT COUNT(*) AS n FROM m WHERE ${shard.sql}`, shard.bindings);
     expect((await record()).status).toBe(Number(inShard[0].n) > 0 ? 'incomplete' : 'done');
+  });
+
+  test('markNotDone on a ledger of an older version (no checkpoint column): done becomes incomplete', async () => {
+    await ledger.ensureTable(db.knex); // as created before the checkpoint column existed
+    expect(await db.knex.schema.hasColumn('seeds_t', 'resume_checkpoint')).toBe(false);
+    await db.knex('seeds_t').insert({ name: NAME, status: 'done', runs: 1 });
+    expect(await ledger.markNotDone(db.knex, NAME)).toBe(true);
+    expect((await record()).status).toBe('incomplete');
   });
 
   test("markNotDone: a 'done' record becomes incomplete (true), its checkpoint and embedding space forgotten", async () => {

@@ -16,7 +16,11 @@ function recordingPolicy(retries: number, extra: Partial<RetryPolicy> = {}) {
       return attempt <= retries ? attempt * 10 : undefined;
     },
     onRetry: (err, attempt, pause) => void told.push([err, attempt, pause]),
-    sleep: async (ms) => void slept.push(ms),
+    sleep: async (ms) => {
+      // A loop that never ends (a broken count) fails here at once instead of hanging the test.
+      if (slept.length >= 50) throw new Error('runaway retry loop');
+      slept.push(ms);
+    },
     ...extra,
   };
   return { policy, slept, told, asked };
