@@ -11,7 +11,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { rangeText } from '../src/options/help';
-import { BACKFILL, EMBEDDER, SEED_FLAGS, SETTINGS, type OptionSpec } from '../src/options/table';
+import {
+  BACKFILL,
+  CONNECTION,
+  EMBEDDER,
+  LOGGING,
+  SEED_FLAGS,
+  SETTINGS,
+  TARGET,
+  type OptionSpec,
+} from '../src/options/table';
 
 export const ROOT = path.join(__dirname, '..', path.basename(path.join(__dirname, '..')) === 'dist' ? '..' : '');
 
@@ -63,6 +72,23 @@ function variableCell(o: OptionSpec): string {
   return others.length ? `${code(o.env!)} (${others.join('; ')})` : code(o.env!);
 }
 
+/** The database, the table, the ledgers and the log level: README's first configuration table. */
+const CONFIGURATION_ROWS: readonly OptionSpec[] = [
+  ...Object.values(CONNECTION),
+  ...Object.values(TARGET),
+  ...Object.values(LOGGING),
+];
+
+/** A table of variables, their defaults and meanings. */
+function variableRows(specs: readonly OptionSpec[]): string[] {
+  return specs.map((o) => `| ${variableCell(o)} | ${cell(code(docsDefault(o)))} | ${cell(meaning(o))} |`);
+}
+
+/** README's table of the database, table, ledger and logging variables. */
+function configurationTable(): string[] {
+  return ['| variable | default | meaning |', '|---|---|---|', ...variableRows(CONFIGURATION_ROWS)];
+}
+
 /** README's table of the settings, ending with a row that points at the backfill's flags table. */
 function settingsTable(): string[] {
   const backfill = Object.values(BACKFILL)
@@ -71,7 +97,7 @@ function settingsTable(): string[] {
   return [
     '| variable | default | meaning |',
     '|---|---|---|',
-    ...SETTING_ROWS.map((o) => `| ${variableCell(o)} | ${cell(code(docsDefault(o)))} | ${cell(meaning(o))} |`),
+    ...variableRows(SETTING_ROWS),
     `| \`SPARSE_BACKFILL_*\` | see Backfill | the seeder's defaults, one per flag: ${backfill.map(code).join(', ')} |`,
   ];
 }
@@ -117,12 +143,15 @@ const envBlock = (specs: readonly OptionSpec[]): string[] => specs.filter((o) =>
 
 /** Each file's generated blocks, by name. */
 export const BLOCKS: Readonly<Record<string, Readonly<Record<string, () => string[]>>>> = {
-  'README.md': { 'backfill-flags': flagTable, settings: settingsTable },
+  'README.md': { 'backfill-flags': flagTable, configuration: configurationTable, settings: settingsTable },
   'docs/backfill.md': { 'backfill-flags': flagTable },
   'docs/embedders.md': { 'embedder-settings': embedderTable },
   '.env.example': {
-    storage: () => envBlock([SETTINGS.storage]),
-    lock: () => envBlock([SETTINGS.lockTimeoutSeconds]),
+    database: () => envBlock(Object.values(CONNECTION)),
+    table: () => envBlock([TARGET.table, TARGET.textColumn, TARGET.idColumn]),
+    sparse: () => envBlock([TARGET.enabled, SETTINGS.storage, TARGET.indexParams]),
+    ledgers: () => envBlock([TARGET.migrationsTable, TARGET.seedsTable, SETTINGS.lockTimeoutSeconds]),
+    log: () => envBlock(Object.values(LOGGING)),
     embedder: () => envBlock(Object.values(EMBEDDER)),
     backfill: () => envBlock(Object.values(BACKFILL)),
   },

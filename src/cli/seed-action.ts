@@ -1,13 +1,15 @@
 import { CommandLineAction, type CommandLineFlagParameter } from '@rushstack/ts-command-line';
 import { backfillValuesFromEnv, runSeeder, withLimitRule, type BackfillOptions } from '../backfill';
 import type { SparseVectorConfig } from '../config/config';
-import { SEED_FLAGS } from '../options/table';
+import { SEED_FLAGS, TARGET } from '../options/table';
 import type { Logger } from '../util/logger';
 import { EXIT, formatError } from './errors';
 import { TableParameters } from './table-parameters';
 
 /** Exit code of a run stopped by SIGINT/SIGTERM (128 + SIGINT), as shells report an interrupted command. */
 export const EXIT_STOPPED = 130;
+
+const SEEDS = TARGET.seedsTable;
 
 /**
  * `npx umzug seed`: run the backfill seeder. Flags override the SPARSE_BACKFILL_* variables, which override
@@ -30,7 +32,7 @@ export class SeedAction extends CommandLineAction {
       summary: 'Backfills sparse_embedding for rows where it is NULL (the data seeder)',
       documentation:
         'Embeds the text of every row whose sparse_embedding is NULL (empty texts are left NULL), in batches, with ' +
-        'concurrent workers, and records the run in the seeds ledger (SPARSE_SEEDS_TABLE, default sparse_vector_seeds). ' +
+        `concurrent workers, and records the run in the seeds ledger (${SEEDS.env}, default ${SEEDS.default}). ` +
         'Resumable: after a stop or a crash, run the same command again and it continues with the rows still NULL. ' +
         'Each flag overrides its SPARSE_BACKFILL_* variable (see .env.example). ' +
         'Exit codes: 0 done, 1 failed rows or error, 2 bad usage, 130 stopped by SIGINT/SIGTERM.',

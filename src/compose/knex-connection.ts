@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { ConnectionConfig } from '../config/connection-config';
 import { registerSecret } from '../util/redact';
+import { CONNECTION, MYSQL_PORT } from '../options/table-connection';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const parseKnexConnectionString = require('knex/lib/knex-builder/internal/parse-connection') as (url: string) => {
@@ -25,8 +26,8 @@ export function connectionOfKnex(knex: Knex): ConnectionConfig | undefined {
   if (typeof s.password === 'string') registerSecret(s.password);
   return {
     host: typeof s.host === 'string' && s.host ? s.host : '127.0.0.1',
-    port: s.port === undefined ? 3306 : Number(s.port),
-    user: typeof s.user === 'string' && s.user ? s.user : 'root',
+    port: s.port === undefined ? MYSQL_PORT : Number(s.port),
+    user: typeof s.user === 'string' && s.user ? s.user : CONNECTION.user.default,
     password: typeof s.password === 'string' ? s.password : '',
     database: s.database,
     ...(s.ssl && typeof s.ssl === 'object' ? { ssl: s.ssl } : {}),

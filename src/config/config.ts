@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SparseVectorError } from '../errors';
 import { loadDotenv } from './load-env';
-import { validateDatabaseName, validateIdentifier } from '../identifiers';
+import { validateDatabaseName } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
@@ -9,9 +9,17 @@ import { ConnectionConfig, parseDatabaseUrl } from './connection-config';
 import { connectionFromEnv } from './connection-env';
 import { detectEmbeddedSeekdb, embeddedSeekdbError, type EmbeddedSeekdb } from './embedded-seekdb';
 import { insideSourceRepository } from '../util/repository';
-import { parseBoolean, parseInteger } from './parse';
-import { settingFromApi, settingFromEnv } from '../options/settings';
-import { SETTINGS } from '../options/table';
+import { parseInteger } from './parse';
+import {
+  envNames,
+  envText,
+  identifierFromEnv,
+  identifierSetting,
+  settingFromApi,
+  settingFromEnv,
+} from '../options/settings';
+import { CONNECTION, SETTINGS, TARGET } from '../options/table';
+import { GUIDE_TABLE, MYSQL_PORT } from '../options/table-connection';
 
 export type SparseStorage = 'native' | 'json';
 
@@ -33,7 +41,7 @@ export interface SparseVectorConfig {
   embeddedSeekdb?: EmbeddedSeekdb;
   /** Primary key column (BIGINT in powermem's table). */
   idColumn: string;
-  /** The text to embed (OCEANBASE_TEXT_FIELD, default "document"). */
+  /** The text to embed (OCEANBASE_TEXT_FIELD; its default is in the option table). */
   textColumn: string;
   /** Sparse vector column and index names. */
   sparseColumn: string;
@@ -80,66 +88,53 @@ export interface SparseVectorOptions {
 
 const INDEX_PARAMS = /^\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*(,\s*[a-z_]+\s*=\s*[A-Za-z0-9_.]+\s*)*$/;
 
+type LedgerBase = typeof TARGET.migrationsTable.default | typeof TARGET.seedsTable.default;
+
 /**
  * The default ledger table of a memories table: each table has its own ledgers, so that a second collection
- * in the same database is upgraded and backfilled on its own. powermem's default table `memories` keeps the
- * plain names (sparse_vector_migrations, sparse_vector_seeds); another table gets its name appended
+ * in the same database is upgraded and backfilled on its own. The guide's table `memories` keeps the plain
+ * names (the option table's defaults: sparse_vector_migrations, sparse_vector_seeds); another table gets its name appended
  * (sparse_vector_migrations_notes), or a hash of it when that would not leave room for knex's `_lock` table
  * within MySQL's 64 characters.
  */
-export function ledgerTableFor(base: 'sparse_vector_migrations' | 'sparse_vector_seeds', table: string): string {
-  if (table === 'memories') return base;
+export function ledgerTableFor(base: LedgerBase, table: string): string {
+  if (table === GUIDE_TABLE) return base;
   const name = `${base}_${table}`;
   return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
 }
 
 /**
  * powermem's words for "sparse vectors on" (storage/config/oceanbase.py, include_sparse's aliases), in its
- * order: the first one set wins.
+ * order: the first one set wins (the option table's variable, then its alias).
  */
-export const ENABLE_WORDS = ['OCEANBASE_INCLUDE_SPARSE', 'SPARSE_VECTOR_ENABLE'] as const;
+export const ENABLE_WORDS = envNames(TARGET.enabled);
 
-/**
- * The table name held until discoverTable() finds the real one: `memories`, the guide's name and this
- * package's default before powermem 1.1 renamed it (a caller that reads `table` without discovery gets that).
- */
-const POWERMEM_TABLE_PLACEHOLDER = 'memories';
-
-function firstSet<T extends string>(env: Env, names: readonly T[]): T | undefined {
-  return names.find((n) => env[n] !== undefined && env[n] !== '');
-}
+const { migrationsTable: MIGRATIONS, seedsTable: SEEDS } = TARGET;
 
 /** Read configuration from environment variables (process.env after dotenv, or a given map). */
 export function configFromEnv(env: Env = process.env, options: { connection?: boolean } = {}): SparseVectorConfig {
   // resolveConfig passes connection: false when the caller gives the connection itself.
   const { connection, notices } =
     options.connection === false ? { connection: undefined, notices: [] } : connectionFromEnv(env);
-  const enabledSource = firstSet(env, ENABLE_WORDS);
-  const table = env.OCEANBASE_COLLECTION || POWERMEM_TABLE_PLACEHOLDER;
+  const configuredTable = envText(TARGET.table, env);
+  // Until discoverTable() looks on the server, the guide's table (what a caller that skips discovery gets).
+  const table = identifierFromEnv(TARGET.table, env, GUIDE_TABLE);
   return finish({
     connection,
     embeddedSeekdb: connection ? undefined : detectEmbeddedSeekdb(env),
-    table: validateIdentifier(table, 'table name', 'OCEANBASE_COLLECTION'),
-    tableDiscovery: env.OCEANBASE_COLLECTION
+    table,
+    tableDiscovery: configuredTable
       ? undefined
-      : { migrationsTableDerived: !env.SPARSE_MIGRATIONS_TABLE, seedsTableDerived: !env.SPARSE_SEEDS_TABLE },
-    idColumn: validateIdentifier(env.SPARSE_ID_FIELD || 'id', 'id column', 'SPARSE_ID_FIELD'),
-    textColumn: validateIdentifier(env.OCEANBASE_TEXT_FIELD || 'document', 'text column', 'OCEANBASE_TEXT_FIELD'),
+      : { migrationsTableDerived: !envText(MIGRATIONS, env), seedsTableDerived: !envText(SEEDS, env) },
+    idColumn: identifierFromEnv(TARGET.idColumn, env),
+    textColumn: identifierFromEnv(TARGET.textColumn, env),
     sparseColumn: 'sparse_embedding',
     sparseIndex: 'sparse_embedding_idx',
-    enabled: enabledSource ? parseBoolean(env[enabledSource], enabledSource, true) : true,
+    enabled: settingFromEnv(TARGET.enabled, env),
     storage: settingFromEnv(SETTINGS.storage, env),
-    indexParams: env.SPARSE_VECTOR_INDEX_PARAMS || undefined,
-    migrationsTable: validateIdentifier(
-      env.SPARSE_MIGRATIONS_TABLE || ledgerTableFor('sparse_vector_migrations', table),
-      'migrations table',
-      'SPARSE_MIGRATIONS_TABLE',
-    ),
-    seedsTable: validateIdentifier(
-      env.SPARSE_SEEDS_TABLE || ledgerTableFor('sparse_vector_seeds', table),
-      'seeds table',
-      'SPARSE_SEEDS_TABLE',
-    ),
+    indexParams: envText(TARGET.indexParams, env),
+    migrationsTable: identifierFromEnv(MIGRATIONS, env, ledgerTableFor(MIGRATIONS.default, table)),
+    seedsTable: identifierFromEnv(SEEDS, env, ledgerTableFor(SEEDS.default, table)),
     lockTimeoutSeconds: settingFromEnv(SETTINGS.lockTimeoutSeconds, env),
     embedder: embedderConfigFromEnv(env),
     notices,
@@ -163,8 +158,8 @@ function connectionOf(
     registerSecret(c.password);
     return {
       host: c.host,
-      port: c.port ?? 3306,
-      user: c.user ?? 'root',
+      port: c.port ?? MYSQL_PORT,
+      user: c.user ?? CONNECTION.user.default,
       password: c.password ?? '',
       database: c.database,
       ...(c.ssl ? { ssl: c.ssl } : {}),
@@ -174,11 +169,13 @@ function connectionOf(
     registerSecret(password);
     return {
       host: vs.host,
-      port: parseInteger(vs.port as string | number | undefined, 'vector_store.config.port', 2881, {
-        min: 1,
-        max: 65535,
-      }),
-      user: typeof vs.user === 'string' ? vs.user : 'root',
+      port: parseInteger(
+        vs.port as string | number | undefined,
+        'vector_store.config.port',
+        CONNECTION.port.default,
+        CONNECTION.port.range,
+      ),
+      user: typeof vs.user === 'string' ? vs.user : CONNECTION.user.default,
       password,
       database: stringSetting(vs.db_name) ?? stringSetting(vs.database) ?? '',
     };
@@ -205,18 +202,18 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
       : base.embedder;
   const configuredTable = options.table ?? (typeof vs.collection_name === 'string' ? vs.collection_name : undefined);
   const table = configuredTable ?? base.table;
-  const migrationsTableDerived = options.migrationsTable === undefined && !env.SPARSE_MIGRATIONS_TABLE;
-  const seedsTableDerived = options.seedsTable === undefined && !env.SPARSE_SEEDS_TABLE;
+  const migrationsTableDerived = options.migrationsTable === undefined && !envText(MIGRATIONS, env);
+  const seedsTableDerived = options.seedsTable === undefined && !envText(SEEDS, env);
   return finish({
     connection,
     embeddedSeekdb: connection ? undefined : base.embeddedSeekdb,
-    table: validateIdentifier(table, 'table name', 'table'),
+    table: identifierSetting(TARGET.table, table, 'table'),
     tableDiscovery:
       configuredTable === undefined && base.tableDiscovery ? { migrationsTableDerived, seedsTableDerived } : undefined,
-    idColumn: validateIdentifier(options.idColumn ?? base.idColumn, 'id column', 'idColumn'),
-    textColumn: validateIdentifier(
+    idColumn: identifierSetting(TARGET.idColumn, options.idColumn ?? base.idColumn, 'idColumn'),
+    textColumn: identifierSetting(
+      TARGET.textColumn,
       options.textColumn ?? (typeof vs.text_field === 'string' ? vs.text_field : base.textColumn),
-      'text column',
       'textColumn',
     ),
     sparseColumn: base.sparseColumn,
@@ -224,15 +221,15 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
     enabled: options.enabled ?? (typeof vs.include_sparse === 'boolean' ? vs.include_sparse : base.enabled),
     storage: settingFromApi(SETTINGS.storage, options.storage) ?? base.storage,
     indexParams: options.indexParams ?? base.indexParams,
-    migrationsTable: validateIdentifier(
+    migrationsTable: identifierSetting(
+      MIGRATIONS,
       options.migrationsTable ??
-        (env.SPARSE_MIGRATIONS_TABLE ? base.migrationsTable : ledgerTableFor('sparse_vector_migrations', table)),
-      'migrations table',
+        (envText(MIGRATIONS, env) ? base.migrationsTable : ledgerTableFor(MIGRATIONS.default, table)),
       'migrationsTable',
     ),
-    seedsTable: validateIdentifier(
-      options.seedsTable ?? (env.SPARSE_SEEDS_TABLE ? base.seedsTable : ledgerTableFor('sparse_vector_seeds', table)),
-      'seeds table',
+    seedsTable: identifierSetting(
+      SEEDS,
+      options.seedsTable ?? (envText(SEEDS, env) ? base.seedsTable : ledgerTableFor(SEEDS.default, table)),
       'seedsTable',
     ),
     lockTimeoutSeconds:
@@ -246,7 +243,7 @@ function finish(c: SparseVectorConfig): SparseVectorConfig {
   if (c.indexParams !== undefined && !INDEX_PARAMS.test(c.indexParams)) {
     throw new SparseVectorError(
       'CONFIG_INVALID',
-      `SPARSE_VECTOR_INDEX_PARAMS=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`,
+      `${TARGET.indexParams.env}=${JSON.stringify(c.indexParams)} is not a list of key=value pairs.`,
       {
         hint: 'Use e.g. "distance=inner_product,type=sindi,lib=vsag" (letters, digits, "_" and "." only).',
       },

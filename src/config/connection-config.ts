@@ -1,5 +1,7 @@
 import { SparseVectorError } from '../errors';
 import { registerSecret } from '../util/redact';
+import { envText, settingFromEnv } from '../options/settings';
+import { CONNECTION, MYSQL_PORT } from '../options/table-connection';
 import { parseInteger } from './parse';
 import { tlsFromUrl, type TlsOptions } from './url-tls';
 
@@ -63,8 +65,8 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariab
   const ssl = tlsFromUrl(u, source);
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: parseInteger(u.port || undefined, `${source} port`, 3306, { min: 1, max: 65535 }),
-    user: decodeURIComponent(u.username) || 'root',
+    port: parseInteger(u.port || undefined, `${source} port`, MYSQL_PORT, CONNECTION.port.range),
+    user: decodeURIComponent(u.username) || CONNECTION.user.default,
     password,
     database,
     ...(ssl ? { ssl } : {}),
@@ -73,21 +75,23 @@ export function parseDatabaseUrl(url: string, source = 'DATABASE_URL', ownVariab
 
 /** Build a connection from the OCEANBASE_* variables powermem users already have, or undefined when none is set. */
 export function connectionFromOceanBaseEnv(env: Record<string, string | undefined>): ConnectionConfig | undefined {
-  if (!env.OCEANBASE_HOST) return undefined;
-  const password = env.OCEANBASE_PASSWORD ?? '';
-  registerSecret(password);
-  const database = env.OCEANBASE_DATABASE;
-  if (!database) {
-    throw new SparseVectorError('CONFIG_INVALID', 'OCEANBASE_HOST is set but OCEANBASE_DATABASE is not.', {
-      hint: 'Set OCEANBASE_DATABASE to the database that holds the memories table.',
+  const { host, port, user, password, database } = CONNECTION;
+  const hostName = envText(host, env);
+  if (!hostName) return undefined;
+  const secret = env[password.env] ?? password.default;
+  registerSecret(secret);
+  const databaseName = envText(database, env);
+  if (!databaseName) {
+    throw new SparseVectorError('CONFIG_INVALID', `${host.env} is set but ${database.env} is not.`, {
+      hint: `Set ${database.env} to the database that holds the memories table.`,
     });
   }
   return {
-    host: env.OCEANBASE_HOST,
-    port: parseInteger(env.OCEANBASE_PORT, 'OCEANBASE_PORT', 2881, { min: 1, max: 65535 }),
-    user: env.OCEANBASE_USER || 'root',
-    password,
-    database,
+    host: hostName,
+    port: settingFromEnv(port, env),
+    user: envText(user, env) ?? user.default,
+    password: secret,
+    database: databaseName,
   };
 }
 

@@ -1,4 +1,8 @@
+import { envText } from '../options/settings';
+import { CONNECTION } from '../options/table-connection';
 import { connectionFromOceanBaseEnv, isMysqlUrl, parseDatabaseUrl, type ConnectionConfig } from './connection-config';
+
+const { databaseUrl: OWN_URL, applicationUrl: APP_URL } = CONNECTION;
 
 /** The database settings found in the environment, and what the reader should be told about them. */
 export interface EnvConnection {
@@ -17,27 +21,29 @@ export interface EnvConnection {
  *   3. DATABASE_URL, when it is a MySQL-protocol URL.
  */
 export function connectionFromEnv(env: Record<string, string | undefined>): EnvConnection {
-  if (env.SPARSE_VECTOR_DATABASE_URL) {
+  const ownUrl = envText(OWN_URL, env);
+  if (ownUrl) {
     return {
-      connection: parseDatabaseUrl(env.SPARSE_VECTOR_DATABASE_URL, 'SPARSE_VECTOR_DATABASE_URL'),
-      source: 'SPARSE_VECTOR_DATABASE_URL',
+      connection: parseDatabaseUrl(ownUrl, OWN_URL.env),
+      source: OWN_URL.env,
       notices: [],
     };
   }
+  const appUrl = envText(APP_URL, env);
   const oceanbase = connectionFromOceanBaseEnv(env);
   if (oceanbase) {
     const notices: string[] = [];
-    if (env.DATABASE_URL && !isMysqlUrl(env.DATABASE_URL)) {
+    if (appUrl && !isMysqlUrl(appUrl)) {
       notices.push(
-        `DATABASE_URL (${scheme(env.DATABASE_URL)}) is not a MySQL-protocol URL: ignored; using OCEANBASE_HOST/OCEANBASE_DATABASE.`,
+        `${APP_URL.env} (${scheme(appUrl)}) is not a MySQL-protocol URL: ignored; using ${CONNECTION.host.env}/${CONNECTION.database.env}.`,
       );
     }
     return { connection: oceanbase, source: 'OCEANBASE_*', notices };
   }
-  if (env.DATABASE_URL) {
+  if (appUrl) {
     return {
-      connection: parseDatabaseUrl(env.DATABASE_URL, 'DATABASE_URL', 'SPARSE_VECTOR_DATABASE_URL'),
-      source: 'DATABASE_URL',
+      connection: parseDatabaseUrl(appUrl, APP_URL.env, OWN_URL.env),
+      source: APP_URL.env,
       notices: [],
     };
   }

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SparseVectorError } from '../errors';
+import { CONNECTION } from '../options/table-connection';
+
+const { host: HOST, embeddedPath: PATH } = CONNECTION;
 
 /** Where powermem 1.1.x keeps an embedded seekdb when OCEANBASE_HOST is empty (OCEANBASE_PATH's default). */
-export const POWERMEM_SEEKDB_PATH = './seekdb_data';
+export const POWERMEM_SEEKDB_PATH = PATH.default;
 
 /** A powermem configuration that runs seekdb embedded in the Python process (no server to connect to). */
 export interface EmbeddedSeekdb {
@@ -23,10 +26,10 @@ export function detectEmbeddedSeekdb(
   env: Record<string, string | undefined>,
   cwd = process.cwd(),
 ): EmbeddedSeekdb | undefined {
-  if ((env.OCEANBASE_HOST ?? '').trim() !== '') return undefined;
-  const hostWords = env.OCEANBASE_HOST === undefined ? 'OCEANBASE_HOST is not set' : 'OCEANBASE_HOST is empty';
-  const configured = (env.OCEANBASE_PATH ?? '').trim();
-  if (configured) return { path: configured, because: `${hostWords} and OCEANBASE_PATH=${configured}` };
+  if ((env[HOST.env] ?? '').trim() !== '') return undefined;
+  const hostWords = `${HOST.env} is ${env[HOST.env] === undefined ? 'not set' : 'empty'}`;
+  const configured = (env[PATH.env] ?? '').trim();
+  if (configured) return { path: configured, because: `${hostWords} and ${PATH.env}=${configured}` };
   if (isDirectory(path.resolve(cwd, POWERMEM_SEEKDB_PATH))) {
     return { path: POWERMEM_SEEKDB_PATH, because: `${hostWords} and ${POWERMEM_SEEKDB_PATH} exists` };
   }

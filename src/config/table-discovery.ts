@@ -1,13 +1,10 @@
 import type { Knex } from 'knex';
 import { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
+import { POWERMEM_DEFAULT_TABLES, TARGET } from '../options/table-connection';
 import { ledgerTableFor, type SparseVectorConfig } from './config';
 
-/**
- * The memories table powermem uses when OCEANBASE_COLLECTION is unset: `power_mem` in powermem 1.1.x
- * (storage/config/oceanbase.py), `memories` in older powermem and in the migration guide's examples.
- */
-export const POWERMEM_DEFAULT_TABLES = ['power_mem', 'memories'] as const;
+export { POWERMEM_DEFAULT_TABLES };
 
 /**
  * The configuration with its memories table found on the server, as powermem finds it: when no table was
@@ -62,9 +59,9 @@ export function withTable(config: SparseVectorConfig, table: string): SparseVect
     ...config,
     table,
     migrationsTable: derived?.migrationsTableDerived
-      ? ledgerTableFor('sparse_vector_migrations', table)
+      ? ledgerTableFor(TARGET.migrationsTable.default, table)
       : config.migrationsTable,
-    seedsTable: derived?.seedsTableDerived ? ledgerTableFor('sparse_vector_seeds', table) : config.seedsTable,
+    seedsTable: derived?.seedsTableDerived ? ledgerTableFor(TARGET.seedsTable.default, table) : config.seedsTable,
     tableDiscovery: undefined,
   });
 }

@@ -16,6 +16,10 @@ import { writeBatched, writePerRow, type PendingWrite } from '../backfill/writer
 import { quoteIdentifier as q } from '../identifiers';
 import { serverError, type DoctorCheck, type DoctorReport } from './report';
 
+/** The scratch table's own columns (shaped like powermem's table; not the configured ones). */
+const SCRATCH_ID = 'id';
+const SCRATCH_TEXT = 'document';
+
 export type { DoctorCheck, DoctorReport } from './report';
 export { formatDoctorReport } from './report';
 
@@ -74,8 +78,8 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     });
     const target: SparseTarget = {
       table: scratch,
-      idColumn: 'id',
-      textColumn: 'document',
+      idColumn: SCRATCH_ID,
+      textColumn: SCRATCH_TEXT,
       sparseColumn: 'sparse_embedding',
       sparseIndex: `${scratch}_idx`,
     };
@@ -98,7 +102,7 @@ async function runChecks(p: Probe, database: string, lock: LockProbe): Promise<v
   const created = await step(
     p,
     'scratch table',
-    `CREATE TABLE ${q(target.table)} (id BIGINT NOT NULL PRIMARY KEY, document LONGTEXT NULL) CHARACTER SET utf8mb4`,
+    `CREATE TABLE ${q(target.table)} (${q(target.idColumn)} BIGINT NOT NULL PRIMARY KEY, ${q(target.textColumn)} LONGTEXT NULL) CHARACTER SET utf8mb4`,
   );
   const column =
     created && (await step(p, 'column type', dialect.addColumnSql(target), `${dialect.columnType} column`));

@@ -37,6 +37,8 @@ export interface OptionSpec {
   readonly help: string;
   /** The script parameter's description, when it follows powermem's guide wording. */
   readonly paramHelp?: string;
+  /** A string that names an SQL object: validated as an identifier, its error naming it thus ('table name'). */
+  readonly identifier?: string;
   /** The fix an invalid value's error suggests (the embedder settings: src/embedders/config.ts). */
   readonly hint?: string;
 }

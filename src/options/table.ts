@@ -9,10 +9,11 @@
  */
 
 import type { OptionSpec } from './spec';
+import { CONNECTION, LOGGING, TARGET } from './table-connection';
 import { EMBEDDER } from './table-embedder';
 
 export type { OptionSpec, OptionType } from './spec';
-export { EMBEDDER };
+export { CONNECTION, EMBEDDER, LOGGING, TARGET };
 
 /** How progress is shown (see backfill/reporter.ts). */
 export const PROGRESS_STYLES = ['auto', 'tty', 'plain', 'json', 'none'] as const;
@@ -237,6 +238,9 @@ export const CONFIRM = {
 /** Every option of the table, each once. */
 export const OPTIONS: readonly OptionSpec[] = [
   ...new Set<OptionSpec>([
+    ...Object.values(CONNECTION),
+    ...Object.values(TARGET),
+    ...Object.values(LOGGING),
     ...Object.values(BACKFILL),
     ...Object.values(SETTINGS),
     ...Object.values(EMBEDDER),

@@ -1,3 +1,4 @@
+import { LOGGING } from '../options/table-connection';
 import { redact } from './redact';
 
 /** The small logger every module writes through; every line is passed through `redact`. */
@@ -23,11 +24,15 @@ export function createConsoleLogger(
   };
 }
 
-/** LOG_LEVEL=debug|info|silent (SPARSE_DEBUG=1 is short for debug). */
+/**
+ * LOG_LEVEL, one of the option table's levels (SPARSE_DEBUG=1 is short for debug). Lenient: another
+ * value means the default, so a typo never stops a run.
+ */
 export function defaultLevel(env: Record<string, string | undefined> = process.env): LogLevel {
   if (env.SPARSE_DEBUG === '1' || env.SPARSE_DEBUG === 'true') return 'debug';
-  const l = (env.LOG_LEVEL ?? '').toLowerCase();
-  return l === 'debug' || l === 'silent' ? l : 'info';
+  const { env: name, choices, default: fallback } = LOGGING.logLevel;
+  const l = (env[name] ?? '').toLowerCase();
+  return choices.find((c) => c === l) ?? fallback;
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, debug() {} };

@@ -25,16 +25,21 @@ function spellings(spec: OptionSpec): string[] {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Places in `files` that state `spec`'s default: the literal (also with digit separators, 30_000) as a value
- * (after ??, :, =, a comma or the word "default", or followed by "(the default"; not `length > 1`) within a
+ * Places in `files` that state `spec`'s default: the literal (a number also with digit separators, 30_000; a
+ * string quoted) as a value
+ * (after ??, ||, :, =, a comma or the word "default", or followed by "(the default"; not `length > 1`) within a
  * statement or object of one of the option's names, e.g. `batchSize: 100`,
  * `parseInteger(env.SPARSE_LOCK_TIMEOUT, 'SPARSE_LOCK_TIMEOUT', 120, ...)`, a parameter list's
  * `{ name: 'batch_size', type: 'int', default: 100 }` written over several lines, or
  * `timeoutMs: { min: 1, max: 3_600_000, hint: 'Use ..., e.g. 30000 (the default).' }`.
  */
 export function statedIn(spec: OptionSpec, files: Record<string, string>, value = spec.default): string[] {
-  const v = escape(String(value)).replace(/(\d)(?=\d)/g, '$1_?');
-  const literal = `(?:(?:\\?\\?|[:=,]|\\bdefault)\\s*${v}(?![\\w.])|(?<![\\w.])${v}\\s*\\((?:the )?default)`;
+  // A number also with digit separators (30_000); a string quoted or in a text ('... default sparse_vector_seeds'),
+  // also as a call's first argument (ledgerTableFor('sparse_vector_seeds', table)).
+  const text = typeof value === 'string';
+  const v = text ? `['"\`]?${escape(value)}['"\`]?` : escape(String(value)).replace(/(\d)(?=\d)/g, '$1_?');
+  const before = `(?:\\?\\?|\\|\\||[:=,${text ? '(' : ''}]|\\bdefault)`;
+  const literal = `(?:${before}\\s*${v}(?![\\w.])|(?<![\\w.])${v}\\s*\\((?:the )?default)`;
   const name = `(?:${spellings(spec).map(escape).join('|')})`;
   // After the name, an object of its own may open (`timeoutMs: { min: 1, ..., hint: '... 30000 (the default)' }`).
   const near = new RegExp(
