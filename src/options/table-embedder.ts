@@ -22,6 +22,19 @@ const BACKOFF_BASE_MS = 500;
 const TEI_BATCH = 32;
 const RPM_EXAMPLE = 1200;
 
+/** camelCase -> snake_case: timeoutMs -> timeout_ms. */
+const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A setting whose names all follow from its camelCase API name: the variable SPARSE_EMBEDDER_ and the name in
+ * capitals, the object keys powermem's snake_case then the camelCase name (timeoutMs: SPARSE_EMBEDDER_TIMEOUT_MS,
+ * timeout_ms, timeoutMs).
+ */
+function named<const R extends Omit<OptionSpec, 'name' | 'env' | 'keys'>>(name: string, row: R) {
+  const snake = snakeCase(name);
+  return { name, env: `SPARSE_EMBEDDER_${snake.toUpperCase()}`, keys: [snake, name], ...row };
+}
+
 export const EMBEDDER = {
   provider: {
     name: 'provider',
@@ -32,15 +45,12 @@ export const EMBEDDER = {
     default: 'local',
     help: 'The sparse embedder: local (in-process, no key, no network), qwen (DashScope text-embedding-v4) or tei (text-embeddings-inference); see docs/embedders.md.',
   },
-  apiKey: {
-    name: 'apiKey',
-    env: 'SPARSE_EMBEDDER_API_KEY',
+  apiKey: named('apiKey', {
     aliases: ['DASHSCOPE_API_KEY'],
-    keys: ['api_key', 'apiKey'],
     type: 'string',
     defaultText: 'none',
     help: 'API key: required for qwen, an optional Bearer token for tei.',
-  },
+  }),
   model: {
     name: 'model',
     env: 'SPARSE_EMBEDDER_MODEL',
@@ -73,36 +83,27 @@ export const EMBEDDER = {
     help: 'The service: for qwen the DashScope host (mainland by default, as powermem; international https://dashscope-intl.aliyuncs.com); for tei the server URL (required), e.g. http://127.0.0.1:8080.',
     hint: 'Use e.g. https://dashscope-intl.aliyuncs.com (qwen) or http://127.0.0.1:8080 (tei).',
   },
-  timeoutMs: {
-    name: 'timeoutMs',
-    env: 'SPARSE_EMBEDDER_TIMEOUT_MS',
-    keys: ['timeout_ms', 'timeoutMs'],
+  timeoutMs: named('timeoutMs', {
     type: 'int',
     range: { min: 1, max: 3_600_000 },
     default: TIMEOUT_MS,
     help: 'HTTP embedders (qwen, tei): milliseconds an attempt may take.',
     hint: `Use a whole number of milliseconds, e.g. ${TIMEOUT_MS} (the default).`,
-  },
-  maxRetries: {
-    name: 'maxRetries',
-    env: 'SPARSE_EMBEDDER_MAX_RETRIES',
-    keys: ['max_retries', 'maxRetries'],
+  }),
+  maxRetries: named('maxRetries', {
     type: 'int',
     range: { min: 0, max: 100 },
     default: MAX_RETRIES,
     help: 'HTTP embedders: retries of a request after 408, 429, 5xx, a network error or a timeout (0: none).',
     hint: `Use a whole number >= 0, e.g. ${MAX_RETRIES} (the default); 0 disables retries.`,
-  },
-  backoffBaseMs: {
-    name: 'backoffBaseMs',
-    env: 'SPARSE_EMBEDDER_BACKOFF_BASE_MS',
-    keys: ['backoff_base_ms', 'backoffBaseMs'],
+  }),
+  backoffBaseMs: named('backoffBaseMs', {
     type: 'int',
     range: { min: 0, max: 600_000 },
     default: BACKOFF_BASE_MS,
     help: 'HTTP embedders: base of the exponential backoff between retries, in milliseconds (full jitter).',
     hint: `Use a whole number of milliseconds >= 0, e.g. ${BACKOFF_BASE_MS} (the default).`,
-  },
+  }),
   maxRequestsPerMinute: {
     name: 'maxRequestsPerMinute',
     env: 'SPARSE_EMBEDDER_RPM',
@@ -116,26 +117,20 @@ export const EMBEDDER = {
     help: 'HTTP embedders (qwen, tei): start at most N requests per minute, to stay under a known quota (default: no cap; 429 answers slow the pace anyway).',
     hint: `Use the provider's quota in requests per minute, e.g. ${RPM_EXAMPLE}; leave it unset for no cap (429s still slow the run down).`,
   },
-  batchSize: {
-    name: 'batchSize',
-    env: 'SPARSE_EMBEDDER_BATCH_SIZE',
-    keys: ['batch_size', 'batchSize'],
+  batchSize: named('batchSize', {
     type: 'int',
     range: { min: 1, max: 10_000 },
     default: TEI_BATCH,
     help: "tei: texts per request (TEI's default --max-client-batch-size; qwen sends the model's 10, local embeds 256 at a time).",
     hint: `Use a whole number of texts per request, e.g. ${TEI_BATCH} (the tei default).`,
-  },
-  indexSpace: {
-    name: 'indexSpace',
-    env: 'SPARSE_EMBEDDER_INDEX_SPACE',
-    keys: ['index_space', 'indexSpace'],
+  }),
+  indexSpace: named('indexSpace', {
     type: 'int',
     range: { min: 1, max: 2 ** 32 },
     default: SPARSE_INDEX_LIMIT,
     help: `local: hash buckets, the vectors' indices are in [0, N); OceanBase/seekdb's sparse index takes at most ${SPARSE_INDEX_LIMIT}.`,
     hint: `Use the number of hash buckets, e.g. ${SPARSE_INDEX_LIMIT} (the default; OceanBase/seekdb reject indices above 500,000).`,
-  },
+  }),
   threads: {
     name: 'threads',
     env: 'SPARSE_EMBEDDER_THREADS',
