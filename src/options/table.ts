@@ -2,7 +2,8 @@
  * Every option a user can set in more than one way, defined once: its name in the API, its environment
  * variable, its command-line flag (`npx umzug seed`, `npx sparse-vector run`), its script parameter (the
  * script manager's snake_case name), its type, range or allowed values, default and help text. Parsing,
- * validation (options/read.ts, and embedders/config.ts for the embedder's part in table-embedder.ts), the `-h`
+ * validation (options/read.ts and options/settings.ts; embedders/config.ts for the embedder's part in
+ * table-embedder.ts; src/config for the connection's and the table's part in table-connection.ts), the `-h`
  * output of both CLIs, the script manager's parameter list and the option tables of README.md,
  * docs/backfill.md and .env.example (written by `npm run docs:options`, scripts/docs-options.ts; test/docs
  * fails when they differ) all come from here; no other file states a default or a range of these options.
