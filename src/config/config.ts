@@ -5,11 +5,15 @@ import { validateDatabaseName } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
-import { ConnectionConfig, parseDatabaseUrl } from './connection-config';
+import {
+  connectionFromVectorStore,
+  parseDatabaseUrl,
+  vectorStoreHost,
+  type ConnectionConfig,
+} from './connection-config';
 import { connectionFromEnv } from './connection-env';
 import { detectEmbeddedSeekdb, embeddedSeekdbError, type EmbeddedSeekdb } from './embedded-seekdb';
 import { insideSourceRepository } from '../util/repository';
-import { parseInteger } from './parse';
 import {
   envNames,
   envText,
@@ -164,23 +168,8 @@ function connectionOf(
       database: c.database,
       ...(c.ssl ? { ssl: c.ssl } : {}),
     };
-  } else if (typeof vs.host === 'string') {
-    const password = typeof vs.password === 'string' ? vs.password : '';
-    registerSecret(password);
-    return {
-      host: vs.host,
-      port: parseInteger(
-        vs.port as string | number | undefined,
-        'vector_store.config.port',
-        CONNECTION.port.default,
-        CONNECTION.port.range,
-      ),
-      user: typeof vs.user === 'string' ? vs.user : CONNECTION.user.default,
-      password,
-      database: stringSetting(vs.db_name) ?? stringSetting(vs.database) ?? '',
-    };
   }
-  return fromEnv;
+  return connectionFromVectorStore(vs) ?? fromEnv;
 }
 
 /**
@@ -192,7 +181,7 @@ export function resolveConfig(options: SparseVectorOptions = {}, env: Env = proc
   if (env === process.env) loadDotenv();
   const vs = options.vector_store?.config ?? {};
   const base = configFromEnv(env, {
-    connection: !(options.databaseUrl || options.connection || typeof vs.host === 'string'),
+    connection: !(options.databaseUrl || options.connection || vectorStoreHost(vs) !== undefined),
   });
   const connection = connectionOf(options, vs, base.connection);
   const embedder = options.sparse_embedder
@@ -269,9 +258,4 @@ export function requireConnection(c: SparseVectorConfig): ConnectionConfig {
     });
   }
   return c.connection;
-}
-
-/** A powermem-style setting given as a string or a number (anything else counts as not given). */
-function stringSetting(v: unknown): string | undefined {
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }

@@ -1,6 +1,6 @@
 import { SparseVectorError } from '../errors';
 import { registerSecret } from '../util/redact';
-import { envText, settingFromEnv } from '../options/settings';
+import { envText, objectSetting, settingFromEnv } from '../options/settings';
 import { CONNECTION, MYSQL_PORT } from '../options/table-connection';
 import { parseInteger } from './parse';
 import { tlsFromUrl, type TlsOptions } from './url-tls';
@@ -92,6 +92,40 @@ export function connectionFromOceanBaseEnv(env: Record<string, string | undefine
     user: envText(user, env) ?? user.default,
     password: secret,
     database: databaseName,
+  };
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** A powermem-style setting given as a string or a number (anything else counts as not given). */
+const scalarText = (v: unknown): string | undefined =>
+  typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+
+/** powermem's `vector_store.config.host`, read through the option table's keys (a string, else undefined). */
+export function vectorStoreHost(vs: Record<string, unknown>): string | undefined {
+  return objectSetting(CONNECTION.host, vs, text);
+}
+
+/**
+ * The connection in powermem's `vector_store.config` (host, port, user, password, db_name or database: the
+ * option table's keys), or undefined when it has no host.
+ */
+export function connectionFromVectorStore(vs: Record<string, unknown>): ConnectionConfig | undefined {
+  const { port, user, password, database } = CONNECTION;
+  const host = vectorStoreHost(vs);
+  if (host === undefined) return undefined;
+  const secret = objectSetting(password, vs, text) ?? password.default;
+  registerSecret(secret);
+  return {
+    host,
+    port: parseInteger(
+      objectSetting(port, vs, (v) => v as string | number | undefined),
+      'vector_store.config.port',
+      port.default,
+      port.range,
+    ),
+    user: objectSetting(user, vs, text) ?? user.default,
+    password: secret,
+    database: objectSetting(database, vs, scalarText) ?? '',
   };
 }
 

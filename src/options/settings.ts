@@ -44,6 +44,19 @@ export function settingFromApi<S extends OptionSpec>(spec: S, value: unknown): V
   return readOption(spec, value, { kind: 'api', name: spec.name }) as ValueOf<S> | undefined;
 }
 
+/** A setting from a configuration object: the first of the row's keys whose value `read` accepts. */
+export function objectSetting<T>(
+  spec: OptionSpec,
+  object: Record<string, unknown>,
+  read: (value: unknown) => T | undefined,
+): T | undefined {
+  for (const key of spec.keys ?? []) {
+    const value = read(object[key]);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
 /**
  * An SQL name given by `source` (the variable, or the API name): validated as the table's row says
  * (IDENTIFIER_INVALID: `Invalid id column "a b" (from SPARSE_ID_FIELD): ...`).

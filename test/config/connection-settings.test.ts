@@ -70,6 +70,30 @@ describe('which database: SPARSE_VECTOR_DATABASE_URL, then OCEANBASE_*, then a M
     const config = resolveConfig({ databaseUrl: 'mysql://u:p@db/x' }, { DATABASE_URL: 'postgres://app:pw@pg/app' });
     expect(config.connection?.host).toBe('db');
   });
+
+  test("powermem's vector_store.config: its keys, the table's defaults (port 2881, user root), before the environment", () => {
+    const vs = (config: Record<string, unknown>) =>
+      resolveConfig({ vector_store: { provider: 'oceanbase', config } }, OB).connection;
+    expect(vs({ host: 'vs-db', db_name: 'mem', database: 'other' })).toEqual({
+      host: 'vs-db',
+      port: 2881,
+      user: 'root',
+      password: '',
+      database: 'mem',
+    });
+    expect(vs({ host: 'vs-db', port: '3310', user: 'u', password: 'pw-vs-1', database: 'other' })).toEqual({
+      host: 'vs-db',
+      port: 3310,
+      user: 'u',
+      password: 'pw-vs-1',
+      database: 'other',
+    });
+    // Without a host the environment's connection is used.
+    expect(vs({ db_name: 'mem' })?.host).toBe('ob.example');
+    expect(() => vs({ host: 'vs-db', port: true, db_name: 'mem' })).toThrow(
+      'vector_store.config.port=true is not an integer between 1 and 65535.',
+    );
+  });
 });
 
 describe('TLS settings in the URL: supported through mysql2 ssl options, or refused; never dropped', () => {
