@@ -32,8 +32,8 @@ export interface SparseVectorConfig {
   /** Undefined means "not configured": entry points that may start the local default server do so. */
   connection?: ConnectionConfig;
   /**
-   * The memories table (OCEANBASE_COLLECTION). Unset: powermem's default, found on the server (see
-   * tableDiscovery): `power_mem` (powermem 1.1.x) or `memories` (older powermem, the migration guide).
+   * The memories table (OCEANBASE_COLLECTION). Unset: the one of powermem's default tables (powermem 1.1.x's
+   * and older powermem's, the option table's POWERMEM_DEFAULT_TABLES) found on the server (see tableDiscovery).
    */
   table: string;
   /**

@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
 import { SparseVectorError } from '../errors';
 import type { Logger } from '../util/logger';
-import { POWERMEM_DEFAULT_TABLES, TARGET } from '../options/table-connection';
+import { GUIDE_TABLE, POWERMEM_DEFAULT_TABLES, TARGET } from '../options/table-connection';
 import { ledgerTableFor, type SparseVectorConfig } from './config';
 
 export { POWERMEM_DEFAULT_TABLES };
+
+/** powermem 1.1's default table and the variable that names the table. */
+const [POWERMEM_1_1, VARIABLE] = [POWERMEM_DEFAULT_TABLES[0], TARGET.table.env];
 
 /**
  * The configuration with its memories table found on the server, as powermem finds it: when no table was
@@ -25,17 +28,17 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
   if (found.length > 1) {
     throw new SparseVectorError(
       'TABLE_AMBIGUOUS',
-      `OCEANBASE_COLLECTION is not set and database '${db}' has both 'power_mem' (powermem 1.1's default table) and 'memories' ` +
+      `${VARIABLE} is not set and database '${db}' has both '${POWERMEM_1_1}' (powermem 1.1's default table) and '${GUIDE_TABLE}' ` +
         '(older powermem and the migration guide). Nothing was changed.',
       {
-        hint: 'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or OCEANBASE_COLLECTION=memories (or pass `table`).',
+        hint: `Choose the table your powermem uses: set ${VARIABLE}=${POWERMEM_1_1} or ${VARIABLE}=${GUIDE_TABLE} (or pass \`table\`).`,
       },
     );
   }
   if (found.length === 0) {
     throw new SparseVectorError(
       'TABLE_MISSING',
-      `OCEANBASE_COLLECTION is not set and database '${db}' has neither 'power_mem' (powermem 1.1's default table) nor 'memories' ` +
+      `${VARIABLE} is not set and database '${db}' has neither '${POWERMEM_1_1}' (powermem 1.1's default table) nor '${GUIDE_TABLE}' ` +
         '(older powermem and the migration guide): looked for both.',
       {
         hint: 'Set OCEANBASE_COLLECTION to your memories table, or create the table first (powermem creates it on first use).',
@@ -49,7 +52,7 @@ export async function discoverTable(knex: Knex, config: SparseVectorConfig, log?
 
 /** The line that says which table was found. */
 export function discoveryNote(table: string): string {
-  return `Using table '${table}' (OCEANBASE_COLLECTION is not set; looked for 'power_mem' and 'memories', found '${table}')`;
+  return `Using table '${table}' (${VARIABLE} is not set; looked for '${POWERMEM_1_1}' and '${GUIDE_TABLE}', found '${table}')`;
 }
 
 /** `config` for another table: ledger names derived from the table name follow it. */
@@ -84,6 +87,6 @@ export async function discoverTableOrDefault(
     return await discoverTable(knex, config, log);
   } catch (err) {
     if ((err as SparseVectorError).code !== 'TABLE_MISSING' || !config.tableDiscovery) throw err;
-    return withTable(config, 'memories');
+    return withTable(config, GUIDE_TABLE);
   }
 }

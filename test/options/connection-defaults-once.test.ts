@@ -10,6 +10,7 @@ describe('the connection, table and ledger defaults are stated only in the optio
     [CONNECTION.port, CONNECTION.port.default],
     [CONNECTION.port, MYSQL_PORT],
     [CONNECTION.user, CONNECTION.user.default],
+    [TARGET.table, TARGET.table.example],
     [TARGET.textColumn, TARGET.textColumn.default],
     [TARGET.migrationsTable, TARGET.migrationsTable.default],
     [TARGET.seedsTable, TARGET.seedsTable.default],
@@ -34,12 +35,14 @@ describe('the connection, table and ledger defaults are stated only in the optio
       'object.ts': `      port: c.port ?? 3306,\n      seedsTable: "sparse_vector_seeds",`,
       'seed-action.ts': `'records the run in the seeds ledger (SPARSE_SEEDS_TABLE, default sparse_vector_seeds). ' +`,
       'logger.ts': `  const l = (env.LOG_LEVEL || 'info').toLowerCase();`,
+      'discovery.ts': "hint: 'Choose the table your powermem uses: set OCEANBASE_COLLECTION=power_mem or ...',",
       'derived.ts': `const ledger = ledgerTableFor(base, table) ?? 'sparse_vector_seeds_notes';`,
     };
     const files = (hits: string[]) => hits.map((h) => h.split(':')[0]);
     expect(files(statedIn(CONNECTION.port, before))).toEqual(['connection-config.ts']);
     expect(files(statedIn(CONNECTION.port, before, MYSQL_PORT))).toEqual(['url.ts', 'object.ts']);
     expect(files(statedIn(CONNECTION.user, before))).toEqual(['connection-config.ts']);
+    expect(files(statedIn(TARGET.table, before, TARGET.table.example))).toEqual(['discovery.ts']);
     expect(files(statedIn(TARGET.textColumn, before))).toEqual(['config.ts']);
     expect(files(statedIn(TARGET.migrationsTable, before))).toEqual(['config.ts']);
     expect(files(statedIn(TARGET.seedsTable, before))).toEqual(['object.ts', 'seed-action.ts']);
