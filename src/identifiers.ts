@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { SparseVectorError } from './errors';
+import { GUIDE_TABLE } from './options/table-connection';
 
 /**
  * SQL identifiers (database, table, column, index names) come from configuration, so they are
@@ -57,6 +59,17 @@ export function validateDatabaseName(value: unknown, source?: string): string {
 export function quoteDatabaseName(name: string): string {
   validateDatabaseName(name);
   return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/**
+ * The name of a table kept for one memories table (its ledgers, its term statistics): `base` for the guide's
+ * table `memories`, else `base_<table>`, or `base_` and a hash of the table name when that would not leave
+ * room for knex's `_lock` table within MySQL's 64 characters.
+ */
+export function perTableName(base: string, table: string): string {
+  if (table === GUIDE_TABLE) return base;
+  const name = `${base}_${table}`;
+  return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
 }
 
 /** Backtick-quote an identifier that has passed validateIdentifier. */

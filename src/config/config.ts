@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { SparseVectorError } from '../errors';
 import { loadDotenv } from './load-env';
-import { validateDatabaseName } from '../identifiers';
+import { perTableName, validateDatabaseName } from '../identifiers';
 import { embedderConfigFromEnv, embedderConfigFromObject } from '../embedders/config';
 import type { EmbedderConfig } from '../embedders/types';
 import { registerSecret } from '../util/redact';
@@ -102,9 +101,7 @@ type LedgerBase = typeof TARGET.migrationsTable.default | typeof TARGET.seedsTab
  * within MySQL's 64 characters.
  */
 export function ledgerTableFor(base: LedgerBase, table: string): string {
-  if (table === GUIDE_TABLE) return base;
-  const name = `${base}_${table}`;
-  return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
+  return perTableName(base, table);
 }
 
 /**

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
-import { quoteIdentifier as q } from '../identifiers';
-import { GUIDE_TABLE } from '../options/table-connection';
+import { perTableName, quoteIdentifier as q } from '../identifiers';
 
 /**
  * Corpus statistics for query-side IDF: for each sparse index, the number of stored vectors that contain
@@ -18,10 +16,7 @@ import { GUIDE_TABLE } from '../options/table-connection';
 export const DOCUMENT_COUNT_KEY = -1;
 
 export function termStatsTable(table: string): string {
-  const base = 'sparse_vector_term_stats';
-  if (table === GUIDE_TABLE) return base;
-  const name = `${base}_${table}`;
-  return name.length <= 59 ? name : `${base}_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
+  return perTableName('sparse_vector_term_stats', table);
 }
 
 export async function termStatsExist(knex: Knex, statsTable: string): Promise<boolean> {
