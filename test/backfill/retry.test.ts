@@ -40,8 +40,9 @@ async function killedConnectionErrors(): Promise<unknown[]> {
   const [[row]] = (await conn.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
   const errors: unknown[] = [];
   try {
-    // The kill lands while the statement runs: the server ends it and drops the connection.
-    const running = conn.query('SELECT SLEEP(60)');
+    // The kill lands while the statement runs: the server ends it and drops the connection. Its error is
+    // caught at once: the connection's close may be seen before the KILL's answer (no unhandled rejection).
+    const running = errorOf(conn.query('SELECT SLEEP(60)'));
     await waitUntil(async () => {
       const [rows] = await db.knex.raw(
         "SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE 'SELECT SLEEP%'",
@@ -50,7 +51,7 @@ async function killedConnectionErrors(): Promise<unknown[]> {
       return rows.length > 0;
     });
     await db.knex.raw(`KILL CONNECTION ${row.id}`);
-    errors.push(await errorOf(running));
+    errors.push(await running);
     errors.push(await errorOf(conn.query('SELECT 1')));
   } finally {
     conn.destroy();
