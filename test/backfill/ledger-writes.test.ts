@@ -198,6 +198,9 @@ describe('the seeds ledger', () => {
     expect(await record()).toMatchObject({ status: 'incomplete', migrated: 7, failed: 2, last_error: 'boom' });
     expect((await record()).resume_checkpoint).not.toBeNull();
     expect((await record()).last_finished_at).not.toBeNull();
+    // An error longer than the ledger keeps (a statement quoted whole): its first 10,000 characters.
+    await ledger.finish(db.knex, NAME, { status: 'incomplete', migrated: 0, failed: 0, error: 'e'.repeat(20_000) });
+    expect((await record()).last_error).toBe('e'.repeat(10_000));
     await ledger.finish(db.knex, NAME, { status: 'done', migrated: 1, failed: 0, clearCheckpoint: true });
     expect(await record()).toMatchObject({ status: 'done', migrated: 1, failed: 0, last_error: null });
     expect((await record()).resume_checkpoint).toBeNull();
