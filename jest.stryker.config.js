@@ -11,6 +11,7 @@ module.exports = {
   ...base,
   testMatch: [
     '<rootDir>/test/backfill/guarantees.test.ts',
+    '<rootDir>/test/backfill/run-end.test.ts',
     '<rootDir>/test/backfill/edge-cases.test.ts',
     '<rootDir>/test/backfill/writer-fallback.test.ts',
     '<rootDir>/test/faults/lost-connection.test.ts',
