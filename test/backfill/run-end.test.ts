@@ -87,3 +87,43 @@ test('an embedder error that ends the run (the key refused) ends it with that er
   expect(s.migrated).toBe(0);
   expect(await status()).toBe('incomplete');
 });
+
+test("as many rows left as failed (a limited run): the ledger says 'incomplete'", async () => {
+  // 30 rows, the first failing, a limit of 29: one row failed and one row never read.
+  const [first] = await db.knex('memories').select('id').orderBy('id').limit(1);
+  await db
+    .knex('memories')
+    .where({ id: first.id })
+    .update({ document: db.knex.raw("CONCAT(document, ' FAILME')") });
+  try {
+    const s = await runSeeder({
+      ...options,
+      batchSize: 10,
+      limit: 29,
+      config: portableConfig(db),
+      embedder: failingFor('FAILME'),
+    });
+    expect(s).toMatchObject({ failed: 1, migrated: 28, remaining: 1 });
+    expect(await status()).toBe('incomplete');
+  } finally {
+    await db
+      .knex('memories')
+      .where({ id: first.id })
+      .update({ document: db.knex.raw("REPLACE(document, ' FAILME', '')") });
+  }
+});
+
+test("the seed lock's own connection refused (not busy): the run ends with that error, not as 'busy'", async () => {
+  // The run's knex works; the lock's dedicated connection (from the configured URL) is refused.
+  const wrong = new URL(db.url);
+  wrong.password = 'not-the-password';
+  const config = portableConfig(db, { databaseUrl: wrong.toString() });
+  const outcome = await runSeeder({ ...options, knex: db.knex, config }).then(
+    (r) => ({ result: r }),
+    (err: unknown) => ({ err }),
+  );
+  const error = 'err' in outcome ? outcome.err : outcome.result.error;
+  expect(error).toMatchObject({ code: 'CONNECTION_FAILED' });
+  expect('result' in outcome ? outcome.result.skippedReason : undefined).toBeUndefined();
+  expect(Number((await db.knex('memories').whereNotNull('sparse_embedding').count({ n: '*' }))[0].n)).toBe(0);
+});
