@@ -1,4 +1,4 @@
-import { runSeeder } from '../../src/backfill';
+import { runBackfill, runSeeder } from '../../src/backfill';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { SparseVectorError } from '../../src/errors';
 import { failingFor, portableConfig, resetBackfill, upgrade } from '../support/backfill';
@@ -126,4 +126,19 @@ test("the seed lock's own connection refused (not busy): the run ends with that 
   expect(error).toMatchObject({ code: 'CONNECTION_FAILED' });
   expect('result' in outcome ? outcome.result.skippedReason : undefined).toBeUndefined();
   expect(Number((await db.knex('memories').whereNotNull('sparse_embedding').count({ n: '*' }))[0].n)).toBe(0);
+});
+
+test('each checkpoint says what is left: total - processed at that moment, down to 0 at the last batch', async () => {
+  const seen: Array<{ after: string; remaining: number }> = [];
+  const s = await runBackfill({
+    ...options,
+    batchSize: 7,
+    config: portableConfig(db),
+    onCheckpoint: (c) => seen.push(c),
+  });
+  expect(s).toMatchObject({ ok: true, migrated: 30, failed: 0 });
+  // 30 rows in batches of 7, one worker: a checkpoint after each batch, in order.
+  expect(seen.map((c) => c.remaining)).toEqual([23, 16, 9, 2, 0]);
+  const ids = seen.map((c) => BigInt(c.after));
+  expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
 });
