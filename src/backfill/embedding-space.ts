@@ -82,7 +82,8 @@ function changed(
 /**
  * A recorded embedder with no vector stored (a first run that wrote nothing, e.g. its embedder was
  * unreachable) claims no space: it is forgotten, so that a run with another embedder is not refused for
- * vectors that do not exist. Returns the record as it now stands, and says what changed through `say`.
+ * vectors that do not exist; not while `otherRunActive()` (asked only when the record would be forgotten).
+ * Returns the record as it now stands, and says what changed through `say`.
  */
 export async function releaseEmptySpace(
   knex: Knex,
@@ -91,10 +92,13 @@ export async function releaseEmptySpace(
   record: SeedRecord | undefined,
   current: string,
   say: (message: string) => void,
+  otherRunActive: () => Promise<boolean>,
 ): Promise<SeedRecord | undefined> {
   const recorded = record?.embedder_fingerprint;
   if (!record || !recorded || recorded === current || record.reembed_to) return record;
   if (await hasStoredVector(knex, target)) return record;
+  // Another run (a shard) may have recorded its embedder and not written yet: its record stands.
+  if (await otherRunActive()) return record;
   await failpoint('space:before-forget');
   // Forgotten only if no run started since the record was read (it may be about to write).
   if (!(await ledger.forgetSpace(knex, BACKFILL_SEEDER, { fingerprint: recorded, runs: record.runs }))) return record;

@@ -6,7 +6,6 @@ import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
 import { SparseVectorError } from '../errors';
 import { canonicalFingerprint, createEmbedder, describeFingerprint, fingerprintOf } from '../embedders';
-import { currentDatabase } from '../schema/inspect';
 import { targetOf } from '../schema/sparse-schema';
 import type { SparseTarget } from '../dialect/dialect';
 import { redact } from '../util/redact';
@@ -130,14 +129,14 @@ async function currentRecord(
 ): Promise<SeedRecord | undefined> {
   const record = await ledger.get(knex, BACKFILL_SEEDER);
   if (options.dryRun || options.reembed) return record;
-  // Another run (a shard) may have recorded its embedder and not written yet: its record stands.
-  const database = await currentDatabase(knex);
+  // The database the run's locks are named after (runSeeder's connection).
+  const { database } = requireConnection(options.config);
   const query = async (sql: string, values: unknown[]) =>
     ((await knex.raw(sql, values as Knex.RawBinding[])) as [Array<Record<string, number | null>>])[0];
   const caller = options.shard && options.shard.count > 1 ? 'shard' : 'table';
-  if (await otherBackfillRuns(query, database, target.table, seedLockName(database, target.table), caller))
-    return record;
-  return releaseEmptySpace(knex, ledger, target, record, fingerprint, (m) => reporter.message(m));
+  const otherRunActive = () =>
+    otherBackfillRuns(query, database, target.table, seedLockName(database, target.table), caller);
+  return releaseEmptySpace(knex, ledger, target, record, fingerprint, (m) => reporter.message(m), otherRunActive);
 }
 
 /** --json consumers always get a final 'done' event, also when nothing ran. */

@@ -1,6 +1,6 @@
 import { BACKFILL } from '../../src/options/table';
 import { sparseVector, umzug } from '../support/cli';
-import { createTestDatabase, type TestDatabase } from '../support/db';
+import { createTestDatabase, oceanbaseBesidePostgresEnv, type TestDatabase } from '../support/db';
 
 /** Help text with argparse's line wrapping undone. */
 const flat = (text: string) => text.replace(/\s+/g, ' ');
@@ -36,16 +36,7 @@ describe('connection notices: npx sparse-vector prints them as npx umzug does', 
   afterAll(async () => db.drop());
 
   test("OCEANBASE_* next to the app's postgres DATABASE_URL: the same Note line on stderr from both", async () => {
-    const c = db.connection;
-    const env = {
-      ...db.env(),
-      DATABASE_URL: 'postgres://app:pw@pg.invalid/app',
-      OCEANBASE_HOST: c.host,
-      OCEANBASE_PORT: String(c.port),
-      OCEANBASE_USER: c.user,
-      OCEANBASE_PASSWORD: c.password,
-      OCEANBASE_DATABASE: c.database,
-    };
+    const env = oceanbaseBesidePostgresEnv(db);
     const note =
       'Note: DATABASE_URL (postgres://…) is not a MySQL-protocol URL: ignored; using OCEANBASE_HOST/OCEANBASE_DATABASE.';
     const u = await umzug(['pending'], env);

@@ -6,7 +6,7 @@ import { configFromEnv, resolveConfig } from '../../src/config/config';
 import { parseDatabaseUrl } from '../../src/config/connection-config';
 import { connectionFromEnv } from '../../src/config/connection-env';
 import { umzug } from '../support/cli';
-import { createMemoriesTable, createTestDatabase, type TestDatabase } from '../support/db';
+import { createMemoriesTable, createTestDatabase, oceanbaseBesidePostgresEnv, type TestDatabase } from '../support/db';
 
 const OB = {
   OCEANBASE_HOST: 'ob.example',
@@ -148,16 +148,7 @@ describe('connection settings as the CLI uses them', () => {
   });
 
   test("OCEANBASE_* next to the app's postgres DATABASE_URL: a notice on stderr, and the command works", async () => {
-    const c = db.connection;
-    const env = {
-      ...db.env(),
-      DATABASE_URL: 'postgres://app:pw@pg.invalid/app',
-      OCEANBASE_HOST: c.host,
-      OCEANBASE_PORT: String(c.port),
-      OCEANBASE_USER: c.user,
-      OCEANBASE_PASSWORD: c.password,
-      OCEANBASE_DATABASE: c.database,
-    };
+    const env = oceanbaseBesidePostgresEnv(db);
     const r = await umzug(['pending'], env);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Note: DATABASE_URL (postgres://…) is not a MySQL-protocol URL: ignored');

@@ -55,4 +55,21 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   };
 }
 
+/**
+ * The test database's environment as a powermem user has it: OCEANBASE_HOST/PORT/USER/PASSWORD/DATABASE,
+ * beside the application's own postgres DATABASE_URL (which this package must ignore).
+ */
+export function oceanbaseBesidePostgresEnv(db: TestDatabase): NodeJS.ProcessEnv {
+  const c = db.connection;
+  return {
+    ...db.env(),
+    DATABASE_URL: 'postgres://app:pw@pg.invalid/app',
+    OCEANBASE_HOST: c.host,
+    OCEANBASE_PORT: String(c.port),
+    OCEANBASE_USER: c.user,
+    OCEANBASE_PASSWORD: c.password,
+    OCEANBASE_DATABASE: c.database,
+  };
+}
+
 export { createMemoriesTable, insertSampleMemories } from '../../testing/sample-memories';
