@@ -32,18 +32,35 @@ describe('schema changes and the backfill exclude each other', () => {
   const hasColumn = async () => !!(await columnInfo(db.knex, 'memories', 'sparse_embedding'));
   const applied = async () =>
     (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
-  /** `npx umzug down` with a long lock timeout, once it says `waiting` (then held, waiting); `done` is its end. */
-  async function downWaiting(waiting: string, lockTimeout = '120') {
+  /** `npx umzug down` started; `printed(pattern)` resolves with the first match in its output once printed. */
+  function startDown(lockTimeout = '120') {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
       env: { ...env, SPARSE_LOCK_TIMEOUT: lockTimeout },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const done = collect(child, 60_000);
     let out = '';
-    await new Promise<void>((resolve) =>
-      child.stdout.on('data', (d) => (out += d) && out.includes(waiting) && resolve()),
-    );
-    return { done };
+    const watchers: Array<() => void> = [];
+    child.stdout.on('data', (d) => {
+      out += d;
+      watchers.forEach((look) => look());
+    });
+    const printed = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const look = () => {
+          const match = pattern.exec(out);
+          if (match) resolve(match);
+        };
+        watchers.push(look);
+        look();
+      });
+    return { child, done, printed };
+  }
+  /** `npx umzug down` with a long lock timeout, once it says `waiting` (then held, waiting); `done` is its end. */
+  async function downWaiting(waiting: string) {
+    const down = startDown();
+    await down.printed(new RegExp(waiting.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    return { done: down.done };
   }
 
   test('down while a backfill runs: refused after the lock timeout (nothing changed), then waits for it to end', async () => {
@@ -129,18 +146,7 @@ describe('schema changes and the backfill exclude each other', () => {
     };
     const releaseTable = await hold(seedLockName(db.name, 'memories'));
     const releaseShard = await hold(shardSlotName(db.name, 'memories', 0));
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
-      env: { ...env, SPARSE_LOCK_TIMEOUT: '20' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const down = collect(child, 60_000);
-    let out = '';
-    const printed = (pattern: RegExp) =>
-      new Promise<RegExpExecArray>((resolve) => {
-        const look = () => pattern.exec(out) && resolve(pattern.exec(out) as RegExpExecArray);
-        child.stdout.on('data', (d) => (out += d) && look());
-        look();
-      });
+    const { child, done: down, printed } = startDown('20');
     try {
       await printed(/waiting up to 20 s for it to end/);
       // The first wait lasts at least 2 s (the test holds the table's lock that long), so at most 18 s are left.
