@@ -3,7 +3,7 @@ import { LocalSparseEmbedder } from '../../src/embedders/local';
 import type { SparseEmbedder } from '../../src/embedders/types';
 import { seedLockName } from '../../src/backfill/schema-guard';
 import { onFailpoint } from '../../src/util/failpoint';
-import { checkTable, gated, portableConfig, resetBackfill, storedJson, upgrade } from '../support/backfill';
+import { checkTable, gated, portableConfig, resetBackfill, storedJson, upgrade, waitUntil } from '../support/backfill';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 /**
@@ -185,8 +185,11 @@ describe('guarantees, with the race or fault made on purpose', () => {
     const [[holder]] = await db.knex.raw('SELECT IS_USED_LOCK(?) AS id', [name]);
     expect(holder.id).not.toBeNull();
     await db.knex.raw(`KILL CONNECTION ${Number(holder.id)}`);
-    const [[after]] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [name]);
-    expect(Number(after.free)).toBe(1); // the lock is gone with its connection
+    // The lock goes with its connection (KILL returns before the server has ended the session: wait for it).
+    await waitUntil(async () => {
+      const [[after]] = await db.knex.raw('SELECT IS_FREE_LOCK(?) AS free', [name]);
+      return Number(after.free) === 1;
+    });
     gate.open();
     expect(await run).toMatchObject({ ok: true, failed: 0, remaining: 0, migrated: 90 });
     expect(await checkTable(db)).toMatchObject({ wrong: [], nullEligible: 0 });
