@@ -1,4 +1,5 @@
 import { SparseVectorError } from '../errors';
+import { AsciiWriter } from './ascii-writer';
 
 /**
  * A sparse vector: index -> weight. Indices are unsigned 32-bit integers in strictly ascending order,
@@ -145,9 +146,26 @@ function shortestFloat32(f: number): string {
 
 /** OceanBase's sparse vector text literal: `{1:0.5,20:0.25}`, keys ascending, no spaces; `{}` when empty. */
 export function toOceanBaseLiteral(v: SparseVector): string {
-  let text = '{';
-  for (let k = 0; k < v.indices.length; k++) text += (k ? ',' : '') + v.indices[k] + ':' + formatFloat32(v.values[k]);
-  return text + '}';
+  const w = startText(v);
+  w.char(LBRACE);
+  for (let k = 0; k < v.indices.length; k++) {
+    if (k) w.char(COMMA);
+    w.uint(v.indices[k]);
+    w.char(COLON);
+    w.text(formatFloat32(v.values[k]));
+  }
+  w.char(RBRACE);
+  return w.done();
+}
+
+const [LBRACE, RBRACE, LBRACKET, RBRACKET, COMMA, COLON] = ['{', '}', '[', ']', ',', ':'].map((c) => c.charCodeAt(0));
+/** Bytes an entry takes at most: separators (4), an index (10 digits), a weight (formatFloat32: <= 15). */
+const MAX_ENTRY_BYTES = 32;
+const writer = new AsciiWriter();
+
+function startText(v: SparseVector): AsciiWriter {
+  writer.start(2 + MAX_ENTRY_BYTES * v.indices.length);
+  return writer;
 }
 
 const LITERAL_ENTRY = /^\s*"?(\d+)"?\s*:\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*$/;
@@ -169,11 +187,18 @@ export function parseOceanBaseLiteral(text: string, options: SparseVectorOptions
 
 /** Portable (JSON column) form: `[[index, weight], ...]`, index ascending. */
 export function toPortableJson(v: SparseVector): string {
-  // One concatenation per entry (no array of parts to join): the backfill encodes every row it writes.
-  let text = '[';
-  for (let k = 0; k < v.indices.length; k++)
-    text += (k ? ',[' : '[') + v.indices[k] + ',' + formatFloat32(v.values[k]) + ']';
-  return text + ']';
+  const w = startText(v);
+  w.char(LBRACKET);
+  for (let k = 0; k < v.indices.length; k++) {
+    if (k) w.char(COMMA);
+    w.char(LBRACKET);
+    w.uint(v.indices[k]);
+    w.char(COMMA);
+    w.text(formatFloat32(v.values[k]));
+    w.char(RBRACKET);
+  }
+  w.char(RBRACKET);
+  return w.done();
 }
 
 /** Read the portable form, as a JSON string or already parsed by the driver. */

@@ -243,6 +243,29 @@ describe('text forms', () => {
     expect(() => parsePortableJson('not json')).toThrow('Not a portable sparse vector: "not json" is not JSON.');
   });
 
+  test('both text forms equal the entry-by-entry text on random vectors: every digit width, every weight kind, the reused buffer', () => {
+    // The encoders write bytes into one reused buffer (src/sparse/ascii-writer.ts): compared here with the text
+    // built from String(index) and formatFloat32, entry by entry, on vectors of growing and shrinking sizes.
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const edges = [0, 9, 10, 99, 100, 999_999_999, 1_000_000_000, 4_294_967_295];
+    const weight = () => {
+      const r = random();
+      if (r < 0.1) return 0;
+      if (r < 0.3) return -random() * 10 ** Math.floor(random() * 76 - 38);
+      return random() * 10 ** Math.floor(random() * 76 - 38);
+    };
+    for (const size of [0, 1, 3, 5000, 2, 700, 1]) {
+      const pairs = new Map<number, number>();
+      for (const e of edges.slice(0, Math.min(size, edges.length))) pairs.set(e, weight());
+      while (pairs.size < size) pairs.set(Math.floor(random() * 2 ** (random() * 32)), weight());
+      const v = createSparseVector([...pairs]);
+      const entries = Array.from(v.indices, (i, k) => [String(i), formatFloat32(v.values[k])]);
+      expect(toPortableJson(v)).toBe(`[${entries.map(([i, w]) => `[${i},${w}]`).join(',')}]`);
+      expect(toOceanBaseLiteral(v)).toBe(`{${entries.map(([i, w]) => `${i}:${w}`).join(',')}}`);
+    }
+  });
+
   test('round trips keep large indices and exact float32 weights', () => {
     const weights = [
       Math.fround(0.1),
