@@ -6,7 +6,9 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.db/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '.test-each/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', '.db/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '.test-each/**'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
