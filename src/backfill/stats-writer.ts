@@ -79,12 +79,34 @@ async function lockWritable(
 }
 
 async function addCounts(trx: Knex, statsTable: string, written: readonly PendingWrite[]): Promise<void> {
-  const df = new Map<number, number>();
-  for (const w of written) {
-    const indices = w.indices;
-    if (!indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
-    for (let k = 0; k < indices.length; k++) df.set(indices[k], (df.get(indices[k]) ?? 0) + 1);
-  }
   await failpoint('backfill:before-stats');
-  await upsertCounts(trx, statsTable, [[DOCUMENT_COUNT_KEY, written.length], ...[...df].sort((a, b) => a[0] - b[0])]);
+  await upsertCounts(trx, statsTable, [[DOCUMENT_COUNT_KEY, written.length], ...documentFrequencies(written)]);
+}
+
+/**
+ * How many of the written vectors hold each index, ascending by index: every vector's indices in one typed
+ * array, sorted, then counted by runs (a vector holds an index at most once). A Map counting 30,000 entries
+ * per 500-row batch took ~3% of the backfill process's CPU.
+ */
+function documentFrequencies(written: readonly PendingWrite[]): Array<[number, number]> {
+  let total = 0;
+  for (const w of written) {
+    if (!w.indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
+    total += w.indices.length;
+  }
+  const all = new Uint32Array(total);
+  let at = 0;
+  for (const w of written) {
+    all.set(w.indices!, at);
+    at += w.indices!.length;
+  }
+  all.sort();
+  const df: Array<[number, number]> = [];
+  for (let k = 0; k < total;) {
+    let end = k + 1;
+    while (end < total && all[end] === all[k]) end++;
+    df.push([all[k], end - k]);
+    k = end;
+  }
+  return df;
 }
