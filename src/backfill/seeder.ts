@@ -5,18 +5,17 @@ import { discoverTable } from '../config/table-discovery';
 import { checkConnection, createKnex, withKnex } from '../db/knex';
 import { acquireLock, type HeldLock } from '../db/lock';
 import { SparseVectorError } from '../errors';
-import { canonicalFingerprint, createEmbedder, describeFingerprint, fingerprintOf } from '../embedders';
-import { targetOf } from '../schema/sparse-schema';
+import { canonicalFingerprint, createEmbedder, fingerprintOf } from '../embedders';
 import type { SparseTarget } from '../dialect/dialect';
-import { redact } from '../util/redact';
 import { checkBackfillSpace, releaseEmptySpace } from './embedding-space';
 import { runBackfill } from './engine';
 import { checkBackfillNumbers, defaultWorkers, type BackfillOptions } from './options';
-import { eligibleWhere, hasEligibleRow } from './queries';
+import { hasEligibleRow } from './queries';
 import type { ReembedResult } from './reembed';
 import { runReembed } from './reembed-seed';
 import { BackfillReporter } from './reporter';
 import { CheckpointSaver } from './checkpoint-saver';
+import { failedRunEnd, resumeOf, runEnd, shardKey, startPlan } from './seed-decisions';
 import { BACKFILL_SEEDER, SeedLedger, type SeedRecord } from './seed-ledger';
 import { seedLockName } from './schema-guard';
 import { downgradeLockName, enterShard, otherBackfillRuns } from './shard-presence';
@@ -66,7 +65,7 @@ export async function runSeeder(options: BackfillOptions & { knex?: Knex }): Pro
     try {
       await checkConnection(knex, connection);
       const config = await discoverTable(knex, options.config, options.logger);
-      const shard = options.shard && options.shard.count > 1 ? `:${options.shard.index}/${options.shard.count}` : '';
+      const shard = shardKey(options.shard);
       lock = await seedLock(connection, config, shard);
       if (!lock) {
         reporter.message(
@@ -145,7 +144,7 @@ function skipped(reporter: BackfillReporter, result: SeederResult): SeederResult
   return result;
 }
 
-/** Under the lock: check, consult the ledger, run the backfill, record its end. */
+/** Under the lock: check, consult the ledger, run the backfill, record its end (the decisions: seed-decisions.ts). */
 async function seed(
   options: BackfillOptions,
   knex: Knex,
@@ -159,115 +158,36 @@ async function seed(
   const schema = await checkBackfillTarget(knex, config);
   const fingerprint = canonicalFingerprint(fingerprintOf(embedder));
   const record = await currentRecord(knex, ledger, options, schema.target, fingerprint, reporter);
-  if (reembedding(options, record, fingerprint))
-    return runReembed({ options, knex, reporter, ledger, record, embedder, schema, to: fingerprint });
-  spaceNotes(reporter, options, record, fingerprint);
-  if (await alreadyDone(knex, options, record, schema.target, reporter))
-    return skipped(reporter, { ...emptySummary(false), skippedReason: 'already-done' });
-  if (record?.status === 'running' && !shard && !options.dryRun) {
-    reporter.message(
-      'The previous run did not record its end (it was killed or lost the server): continuing with the rows still NULL.',
-    );
+  const plan = startPlan({ options, record, fingerprint, shard, target: schema.target });
+  if (plan.reembed) return runReembed({ options, knex, reporter, ledger, record, embedder, schema, to: fingerprint });
+  for (const note of plan.notes) reporter.message(note);
+  if (plan.probe) {
+    // 'done' is a cache: one probe that stops at the first eligible row.
+    const waiting = await hasEligibleRow(knex, schema.target);
+    reporter.message(waiting ? plan.probe.waiting : plan.probe.done);
+    if (!waiting) return skipped(reporter, { ...emptySummary(false), skippedReason: 'already-done' });
   }
+  if (plan.interrupted) reporter.message(plan.interrupted);
   if (options.dryRun) return runBackfill({ ...options, embedder, knex, schema });
   // The embedder is checked again with the record locked, and recorded if none was.
   await ledger.start(knex, BACKFILL_SEEDER, {
     fingerprint,
     check: (r) => checkBackfillSpace(r, fingerprint, config, false),
   });
-  // Unsharded: resume after the previous run's checkpoint (a hint; see checkpoint.ts) and record this run's.
+  // Unsharded: resume after the previous run's checkpoint and record this run's.
+  const resume = resumeOf(ledger, record, config, shard);
   const where = { table: config.table, column: config.sparseColumn };
-  const previous = shard ? undefined : ledger.checkpointOf(record, where.table, where.column);
   const saver = shard ? undefined : new CheckpointSaver(knex, ledger, BACKFILL_SEEDER, where);
-  const resume = previous && { after: previous.after, total: previous.remaining, skipped: previous.skipped };
   let summary: BackfillSummary;
   try {
     summary = await runBackfill({ ...options, embedder, knex, schema, resume, onCheckpoint: saver?.offer });
     await saver?.settled();
   } catch (err) {
-    // Nothing was written (setup failed): a 'done' seeder stays done.
-    const status = record?.status === 'done' ? 'done' : 'incomplete';
-    await ledger
-      .finish(knex, BACKFILL_SEEDER, { status, migrated: 0, failed: 0, error: redact((err as Error).message) })
-      .catch(() => undefined);
+    await ledger.finish(knex, BACKFILL_SEEDER, failedRunEnd(record, err)).catch(() => undefined);
     throw err;
   }
-  await ledger.finish(knex, BACKFILL_SEEDER, {
-    status: endStatus(config, shard, summary),
-    migrated: summary.migrated,
-    failed: summary.failed,
-    error: summary.error ? redact(summary.error.message) : undefined,
-    clearCheckpoint: !summary.error && !summary.stopped,
-  });
+  await ledger.finish(knex, BACKFILL_SEEDER, runEnd(config, shard, summary));
   return summary;
-}
-
-/**
- * Whether a 'done' record stands: 'done' is a cache, trusted only while no eligible row exists (one probe that
- * stops at the first). Says what it found either way; --rerun and dry runs never skip.
- */
-async function alreadyDone(
-  knex: Knex,
-  options: BackfillOptions,
-  record: SeedRecord | undefined,
-  target: SparseTarget,
-  reporter: BackfillReporter,
-): Promise<boolean> {
-  if (record?.status !== 'done' || options.rerun || options.dryRun) return false;
-  if (!(await hasEligibleRow(knex, target))) {
-    reporter.message(
-      `Seeder ${BACKFILL_SEEDER} is already done (${record.runs} run${record.runs === 1 ? '' : 's'}, last finished ${record.last_finished_at ?? '?'}) and no row is waiting: nothing to do.`,
-    );
-    return true;
-  }
-  reporter.message(
-    `Seeder ${BACKFILL_SEEDER} is recorded as done, but table '${target.table}' has rows to embed again (NULL ${target.sparseColumn}): running.`,
-  );
-  return false;
-}
-
-/**
- * The embedding space: a run with another embedder than the recorded one is refused (a dry run writes
- * nothing: it may try any). True when this run is a re-embed to start or continue.
- */
-function reembedding(options: BackfillOptions, record: SeedRecord | undefined, fingerprint: string): boolean {
-  if (!options.dryRun) checkBackfillSpace(record, fingerprint, options.config, !!options.reembed);
-  return !!options.reembed && (record?.reembed_to === fingerprint || record?.embedder_fingerprint !== fingerprint);
-}
-
-/** What the user should know about the embedding space before a (non re-embed) run. */
-function spaceNotes(
-  reporter: BackfillReporter,
-  options: BackfillOptions,
-  record: SeedRecord | undefined,
-  fingerprint: string,
-): void {
-  if (options.reembed)
-    reporter.message(
-      `The stored vectors are already recorded as ${describeFingerprint(fingerprint)}: nothing to re-embed; running the usual backfill.`,
-    );
-  if (record && record.runs > 0 && !record.embedder_fingerprint && !options.dryRun)
-    reporter.message(
-      `The seeds ledger records no embedder for the stored vectors (written by an older version): recording ${describeFingerprint(fingerprint)}. If they were made by another embedder, re-embed the table (--reembed).`,
-    );
-}
-
-/**
- * Done means done for the whole table. An unsharded run holds the table's lock and has just counted what is
- * left (summary.remaining); a shard knows only its share, so the other shards' rows are judged at the
- * moment of the ledger write.
- */
-function endStatus(
-  config: SparseVectorConfig,
-  shard: string,
-  summary: BackfillSummary,
-): Parameters<SeedLedger['finish']>[2]['status'] {
-  if (summary.error) return 'incomplete';
-  if (shard) {
-    const all = eligibleWhere(targetOf(config));
-    return { doneUnless: { table: config.table, where: all.sql, bindings: all.bindings } };
-  }
-  return summary.remaining + summary.failed === 0 ? 'done' : 'incomplete';
 }
 
 /** Throw when a seeder run did not complete (for callers that need an exception, e.g. knex seed:run). */
