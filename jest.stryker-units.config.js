@@ -1,7 +1,7 @@
 /**
  * Jest for the first run of `npm run mutate` (stryker.units.config.mjs): the focused tests of the modules that
  * are a guarantee by themselves or in one statement (lock, retries, redaction, write guard, eligibility, ledger
- * writes), nothing else.
+ * writes, the seeder's decisions), nothing else.
  */
 const base = require('./jest.config.js');
 
@@ -14,6 +14,7 @@ module.exports = {
     '<rootDir>/test/util/redact.test.ts',
     '<rootDir>/test/backfill/retry.test.ts',
     '<rootDir>/test/backfill/ledger-writes.test.ts',
+    '<rootDir>/test/backfill/seed-decisions.test.ts',
   ],
   randomize: false,
   showSeed: false,

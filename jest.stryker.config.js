@@ -10,6 +10,11 @@ const base = require('./jest.config.js');
 module.exports = {
   ...base,
   testMatch: [
+    // the seeder's locks, probe and ledger writes (runSeeder, seedLock, seed), on a table of 12 rows: the only file
+    // the seeder's ranges need (its decisions are in the units run)
+    '<rootDir>/test/backfill/seeder-runs.test.ts',
+    // the stop path (class RunLoop, slots.ts), for as long as it is in this run (it is moving to the units run):
+    // these files then go too
     '<rootDir>/test/backfill/guarantees.test.ts',
     '<rootDir>/test/backfill/run-end.test.ts',
     '<rootDir>/test/backfill/edge-cases.test.ts',

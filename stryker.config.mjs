@@ -4,12 +4,12 @@
 //
 // Two runs, one after the other (`npm run mutate`):
 // - stryker.units.config.mjs: the code that is a guarantee by itself or in one statement (the lock, the retry
-//   loop and its policies, redaction, the write guard, eligibility and shards, the ledgers' writes), against
-//   its focused tests only (test/db/lock, test/util/*, test/backfill/retry, test/backfill/ledger-writes): they
-//   decide each mutant in a second or two. With the flow tests too, every such mutant also ran the slow flow
+//   loop and its policies, redaction, the write guard, eligibility and shards, the ledgers' writes, the seeder's
+//   decisions), against its focused tests only (test/db/lock, test/util/*, test/backfill/retry,
+//   test/backfill/ledger-writes, test/backfill/seed-decisions): they decide each mutant in a second or two. With the flow tests too, every such mutant also ran the slow flow
 //   tests that merely pass through the code (a backfill writes, logs and locks), several seconds each.
-// - this file: the guarantees that only a whole run shows (the seeder's busy / already-done / done decisions,
-//   the stop path), against the in-process flow tests (jest.stryker.config.js).
+// - this file: the guarantees that only a whole run shows (the seeder's locks, probe and ledger writes around
+//   its decisions, the stop path), against the in-process flow tests (jest.stryker.config.js).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import process from 'node:process';
@@ -44,11 +44,11 @@ export default {
   // hold it (see declaration()); the rest of those files (status listings, counts for `verify`, reporter text,
   // progress estimates) is not a guarantee.
   mutate: [
-    // the seeder: busy, already-done, the run and its ledger, the done decision
+    // the seeder's I/O around its decisions (those are in the units run: seed-decisions.ts): the locks (busy, a
+    // downgrade, released), the done probe, the ledger's start and end, a failed setup, the checkpoint
     declaration('src/backfill/seeder.ts', 'export async function runSeeder('),
     declaration('src/backfill/seeder.ts', 'async function seedLock('),
     declaration('src/backfill/seeder.ts', 'async function seed('),
-    declaration('src/backfill/seeder.ts', 'function endStatus('),
     declaration('src/backfill/run-loop.ts', 'export class RunLoop'), // the stop path: no new batch, in-flight ones finished
     'src/backfill/slots.ts', // the stop path: every pipelined write settled
   ],

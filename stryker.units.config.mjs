@@ -11,6 +11,9 @@ export default {
     'src/util/retry.ts', // the retry loop itself (database statements and HTTP requests)
     'src/util/redact.ts', // secrets masked
     'src/backfill/writer.ts', // the write guard (IS NULL and the text's hash), batched and per row
+    // the seeder's decisions: busy per shard, what a run does at its start given the ledger record (the embedder
+    // check, the re-embed, trusting 'done' only after the probe), where it resumes, and the done decision at its end
+    'src/backfill/seed-decisions.ts',
     // which rows are eligible: the done probe, the shard condition, the final count
     declaration('src/backfill/queries.ts', 'export function hasText('),
     declaration('src/backfill/queries.ts', 'export function eligibleWhere('),
@@ -28,7 +31,7 @@ export default {
     declaration('src/migrator/ledger.ts', 'private async dropDuplicates('),
     declaration('src/migrator/ledger.ts', 'async unlogMigration('),
   ],
-  // Five small test files: jest's search for the related ones (a dependency graph per mutant) costs more than it saves.
+  // Six small test files: jest's search for the related ones (a dependency graph per mutant) costs more than it saves.
   jest: { configFile: 'jest.stryker-units.config.js', enableFindRelatedTests: false },
   incrementalFile: 'reports/stryker-incremental-units.json',
   htmlReporter: { fileName: 'reports/mutation/units.html' },
