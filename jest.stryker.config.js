@@ -13,17 +13,6 @@ module.exports = {
     // the seeder's locks, probe and ledger writes (runSeeder, seedLock, seed), on a table of 12 rows: the only file
     // the seeder's ranges need (its decisions are in the units run)
     '<rootDir>/test/backfill/seeder-runs.test.ts',
-    // the stop path (class RunLoop, slots.ts), for as long as it is in this run (it is moving to the units run):
-    // these files then go too
-    '<rootDir>/test/backfill/guarantees.test.ts',
-    '<rootDir>/test/backfill/run-end.test.ts',
-    '<rootDir>/test/backfill/edge-cases.test.ts',
-    '<rootDir>/test/backfill/writer-fallback.test.ts',
-    '<rootDir>/test/faults/lost-connection.test.ts',
-    '<rootDir>/test/compose/with-sparse-vector.test.ts',
-    '<rootDir>/test/migrations/schema.test.ts',
-    '<rootDir>/test/migrations/app-knex.test.ts',
-    '<rootDir>/test/embedders/config.test.ts',
   ],
   // A fixed order: a mutant's result must not depend on the order the tests happened to run in.
   randomize: false,

@@ -5,11 +5,12 @@
 // Two runs, one after the other (`npm run mutate`):
 // - stryker.units.config.mjs: the code that is a guarantee by itself or in one statement (the lock, the retry
 //   loop and its policies, redaction, the write guard, eligibility and shards, the ledgers' writes, the seeder's
-//   decisions), against its focused tests only (test/db/lock, test/util/*, test/backfill/retry,
-//   test/backfill/ledger-writes, test/backfill/seed-decisions): they decide each mutant in a second or two. With the flow tests too, every such mutant also ran the slow flow
-//   tests that merely pass through the code (a backfill writes, logs and locks), several seconds each.
+//   decisions, the run loop's stop path and its worker slots), against its focused tests only (test/db/lock,
+//   test/util/*, test/backfill/retry, ledger-writes, seed-decisions, run-loop, slots): they decide each mutant in a
+//   second or two. With the flow tests too, every such mutant also ran the slow flow tests that merely pass through
+//   the code (a backfill writes, logs and locks), several seconds each.
 // - this file: the guarantees that only a whole run shows (the seeder's locks, probe and ledger writes around
-//   its decisions, the stop path), against the in-process flow tests (jest.stryker.config.js).
+//   its decisions), against the in-process flow tests (jest.stryker.config.js).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import process from 'node:process';
@@ -49,8 +50,6 @@ export default {
     declaration('src/backfill/seeder.ts', 'export async function runSeeder('),
     declaration('src/backfill/seeder.ts', 'async function seedLock('),
     declaration('src/backfill/seeder.ts', 'async function seed('),
-    declaration('src/backfill/run-loop.ts', 'export class RunLoop'), // the stop path: no new batch, in-flight ones finished
-    'src/backfill/slots.ts', // the stop path: every pipelined write settled
   ],
   // Left out: string literals (an emptied SQL text fails every test; message text is not a guarantee), object
   // and array literals (options and error details). They tripled the run time for no guarantee checked.

@@ -7,7 +7,7 @@ import { shortenStatementError } from '../db/statement-errors';
 import { createEmbedder } from '../embedders';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
 import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
-import type { BatchContext } from './batch';
+import { embedBatch, writeVectors, type BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
 import { checkBackfillNumbers, defaultWorkers, DEFAULTS, type BackfillOptions } from './options';
@@ -20,7 +20,8 @@ import type { ResumeHint } from './checkpoint';
 import { explainRunError } from './schema-guard';
 import { DryRunTally, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
-import { BatchSize } from './throttle';
+import { BatchSize, waitForQuietServer } from './throttle';
+import { pause } from '../util/sleep';
 
 export type { BackfillFailure, BackfillSummary, DryRunReport } from './summary';
 export { checkBackfillTarget } from './target';
@@ -157,24 +158,34 @@ function resumeHint(o: BackfillOptions): ResumeHint | undefined {
 }
 
 function runLoop(plan: RunPlan): RunLoop {
-  const { options, batch } = plan;
-  const reader = (after?: string) => new KeysetReader(plan.knex, batch.target, options.shard, batch.idParam, after);
-  const sweeps = plan.cap === undefined && !batch.dryRun;
+  const { options, batch, knex, tracker } = plan;
+  const { maxThreadsRunning, signal, shard } = options;
+  const reader = (after?: string) => new KeysetReader(knex, batch.target, shard, batch.idParam, after);
+  // The final sweep and the recount: for a run over every eligible row that writes (not a dry or limited one).
+  const whole = plan.cap === undefined && !batch.dryRun;
   return new RunLoop({
-    batch,
+    steps: {
+      embed: (rows, slot, result) => embedBatch(batch, rows, slot, result),
+      write: (writes, slot, result) => writeVectors(batch, writes, slot, result),
+    },
     reader: reader(plan.resume?.after),
-    sweep: sweeps ? reader() : undefined,
+    sweep: whole ? reader() : undefined,
+    failures: batch.failures,
+    events: batch.events,
     resumedAfter: plan.resume?.after,
     onCheckpoint: options.onCheckpoint,
     skipped: plan.atStart.empty,
-    tracker: plan.tracker,
-    size: new BatchSize(plan.batchSize, plan.batchSize, options.targetBatchMs, plan.tracker),
+    tracker,
+    size: new BatchSize(plan.batchSize, plan.batchSize, options.targetBatchMs, tracker),
+    clock: { now: () => Date.now(), pause },
     workers: plan.workers,
     cap: plan.cap,
     delayMs: delaySecondsOf(options) * 1000,
-    maxThreadsRunning: options.maxThreadsRunning,
-    signal: options.signal,
-    shard: options.shard,
+    quiet: maxThreadsRunning
+      ? () => waitForQuietServer(knex, maxThreadsRunning, signal, batch.events, tracker)
+      : undefined,
+    count: whole ? () => countEligible(knex, batch.target, shard) : undefined,
+    signal,
   });
 }
 

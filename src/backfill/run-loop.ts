@@ -1,33 +1,63 @@
-import type { Knex } from 'knex';
-import type { SparseTarget } from '../dialect/dialect';
-import { pause } from '../util/sleep';
-import { embedBatch, writeVectors, type BatchContext, type BatchResult } from './batch';
+import type { BatchResult } from './batch';
 import { Watermark, type Checkpoint } from './checkpoint';
-import type { Shard } from './options';
+import type { BackfillEmitter } from './events';
 import type { ProgressTracker } from './progress/model';
-import { countEligible } from './queries';
-import type { KeysetReader, PendingRow } from './reader';
+import type { PendingRow } from './reader';
 import { WorkerSlots } from './slots';
-import { waitForQuietServer, type BatchSize } from './throttle';
+import type { PendingWrite } from './writer';
 
+/** Where the loop takes its rows: the keyset reader (reader.ts) in a run; [] at the end. */
+export interface RowSource {
+  next(limit: number): Promise<PendingRow[]>;
+}
+
+/** A batch's two steps: embedBatch and writeVectors of batch.ts in a run (see engine.ts). */
+export interface BatchSteps {
+  embed(rows: PendingRow[], slot: number, result: BatchResult): Promise<PendingWrite[]>;
+  write(writes: PendingWrite[], slot: number, result: BatchResult): Promise<void>;
+}
+
+/** The adaptive batch size (throttle.ts's BatchSize): the size of the next read, and each batch's measure. */
+export interface SizeSource {
+  readonly current: number;
+  observe(rows: number, tookMs: number): void;
+}
+
+/** The time the loop uses: the batch's measure and the pause between batches (util/sleep.ts's pause). */
+export interface LoopClock {
+  now(): number;
+  pause(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * What the loop works with, each behind a small interface (as Kysely's migrator takes a provider), so that
+ * its logic is tested with in-memory parts (test/backfill/run-loop.test.ts); engine.ts wires the real ones.
+ */
 export interface RunLoopParts {
-  batch: BatchContext;
-  reader: KeysetReader;
-  tracker: ProgressTracker;
-  size: BatchSize;
-  workers: number;
-  /** Rows to take at most (a dry run's or a limited run's cap); undefined: all. */
-  cap?: number;
-  delayMs: number;
-  maxThreadsRunning?: number;
-  signal?: AbortSignal;
-  shard?: Shard;
+  steps: BatchSteps;
+  reader: RowSource;
   /**
    * A reader from the start of the table for the final sweep (none for a dry or limited run): once the
    * main pass has reached the end, it takes the rows still NULL anywhere (behind a resume checkpoint, or
    * made NULL behind the reader during the run), except the rows that failed in this run.
    */
-  sweep?: KeysetReader;
+  sweep?: RowSource;
+  /** The rows that failed in this run (the run's FailureLog). */
+  failures: { has(id: string): boolean };
+  /** Gets a 'progress' event after each written batch. */
+  events: BackfillEmitter;
+  tracker: ProgressTracker;
+  size: SizeSource;
+  clock: LoopClock;
+  workers: number;
+  /** Rows to take at most (a dry run's or a limited run's cap); undefined: all. */
+  cap?: number;
+  delayMs: number;
+  /** Waits while the server is busy (the throttle, before each read); none: no throttle. */
+  quiet?: () => Promise<void>;
+  /** Counts the rows still eligible, for the recount (none for a dry or limited run: no recount). */
+  count?: () => Promise<number>;
+  signal?: AbortSignal;
   /** Where the main pass started (a resume checkpoint), for the summary. */
   resumedAfter?: string;
   /** Called when the main pass's checkpoint moves (see checkpoint.ts). */
@@ -44,6 +74,8 @@ export interface ReadCounts {
   swept: boolean;
 }
 
+type Pipeline = (write: () => Promise<void>) => Promise<void>;
+
 /**
  * The run loop: reads batches ahead of the workers, schedules them into the worker slots (embed, then a
  * pipelined write), and stops taking new batches when the signal aborts or an error ends the run; batches
@@ -59,8 +91,7 @@ export class RunLoop {
 
   constructor(private readonly p: RunLoopParts) {
     this.slots = new WorkerSlots(p.workers, (err) => void (this.fatal ??= err));
-    const recountable = p.cap === undefined && !p.batch.dryRun;
-    this.recount = new Recount(p.batch.knex, p.batch.target, p.shard, p.tracker, recountable);
+    this.recount = new Recount(p.tracker, p.count);
     this.counts = { resumedAfter: p.resumedAfter, main: 0, sweep: 0, swept: false };
     this.watermark = new Watermark((after) => {
       const t = p.tracker;
@@ -71,10 +102,11 @@ export class RunLoop {
   /** Run to the end (or the stop); returns the error that ended the run early, if any. */
   async run(): Promise<Error | undefined> {
     const reachedEnd = await this.pass(this.p.reader, 'main');
-    if (reachedEnd && this.p.sweep && !this.stopping()) {
-      // Every write of the main pass first: the sweep must not take rows still in flight.
+    if (reachedEnd && this.p.sweep) {
+      // Every write of the main pass first: the sweep must not take rows still in flight. (Stopped or
+      // failed meanwhile: pass() returns before reading.)
       await this.slots.settle();
-      if (!this.stopping()) this.counts.swept = await this.pass(this.p.sweep, 'sweep');
+      this.counts.swept = await this.pass(this.p.sweep, 'sweep');
     }
     // Settle every pipelined write; the first failure is the run's error.
     await this.slots.settle();
@@ -83,9 +115,9 @@ export class RunLoop {
   }
 
   /** Read and schedule batches until the reader is exhausted (returns true) or the run stops or is capped. */
-  private async pass(reader: KeysetReader, which: 'main' | 'sweep'): Promise<boolean> {
+  private async pass(reader: RowSource, which: 'main' | 'sweep'): Promise<boolean> {
     const { cap, size } = this.p;
-    while (!this.stopping()) {
+    for (;;) {
       // Keep batches read ahead of the workers, so a worker never waits for the reader.
       await this.slots.readyForMore();
       if (this.stopping()) return false;
@@ -96,23 +128,27 @@ export class RunLoop {
       if (!read) return false;
       if (!read.length) return true;
       this.counts[which] += read.length;
-      // The sweep leaves the rows that failed in this run to the next run (they are counted once).
-      const rows = which === 'sweep' ? read.filter((r) => !this.p.batch.failures.has(r.id)) : read;
-      const seq = which === 'main' ? this.watermark.read(read[read.length - 1].id) : undefined;
-      if (rows.length) this.slots.run((slot, pipeline) => this.batch(rows, slot, pipeline, seq));
-      else if (seq !== undefined) this.watermark.done(seq);
+      // The sweep leaves the rows that failed in this run to the next run (they are counted once); the main
+      // pass moves the checkpoint.
+      const rows = which === 'sweep' ? read.filter((r) => !this.p.failures.has(r.id)) : read;
+      const processed = which === 'main' ? this.checkpointed(read) : undefined;
+      if (rows.length) this.slots.run((slot, pipeline) => this.batch(rows, slot, pipeline, processed));
     }
-    return false;
+  }
+
+  /** The main pass's batch `read` enters the watermark; the function returned says it is processed. */
+  private checkpointed(read: PendingRow[]): () => void {
+    const seq = this.watermark.read(read[read.length - 1].id);
+    return () => this.watermark.done(seq);
   }
 
   private stopping(): boolean {
     return !!this.p.signal?.aborted || this.fatal !== undefined;
   }
 
-  private async read(reader: KeysetReader, want: number): Promise<PendingRow[] | undefined> {
-    const { batch, maxThreadsRunning, signal, tracker } = this.p;
+  private async read(reader: RowSource, want: number): Promise<PendingRow[] | undefined> {
     try {
-      if (maxThreadsRunning) await waitForQuietServer(batch.knex, maxThreadsRunning, signal, batch.events, tracker);
+      await this.p.quiet?.();
       if (this.stopping()) return undefined;
       return await reader.next(want);
     } catch (err) {
@@ -121,27 +157,22 @@ export class RunLoop {
     }
   }
 
-  private async batch(
-    rows: PendingRow[],
-    slot: number,
-    pipeline: (write: () => Promise<void>) => Promise<void>,
-    seq: number | undefined,
-  ): Promise<void> {
+  private async batch(rows: PendingRow[], slot: number, pipeline: Pipeline, processed?: () => void): Promise<void> {
     // Read ahead but not started when the run is told to stop: the rows stay NULL for the next run.
     if (this.stopping()) return;
-    const { batch, tracker, size, delayMs, signal } = this.p;
-    const started = Date.now();
+    const { steps, tracker, size, clock, delayMs, signal, events } = this.p;
+    const started = clock.now();
     const result: BatchResult = { migrated: 0, failed: 0, changed: 0 };
-    const writes = await embedBatch(batch, rows, slot, result);
+    const writes = await steps.embed(rows, slot, result);
     await pipeline(async () => {
-      await writeVectors(batch, writes, slot, result);
+      await steps.write(writes, slot, result);
       tracker.record(slot, result);
-      if (seq !== undefined) this.watermark.done(seq);
-      batch.events.emit('progress', tracker.snapshot());
+      processed?.();
+      events.emit('progress', tracker.snapshot());
       this.recount.maybe();
     });
-    size.observe(rows.length, Date.now() - started);
-    if (delayMs > 0) await pause(delayMs, signal);
+    size.observe(rows.length, clock.now() - started);
+    if (delayMs > 0) await clock.pause(delayMs, signal);
   }
 }
 
@@ -149,18 +180,16 @@ export class RunLoop {
 class Recount {
   private pending?: Promise<void>;
 
+  /** Without `count` (a dry or limited run), never. */
   constructor(
-    private readonly knex: Knex,
-    private readonly target: SparseTarget,
-    private readonly shard: Shard | undefined,
     private readonly tracker: ProgressTracker,
-    private readonly enabled: boolean,
+    private readonly count: (() => Promise<number>) | undefined,
   ) {}
 
   maybe(): void {
     const t = this.tracker;
-    if (!this.enabled || this.pending || t.processed <= t.total) return;
-    this.pending = countEligible(this.knex, this.target, this.shard)
+    if (!this.count || this.pending || t.processed <= t.total) return;
+    this.pending = this.count()
       .then((stillNull) => {
         // Rows still NULL include those in flight and the failed ones (already processed).
         t.total = Math.max(t.total, t.processed + Math.max(0, stillNull - t.failed));
