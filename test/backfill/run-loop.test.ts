@@ -88,7 +88,7 @@ function harness(s: Setup = {}) {
     reader: source(ids(rows), 'main'),
     sweep: s.sweep ? source(s.sweep, 'sweep') : undefined,
     steps: {
-      async embed(batch: PendingRow[], slot: number, result: BatchResult): Promise<PendingWrite[]> {
+      async embed(batch: PendingRow[], _slot: number, result: BatchResult): Promise<PendingWrite[]> {
         h.embedded.push(key(batch));
         h.time += 7; // each embed takes 7 "ms" of the fake clock
         await errorAt(`embed:${key(batch)}`);

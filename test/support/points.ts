@@ -5,10 +5,7 @@
  * not held is passed at once. Nothing waits for time: each step waits for a state.
  */
 export class Points {
-  private readonly held = new Map<
-    string,
-    { reached: () => void; open: () => void; at: Promise<void>; gate: Promise<void> }
-  >();
+  private readonly held = new Map<string, { reached: boolean; open: () => void; gate: Promise<void> }>();
   /** Every point passed or reached, in order. */
   readonly log: string[] = [];
 
