@@ -34,9 +34,12 @@ export class CheckpointSaver {
     this.maybeSave();
   };
 
-  /** The save in flight, settled (before the run's end is recorded). */
+  /**
+   * Every save settled (before the run's end is recorded and the checkpoint cleared): the end of a save may
+   * start the next one (the newest checkpoint not saved yet), so wait until none is in flight.
+   */
   async settled(): Promise<void> {
-    await this.inFlight;
+    while (this.inFlight) await this.inFlight;
   }
 
   private maybeSave(): void {
