@@ -7,6 +7,7 @@ import { shortenStatementError } from '../db/statement-errors';
 import { createEmbedder } from '../embedders';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
 import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
+import { pause } from '../util/sleep';
 import { embedBatch, writeVectors, type BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
@@ -21,7 +22,6 @@ import { explainRunError } from './schema-guard';
 import { DryRunTally, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
 import { BatchSize, waitForQuietServer } from './throttle';
-import { pause } from '../util/sleep';
 
 export type { BackfillFailure, BackfillSummary, DryRunReport } from './summary';
 export { checkBackfillTarget } from './target';

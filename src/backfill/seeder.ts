@@ -132,7 +132,7 @@ async function currentRecord(
   const { database } = requireConnection(options.config);
   const query = async (sql: string, values: unknown[]) =>
     ((await knex.raw(sql, values as Knex.RawBinding[])) as [Array<Record<string, number | null>>])[0];
-  const caller = options.shard && options.shard.count > 1 ? 'shard' : 'table';
+  const caller = shardKey(options.shard) ? 'shard' : 'table';
   const otherRunActive = () =>
     otherBackfillRuns(query, database, target.table, seedLockName(database, target.table), caller);
   return releaseEmptySpace(knex, ledger, target, record, fingerprint, (m) => reporter.message(m), otherRunActive);

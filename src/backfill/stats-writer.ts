@@ -89,16 +89,16 @@ async function addCounts(trx: Knex, statsTable: string, written: readonly Pendin
  * per 500-row batch took ~3% of the backfill process's CPU.
  */
 function documentFrequencies(written: readonly PendingWrite[]): Array<[number, number]> {
-  let total = 0;
-  for (const w of written) {
+  const lists = written.map((w) => {
     if (!w.indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
-    total += w.indices.length;
-  }
+    return w.indices;
+  });
+  const total = lists.reduce((n, l) => n + l.length, 0);
   const all = new Uint32Array(total);
   let at = 0;
-  for (const w of written) {
-    all.set(w.indices!, at);
-    at += w.indices!.length;
+  for (const l of lists) {
+    all.set(l, at);
+    at += l.length;
   }
   all.sort();
   const df: Array<[number, number]> = [];
