@@ -6,7 +6,8 @@ import { seedLockName } from '../../src/backfill/schema-guard';
 import { downgradeLockName, shardSlotName } from '../../src/backfill/shard-presence';
 import { BACKFILL_SEEDER, SeedLedger } from '../../src/backfill/seed-ledger';
 import { columnInfo } from '../../src/schema/inspect';
-import { upgrade } from '../support/backfill';
+import { createSparseMigrator } from '../../src/migrator/umzug';
+import { portableConfig, upgrade, watchedLogger } from '../support/backfill';
 import { collect, ROOT, startAt, umzug } from '../support/cli';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
@@ -33,9 +34,9 @@ describe('schema changes and the backfill exclude each other', () => {
   const applied = async () =>
     (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
   /** `npx umzug down` started; `printed(pattern)` resolves with the first match in its output once printed. */
-  function startDown(lockTimeout = '120') {
+  function startDown() {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
-      env: { ...env, SPARSE_LOCK_TIMEOUT: lockTimeout },
+      env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const done = collect(child, 60_000);
@@ -45,14 +46,17 @@ describe('schema changes and the backfill exclude each other', () => {
       out += d;
       watchers.forEach((look) => look());
     });
+    // Rejects (with the output) if down ends without printing it: a missing line fails the test, not hangs it.
     const printed = (pattern: RegExp) =>
-      new Promise<RegExpExecArray>((resolve) => {
+      new Promise<RegExpExecArray>((resolve, reject) => {
         const look = () => {
           const match = pattern.exec(out);
           if (match) resolve(match);
         };
         watchers.push(look);
         look();
+        const missing = () => reject(new Error(`down ended without printing ${pattern}; it printed:\n${out}`));
+        done.then(missing, missing);
       });
     return { child, done, printed };
   }
@@ -132,38 +136,46 @@ describe('schema changes and the backfill exclude each other', () => {
     const hold = async (name: string) => {
       const conn = await db.knex.client.acquireConnection();
       const run = (sql: string) =>
-        new Promise((resolve, reject) =>
-          conn.query(sql, [name], (err: Error | null) => (err ? reject(err) : resolve(0))),
+        new Promise<number | null>((resolve, reject) =>
+          conn.query(sql, [name], (err: Error | null, rows: Array<{ r: number | null }>) =>
+            err ? reject(err) : resolve(rows[0].r),
+          ),
         );
-      await run('SELECT GET_LOCK(?, 0)');
+      expect(await run('SELECT GET_LOCK(?, 0) AS r')).toBe(1);
       let held = true;
       return async () => {
         if (!held) return;
         held = false;
-        await run('SELECT RELEASE_LOCK(?)');
+        await run('SELECT RELEASE_LOCK(?) AS r');
         await db.knex.client.releaseConnection(conn);
       };
     };
     const releaseTable = await hold(seedLockName(db.name, 'memories'));
     const releaseShard = await hold(shardSlotName(db.name, 'memories', 0));
-    const { child, done: down, printed } = startDown('20');
+    // The downgrade in this process (the migration `npx umzug down` runs), its lines captured as they come.
+    const log = watchedLogger();
+    const migrator = createSparseMigrator({ config: portableConfig(db, { lockTimeoutSeconds: 20 }), logger: log });
+    const down = migrator.umzug.down();
     try {
-      await printed(/waiting up to 20 s for it to end/);
+      await log.printed(/waiting up to 20 s for it to end/, down);
       // The first wait lasts at least 2 s (the test holds the table's lock that long), so at most 18 s are left.
       await db.knex.raw('SELECT SLEEP(2)');
       await releaseTable();
-      const shardWait = await printed(
+      const shardWait = await log.printed(
         /1 shard\(s\) of a sharded backfill of table 'memories' are running: waiting up to (\d+) s/,
+        down,
       );
       expect(Number(shardWait[1])).toBeLessThanOrEqual(18);
       await releaseShard();
-      expect((await down).code).toBe(0);
+      await down;
     } finally {
-      child.kill('SIGKILL');
       await releaseTable();
       await releaseShard();
+      await down.catch(() => undefined);
+      await migrator.close();
     }
     expect(await hasColumn()).toBe(false);
+    expect(await applied()).toEqual([]);
   });
 
   test('a shard does not start while a downgrade runs: nothing written', async () => {

@@ -4,7 +4,7 @@ import type { SparseEmbedder } from '../../src/embedders/types';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import { parsePortableJson, toPortableJson } from '../../src/sparse/sparse-vector';
 import { checkStoredVectors, type TableCheck } from '../../testing/table-check';
-import { silentLogger } from '../../src/util/logger';
+import { createMemoryLogger, silentLogger, type Logger } from '../../src/util/logger';
 import { Writable } from 'node:stream';
 import type { TestDatabase } from './db';
 
@@ -182,4 +182,42 @@ export async function upgradeAndBackfill(db: TestDatabase, table = 'memories'): 
 export async function ledgerNames(db: TestDatabase, ledger = 'sparse_vector_migrations'): Promise<string[]> {
   if (!(await db.knex.schema.hasTable(ledger))) return [];
   return (await db.knex(ledger).select('name').orderBy('name')).map((r: { name: string }) => r.name);
+}
+
+/**
+ * A memory logger whose lines can be awaited: `printed(pattern, ended)` resolves with the first line's match
+ * once it is logged, and rejects (with the lines so far) if `ended` settles first, so a missing line fails the
+ * test with what was said instead of hanging it.
+ */
+export function watchedLogger(): Logger & {
+  lines: string[];
+  printed(pattern: RegExp, ended: Promise<unknown>): Promise<RegExpExecArray>;
+} {
+  const inner = createMemoryLogger();
+  const watchers = new Set<() => void>();
+  const told = () => watchers.forEach((look) => look());
+  const find = (pattern: RegExp) =>
+    inner.lines.map((line) => pattern.exec(line)).find((m): m is RegExpExecArray => m !== null);
+  return {
+    lines: inner.lines,
+    info: (m) => (inner.info(m), told()),
+    warn: (m) => (inner.warn(m), told()),
+    debug: () => undefined,
+    printed: (pattern, ended) =>
+      new Promise((resolve, reject) => {
+        const look = () => {
+          const match = find(pattern);
+          if (!match) return;
+          watchers.delete(look);
+          resolve(match);
+        };
+        watchers.add(look);
+        look();
+        const missing = () => new Error(`never logged ${pattern}; the lines were:\n${inner.lines.join('\n')}`);
+        ended.then(
+          () => (look(), reject(missing())),
+          () => (look(), reject(missing())),
+        );
+      }),
+  };
 }
