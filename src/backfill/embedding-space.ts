@@ -79,20 +79,26 @@ function changed(
   );
 }
 
+/** Where releaseEmptySpace looks and what it may ask. */
+export interface EmptySpaceContext {
+  knex: Knex;
+  ledger: SeedLedger;
+  target: SparseTarget;
+  /** Says what changed (the run's reporter). */
+  say: (message: string) => void;
+  /** Whether another backfill of the table runs now; asked only when the record would be forgotten. */
+  otherRunActive: () => Promise<boolean>;
+}
+
 /**
  * A recorded embedder with no vector stored (a first run that wrote nothing, e.g. its embedder was
- * unreachable) claims no space: it is forgotten, so that a run with another embedder is not refused for
- * vectors that do not exist; not while `otherRunActive()` (asked only when the record would be forgotten).
- * Returns the record as it now stands, and says what changed through `say`.
+ * unreachable) claims no space: it is forgotten, so that a run with another embedder (`current`) is not
+ * refused for vectors that do not exist; not while another run is active. Returns the record as it now stands.
  */
 export async function releaseEmptySpace(
-  knex: Knex,
-  ledger: SeedLedger,
-  target: SparseTarget,
+  { knex, ledger, target, say, otherRunActive }: EmptySpaceContext,
   record: SeedRecord | undefined,
   current: string,
-  say: (message: string) => void,
-  otherRunActive: () => Promise<boolean>,
 ): Promise<SeedRecord | undefined> {
   const recorded = record?.embedder_fingerprint;
   if (!record || !recorded || recorded === current || record.reembed_to) return record;

@@ -7,6 +7,7 @@ import { shortenStatementError } from '../db/statement-errors';
 import { createEmbedder } from '../embedders';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
 import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
+import { splitsTable } from '../options/read';
 import { pause } from '../util/sleep';
 import { embedBatch, writeVectors, type BatchContext } from './batch';
 import { BackfillEmitter } from './events';
@@ -153,7 +154,7 @@ async function planRun(
 
 /** A resume checkpoint counts for a whole-table run that writes (not a dry, limited or sharded one). */
 function resumeHint(o: BackfillOptions): ResumeHint | undefined {
-  const whole = !o.dryRun && o.limit === undefined && (!o.shard || o.shard.count <= 1);
+  const whole = !o.dryRun && o.limit === undefined && !splitsTable(o.shard);
   return whole ? o.resume : undefined;
 }
 

@@ -1,7 +1,7 @@
 import type { SparseVectorConfig } from '../config/config';
 import type { SparseEmbedder } from '../embedders/types';
 import { SparseVectorError } from '../errors';
-import { parseShard, readEnvOptions, readOptions, type Shard } from '../options/read';
+import { parseShard, readEnvOptions, readOptions, splitsTable, type Shard } from '../options/read';
 import { BACKFILL, PROGRESS_STYLES, WORKERS, type OptionSpec, type ProgressStyle } from '../options/table';
 import type { Logger } from '../util/logger';
 import type { Checkpoint, ResumeHint } from './checkpoint';
@@ -95,7 +95,7 @@ export function checkBackfillNumbers(o: Partial<BackfillOptions>): void {
     (spec) => o[spec.name as keyof BackfillOptions],
     (spec) => ({ kind: 'api', name: spec.name }),
   );
-  if (o.reembed && (o.dryRun || (o.shard && o.shard.count > 1))) {
+  if (o.reembed && (o.dryRun || splitsTable(o.shard))) {
     throw new SparseVectorError(
       'CONFIG_INVALID',
       `reembed cannot be combined with ${o.dryRun ? 'a dry run' : 'a shard'}: a re-embed is one run over the whole table.`,

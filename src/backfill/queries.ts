@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
+import { splitsTable } from '../options/read';
 import type { Shard } from './options';
 
 /*
@@ -36,7 +37,7 @@ export function eligibleWhere(t: SparseTarget, shard?: Shard, alias = ''): { sql
 
 /** ` AND MOD(CRC32(id), n) = i` for shard i of n (see eligibleWhere); nothing without a shard. */
 export function shardCondition(t: SparseTarget, shard?: Shard, alias = ''): { sql: string; bindings: number[] } {
-  if (!shard || shard.count <= 1) return { sql: '', bindings: [] };
+  if (!splitsTable(shard)) return { sql: '', bindings: [] };
   const p = alias ? `${alias}.` : '';
   return { sql: ` AND MOD(CRC32(${p}${q(t.idColumn)}), ?) = ?`, bindings: [shard.count, shard.index] };
 }

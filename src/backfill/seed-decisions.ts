@@ -5,6 +5,7 @@ import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
 import type { ResumeHint } from './checkpoint';
 import { checkBackfillSpace } from './embedding-space';
+import { splitsTable } from '../options/read';
 import type { BackfillOptions, Shard } from './options';
 import { eligibleWhere } from './queries';
 import { BACKFILL_SEEDER, type SeedLedger, type SeedRecord } from './seed-ledger';
@@ -18,7 +19,7 @@ import type { BackfillSummary } from './summary';
 
 /** The shard's part of the seed lock's name: `:index/count` for a shard of a split run, '' for the whole table. */
 export function shardKey(shard: Shard | undefined): string {
-  return shard && shard.count > 1 ? `:${shard.index}/${shard.count}` : '';
+  return splitsTable(shard) ? `:${shard.index}/${shard.count}` : '';
 }
 
 /** What a run does at its start (see startPlan). */

@@ -135,7 +135,8 @@ async function currentRecord(
   const caller = shardKey(options.shard) ? 'shard' : 'table';
   const otherRunActive = () =>
     otherBackfillRuns(query, database, target.table, seedLockName(database, target.table), caller);
-  return releaseEmptySpace(knex, ledger, target, record, fingerprint, (m) => reporter.message(m), otherRunActive);
+  const say = (m: string) => reporter.message(m);
+  return releaseEmptySpace({ knex, ledger, target, say, otherRunActive }, record, fingerprint);
 }
 
 /** --json consumers always get a final 'done' event, also when nothing ran. */

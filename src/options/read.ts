@@ -9,6 +9,11 @@ export interface Shard {
   count: number;
 }
 
+/** Whether `shard` splits the table (a shard of count 1, or none, is the whole table). */
+export function splitsTable(shard: Shard | undefined): shard is Shard {
+  return !!shard && shard.count > 1;
+}
+
 export type OptionValue = number | string | boolean | Shard;
 
 /**
