@@ -1,11 +1,11 @@
 import type { SparseVectorConfig } from '../config/config';
 import type { SparseTarget } from '../dialect/dialect';
 import { describeFingerprint } from '../embedders/fingerprint';
+import { splitsTable } from '../options/read';
 import { targetOf } from '../schema/sparse-schema';
 import { redact } from '../util/redact';
 import type { ResumeHint } from './checkpoint';
 import { checkBackfillSpace } from './embedding-space';
-import { splitsTable } from '../options/read';
 import type { BackfillOptions, Shard } from './options';
 import { eligibleWhere } from './queries';
 import { BACKFILL_SEEDER, type SeedLedger, type SeedRecord } from './seed-ledger';

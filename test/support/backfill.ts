@@ -213,10 +213,11 @@ export function watchedLogger(): Logger & {
         };
         watchers.add(look);
         look();
-        const missing = () => new Error(`never logged ${pattern}; the lines were:\n${inner.lines.join('\n')}`);
+        const missing = (how: string) =>
+          new Error(`never logged ${pattern}; ${how}; the lines were:\n${inner.lines.join('\n')}`);
         ended.then(
-          () => (look(), reject(missing())),
-          () => (look(), reject(missing())),
+          () => (look(), reject(missing('it ended'))),
+          (err: Error) => (look(), reject(missing(`it failed: ${err.message}`))),
         );
       }),
   };
