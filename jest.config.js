@@ -12,6 +12,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(p-queue|p-timeout)/)'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // The default reporter, and the skipped suites' reasons repeated after the summary (the live suite's).
+  reporters: ['default', '<rootDir>/test/support/skipped-suites-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
   // Tests run in a random order within each file (every file must not depend on its order); the seed is
