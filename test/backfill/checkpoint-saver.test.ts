@@ -3,6 +3,7 @@ import { SeedLedger } from '../../src/backfill/seed-ledger';
 import { onFailpoint } from '../../src/util/failpoint';
 import { waitUntil } from '../support/backfill';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { Points } from '../support/points';
 
 /*
  * The checkpoint saver writes the run's checkpoint to the seeds ledger one save at a time. At the run's end the
@@ -22,12 +23,6 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 const stored = async () =>
   JSON.parse((await db.knex(SEEDS).where({ name: NAME }).first('resume_checkpoint')).resume_checkpoint);
 
@@ -36,30 +31,30 @@ test('settled() waits for every save, the one a finished save starts included; t
     table: 'memories',
     column: 'sparse_embedding',
   });
-  const gates = [deferred(), deferred()];
-  const held = [false, false];
+  // Each of the first two saves is held after its UPDATE until the test opens it.
+  const points = new Points().hold('save 1', 'save 2');
   let saves = 0;
   const off = onFailpoint('seeder:checkpoint-saved', async () => {
-    const n = saves++;
-    if (n > 1) return;
-    held[n] = true;
-    await gates[n].promise;
+    const n = ++saves;
+    if (n <= 2) await points.pass(`save ${n}`);
   });
+  const reached = (name: string) => waitUntil(() => points.log.includes(name));
   try {
     saver.offer({ after: '10', remaining: 100, skipped: 0 }); // the first save starts at once
     saver.offer({ after: '20', remaining: 50, skipped: 0 }); // moved by half: due as soon as the first ends
-    await waitUntil(() => held[0]);
+    await reached('save 1');
     let isSettled = false;
     const settled = saver.settled().then(() => void (isSettled = true));
-    gates[0].resolve(); // the first save ends; its end starts the second
-    await waitUntil(() => held[1]);
+    points.open('save 1'); // the first save ends; its end starts the second
+    await reached('save 2');
     expect(isSettled).toBe(false); // the second save is still running
-    gates[1].resolve();
+    points.open('save 2');
     await settled;
     expect(await stored()).toMatchObject({ after: '20', remaining: 50 });
     expect(saves).toBe(2);
   } finally {
     off();
-    gates.forEach((g) => g.resolve());
+    points.open('save 1');
+    points.open('save 2');
   }
 });

@@ -9,6 +9,7 @@ import { columnInfo } from '../../src/schema/inspect';
 import { createSparseMigrator } from '../../src/migrator/umzug';
 import { portableConfig, upgrade, watchedLogger } from '../support/backfill';
 import { collect, ROOT, startAt, umzug } from '../support/cli';
+import { OutputWatch } from '../support/output-watch';
 import { createMemoriesTable, createTestDatabase, insertSampleMemories, type TestDatabase } from '../support/db';
 
 /**
@@ -33,31 +34,16 @@ describe('schema changes and the backfill exclude each other', () => {
   const hasColumn = async () => !!(await columnInfo(db.knex, 'memories', 'sparse_embedding'));
   const applied = async () =>
     (await db.knex('sparse_vector_migrations').select('name')).map((r: { name: string }) => r.name);
-  /** `npx umzug down` started; `printed(pattern)` resolves with the first match in its output once printed. */
+  /** `npx umzug down` started; `printed(pattern)`: the first match in its output (see OutputWatch). */
   function startDown() {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'umzug.js'), 'down'], {
       env: { ...env, SPARSE_LOCK_TIMEOUT: '120' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const done = collect(child, 60_000);
-    let out = '';
-    const watchers: Array<() => void> = [];
-    child.stdout.on('data', (d) => {
-      out += d;
-      watchers.forEach((look) => look());
-    });
-    // Rejects (with the output) if down ends without printing it: a missing line fails the test, not hangs it.
-    const printed = (pattern: RegExp) =>
-      new Promise<RegExpExecArray>((resolve, reject) => {
-        const look = () => {
-          const match = pattern.exec(out);
-          if (match) resolve(match);
-        };
-        watchers.push(look);
-        look();
-        const missing = () => reject(new Error(`down ended without printing ${pattern}; it printed:\n${out}`));
-        done.then(missing, missing);
-      });
+    const out = new OutputWatch();
+    child.stdout.on('data', (d) => out.add(String(d)));
+    const printed = (pattern: RegExp) => out.printed(pattern, done);
     return { child, done, printed };
   }
   /** `npx umzug down` with a long lock timeout, once it says `waiting` (then held, waiting); `done` is its end. */

@@ -7,6 +7,7 @@ import { checkStoredVectors, type TableCheck } from '../../testing/table-check';
 import { createMemoryLogger, silentLogger, type Logger } from '../../src/util/logger';
 import { Writable } from 'node:stream';
 import type { TestDatabase } from './db';
+import { OutputWatch } from './output-watch';
 
 export function portableConfig(db: TestDatabase, extra: Parameters<typeof resolveConfig>[0] = {}): SparseVectorConfig {
   return resolveConfig({ databaseUrl: db.url, storage: 'json', ...extra }, {});
@@ -184,41 +185,15 @@ export async function ledgerNames(db: TestDatabase, ledger = 'sparse_vector_migr
   return (await db.knex(ledger).select('name').orderBy('name')).map((r: { name: string }) => r.name);
 }
 
-/**
- * A memory logger whose lines can be awaited: `printed(pattern, ended)` resolves with the first line's match
- * once it is logged, and rejects (with the lines so far) if `ended` settles first, so a missing line fails the
- * test with what was said instead of hanging it.
- */
-export function watchedLogger(): Logger & {
-  lines: string[];
-  printed(pattern: RegExp, ended: Promise<unknown>): Promise<RegExpExecArray>;
-} {
+/** A memory logger whose lines can be awaited (see OutputWatch): `printed(pattern, ended)`. */
+export function watchedLogger(): Logger & Pick<OutputWatch, 'printed'> {
   const inner = createMemoryLogger();
-  const watchers = new Set<() => void>();
-  const told = () => watchers.forEach((look) => look());
-  const find = (pattern: RegExp) =>
-    inner.lines.map((line) => pattern.exec(line)).find((m): m is RegExpExecArray => m !== null);
+  const watch = new OutputWatch();
+  const told = () => watch.add(`${inner.lines[inner.lines.length - 1]}\n`);
   return {
-    lines: inner.lines,
     info: (m) => (inner.info(m), told()),
     warn: (m) => (inner.warn(m), told()),
     debug: () => undefined,
-    printed: (pattern, ended) =>
-      new Promise((resolve, reject) => {
-        const look = () => {
-          const match = find(pattern);
-          if (!match) return;
-          watchers.delete(look);
-          resolve(match);
-        };
-        watchers.add(look);
-        look();
-        const missing = (how: string) =>
-          new Error(`never logged ${pattern}; ${how}; the lines were:\n${inner.lines.join('\n')}`);
-        ended.then(
-          () => (look(), reject(missing('it ended'))),
-          (err: Error) => (look(), reject(missing(`it failed: ${err.message}`))),
-        );
-      }),
+    printed: (pattern, ended) => watch.printed(pattern, ended),
   };
 }
