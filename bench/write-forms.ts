@@ -15,12 +15,16 @@ import { scratchDatabase } from '../testing/scratch-database';
  * per row, from /proc of the private server) and against the write ceiling. Each joins the table with the
  * batch's (id, hash, value) rows under the writer's guard (still NULL, text still has the embedded hash):
  *
- * - 'union': the writer's own form (src/backfill/writer.ts), a derived table of SELECT ? … UNION ALL …;
+ * - 'union': the writer's plain shape (src/backfill/write-shape.ts), a derived table of SELECT ? … UNION ALL …,
+ *   the one every server takes (OceanBase, seekdb, MySQL);
+ * - 'values': the same with MariaDB's VALUES list after the first row (one query block for the batch);
+ * - 'values-range': the writer's shape on MariaDB for a whole-table run, the table first over the batch's
+ *   id range (STRAIGHT_JOIN … id BETWEEN min AND max);
  * - 'json-table': the batch as ONE JSON parameter, JOIN JSON_TABLE(?, '$[*]' COLUMNS (…)) (portable mode,
  *   MariaDB >= 10.6 / MySQL >= 8.0.4);
  * - 'temp-table': a session temporary table filled by one multi-row INSERT, then the UPDATE … JOIN.
  */
-type BatchedForm = 'json-table' | 'union' | 'temp-table';
+type BatchedForm = 'union' | 'values' | 'values-range' | 'json-table' | 'temp-table';
 
 interface FormRow {
   id: string;
@@ -86,7 +90,7 @@ const T: SparseTarget = {
   sparseIndex: 'sparse_embedding_idx',
 };
 const ID = 'CAST(? AS SIGNED)';
-export const FORMS: readonly BatchedForm[] = ['union', 'json-table', 'temp-table'];
+export const FORMS: readonly BatchedForm[] = ['union', 'values', 'values-range', 'json-table', 'temp-table'];
 
 export interface FormFigures {
   /** Server CPU per row written, µs: median of the repeats, and min/max. */
@@ -118,6 +122,9 @@ async function writeAll(
     const chunk = rows.slice(i, i + batch);
     if (form === 'temp-table') written += await tempTableWrite(knex, T, chunk, ID);
     else if (form === 'union') written += await writeBatched(knex, T, chunk, ID);
+    else if (form === 'values') written += await writeBatched(knex, T, chunk, ID, { rows: 'values', range: false });
+    else if (form === 'values-range')
+      written += await writeBatched(knex, T, chunk, ID, { rows: 'values', range: true });
     else {
       const st = jsonTableStatement(T, chunk, 'BIGINT');
       const [r] = await knex.raw(st.sql, st.bindings);

@@ -13,7 +13,7 @@ import type { PendingRow } from './reader';
 import { isRowDataError, retryWhile, withDbRetry } from './retry';
 import type { DryRunTally } from './summary';
 import { writeBatchCounted } from './stats-writer';
-import { writeBatch, type PendingWrite } from './writer';
+import { writeBatch, type PendingWrite, type WritePlan } from './writer';
 
 /** What embedding and writing a batch needs; shared by the batches of one run. */
 export interface BatchContext {
@@ -37,6 +37,8 @@ export interface BatchContext {
   dryRun?: DryRunTally;
   /** The term statistics table, when this run records them (local embedder, not a dry run). */
   statsTable?: string;
+  /** How this run's batches are written (the statement's shape, or row by row): shared by its workers. */
+  writePlan: WritePlan;
 }
 
 export interface BatchResult {
@@ -182,8 +184,8 @@ async function writeIsolating(
     const onFallback = (reason: string) => ctx.events.emit('writer-fallback', { reason: redact(reason) });
     const written = await withDbRetry(() =>
       statsTable
-        ? writeBatchCounted(ctx.knex, ctx.target, statsTable, writes, ctx.idParam, onFallback)
-        : writeBatch(ctx.knex, ctx.target, writes, ctx.idParam, onFallback),
+        ? writeBatchCounted(ctx.knex, ctx.target, statsTable, writes, ctx.idParam, onFallback, ctx.writePlan)
+        : writeBatch(ctx.knex, ctx.target, writes, ctx.idParam, onFallback, ctx.writePlan),
     );
     result.migrated += written;
     result.changed += writes.length - written;

@@ -23,6 +23,8 @@ import { explainRunError } from './schema-guard';
 import { DryRunTally, type BackfillSummary } from './summary';
 import { checkBackfillTarget } from './target';
 import { BatchSize, waitForQuietServer } from './throttle';
+import { chooseBatchShape } from './write-shape';
+import { WritePlan } from './writer';
 
 export type { BackfillFailure, BackfillSummary, DryRunReport } from './summary';
 export { checkBackfillTarget } from './target';
@@ -148,6 +150,13 @@ async function planRun(
     tracker,
     dryRun: dryRun ? new DryRunTally() : undefined,
     statsTable: stats?.statsTable,
+    writePlan: new WritePlan(
+      await chooseBatchShape(knex, schema.dialect, {
+        integerIds: idParam !== '?',
+        wholeTable: !splitsTable(options.shard),
+        counted: stats !== undefined,
+      }),
+    ),
   };
   return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats, resume };
 }

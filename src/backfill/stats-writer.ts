@@ -3,7 +3,7 @@ import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { DOCUMENT_COUNT_KEY, upsertCounts } from '../stats/term-stats';
 import { failpoint } from '../util/failpoint';
-import { writeBatch, type PendingWrite } from './writer';
+import { writeBatch, WritePlan, type PendingWrite } from './writer';
 
 /** Thrown inside the transaction to roll it back when some rows were not written (see writeBatchCounted). */
 class PartialWrite extends Error {}
@@ -30,22 +30,26 @@ export async function writeBatchCounted(
   items: readonly PendingWrite[],
   idParam = 'CAST(? AS SIGNED)',
   onFallback?: (reason: string) => void,
+  plan = new WritePlan(),
 ): Promise<number> {
   if (!items.length) return 0;
+  // The range shape reads the batch's id range first: at READ COMMITTED, with no gap locks (write-shape.ts).
+  const isolation = (): Knex.TransactionConfig | undefined =>
+    plan.shape.range ? { isolationLevel: 'read committed' } : undefined;
   try {
     return await knex.transaction(async (trx) => {
-      const written = await writeBatch(trx, t, items, idParam, onFallback);
+      const written = await writeBatch(trx, t, items, idParam, onFallback, plan);
       if (written !== items.length) throw new PartialWrite();
       await addCounts(trx, statsTable, items);
       return written;
-    });
+    }, isolation());
   } catch (err) {
     if (!(err instanceof PartialWrite)) throw err;
   }
   // A connection lost in either transaction surfaces as knex's failed ROLLBACK; retry.ts retries it.
   return knex.transaction(async (trx) => {
     const writable = await lockWritable(trx, t, items, idParam);
-    const written = await writeBatch(trx, t, items, idParam, onFallback);
+    const written = await writeBatch(trx, t, items, idParam, onFallback, plan);
     if (written !== writable.size)
       throw new Error(
         `the backfill wrote ${written} rows where it had locked ${writable.size}; nothing was kept, the rows stay NULL for the next run`,
@@ -57,7 +61,7 @@ export async function writeBatchCounted(
         items.filter((w) => writable.has(w.id)),
       );
     return written;
-  });
+  }, isolation());
 }
 
 /** The ids of the batch's rows still NULL with the embedded text's hash, locked until the transaction ends. */

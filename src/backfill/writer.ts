@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { failpointSet } from '../util/failpoint';
+import { batchUpdate, fallbackShape, PLAIN_SHAPE, type BatchShape } from './write-shape';
 
 export interface PendingWrite {
   id: string;
@@ -19,12 +20,26 @@ export type WriteForm = 'batched' | 'per-row';
 /** Server errors that mean "this statement form is not supported here": syntax (1064), not supported (1235). */
 const FORM_REJECTED = new Set([1064, 1235]);
 
-/** Per knex instance (one per run): once the server rejected the batched form, every later batch goes per row. */
-const formOf = new WeakMap<Knex, WriteForm>();
+/**
+ * How a run writes its batches: the batched statement's shape (write-shape.ts), or row by row once the
+ * server rejected every shape. The engine makes one per run; without one, each knex instance has its own.
+ */
+export class WritePlan {
+  form: WriteForm = 'batched';
+  constructor(public shape: BatchShape = PLAIN_SHAPE) {}
+}
 
-/** The form the writer uses on this knex instance (batched until the server rejects it). */
+const planOf = new WeakMap<Knex, WritePlan>();
+
+function planFor(knex: Knex): WritePlan {
+  let plan = planOf.get(knex);
+  if (!plan) planOf.set(knex, (plan = new WritePlan()));
+  return plan;
+}
+
+/** The form the writer uses on this knex instance without a plan (batched until the server rejects it). */
 export function writeForm(knex: Knex): WriteForm {
-  return formOf.get(knex) ?? 'batched';
+  return planOf.get(knex)?.form ?? 'batched';
 }
 
 /**
@@ -33,12 +48,12 @@ export function writeForm(knex: Knex): WriteForm {
  *   UPDATE t JOIN (SELECT ? AS id, ? AS h, ? AS v UNION ALL SELECT ?, ?, ? ...) x ON t.id = x.id
  *   SET t.sparse_embedding = x.v WHERE t.sparse_embedding IS NULL AND MD5(t.document) = x.h
  *
- * It only touches rows that are still NULL and whose text still has the hash that was embedded, so a value
- * the application wrote meanwhile is never overwritten and an embedding of an old text is never stored.
- * If the server rejects that form (syntax or "not supported"), the batch, and every later one on this knex
- * instance, is written as per-row UPDATEs with the same guard in one transaction (writePerRow), and
- * `onFallback` is told the server's reason.
- * Returns the number of rows written (the others changed during the run).
+ * (or another shape of it, see write-shape.ts). It only touches rows that are still NULL and whose text still
+ * has the hash that was embedded, so a value the application wrote meanwhile is never overwritten and an
+ * embedding of an old text is never stored. If the server rejects the plan's shape (syntax or "not
+ * supported"), the next shape is tried; when none is left, the batch, and every later one of the plan, is
+ * written as per-row UPDATEs with the same guard in one transaction (writePerRow), and `onFallback` is told
+ * the server's reason. Returns the number of rows written (the others changed during the run).
  */
 export async function writeBatch(
   knex: Knex,
@@ -46,43 +61,57 @@ export async function writeBatch(
   items: readonly PendingWrite[],
   idParam = 'CAST(? AS SIGNED)',
   onFallback?: (reason: string) => void,
+  plan = planFor(knex),
 ): Promise<number> {
   if (!items.length) return 0;
-  if (writeForm(knex) === 'per-row') return writePerRow(knex, t, items, idParam);
-  try {
-    return await writeBatched(knex, t, items, idParam);
-  } catch (err) {
-    const errno = (err as { errno?: number }).errno;
-    if (errno === undefined || !FORM_REJECTED.has(errno)) throw err;
-    formOf.set(knex, 'per-row');
-    onFallback?.((err as Error).message); // the run's 'writer-fallback' event: the reporter says it once
-    return writePerRow(knex, t, items, idParam);
+  while (plan.form === 'batched') {
+    const shape = plan.shape;
+    try {
+      return await writeBatched(knex, t, items, idParam, shape);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === undefined || !FORM_REJECTED.has(errno)) throw err;
+      if (plan.shape !== shape || plan.form !== 'batched') continue; // another batch moved the plan on already
+      const next = fallbackShape(shape);
+      if (next) plan.shape = next;
+      else {
+        plan.form = 'per-row';
+        onFallback?.((err as Error).message); // the run's 'writer-fallback' event: the reporter says it once
+      }
+    }
   }
+  return writePerRow(knex, t, items, idParam);
 }
 
-/** The batched form (see writeBatch). */
+/** The batched form (see writeBatch), in the given shape (default: the plain one every server takes). */
 export async function writeBatched(
   knex: Knex,
   t: SparseTarget,
   items: readonly PendingWrite[],
   idParam = 'CAST(? AS SIGNED)',
+  shape: BatchShape = PLAIN_SHAPE,
 ): Promise<number> {
-  const rows = items
-    .map((_, i) => (i === 0 ? `SELECT ${idParam} AS id, ? AS h, ? AS v` : `SELECT ${idParam}, ?, ?`))
-    .join(' UNION ALL ');
-  const bindings = items.flatMap((w) => [w.id, w.hash, w.value]);
-  const sql =
-    `UPDATE ${q(t.table)} AS m JOIN (${rows}) AS x ON m.${q(t.idColumn)} = x.id ` +
-    `SET m.${q(t.sparseColumn)} = x.v ` +
-    `WHERE m.${q(t.sparseColumn)} IS NULL AND MD5(m.${q(t.textColumn)}) = x.h`;
-  if (failpointSet('writer:reject-batched')) {
-    // Test hook: the server itself rejects the statement, as a server without the batched form would.
+  const { sql, bindings } = batchUpdate(t, items, idParam, shape);
+  const rejectedBy = rejectingFailpoint(shape);
+  if (rejectedBy) {
+    // Test hook: the server itself rejects the statement, as a server without this form would.
     await knex.raw(
-      "SIGNAL SQLSTATE '0A000' SET MYSQL_ERRNO = 1235, MESSAGE_TEXT = 'UPDATE ... JOIN rejected (failpoint writer:reject-batched)'",
+      `SIGNAL SQLSTATE '0A000' SET MYSQL_ERRNO = 1235, MESSAGE_TEXT = 'UPDATE ... JOIN rejected (failpoint ${rejectedBy})'`,
     );
   }
   const [result] = (await knex.raw(sql, bindings)) as [{ affectedRows: number }];
   return Number(result.affectedRows ?? 0);
+}
+
+/**
+ * Test hooks: writer:reject-batched (every batched shape rejected, as by a server without UPDATE … JOIN),
+ * writer:reject-values and writer:reject-range (that part of the shape, as by a server without it).
+ */
+function rejectingFailpoint(shape: BatchShape): string | undefined {
+  if (failpointSet('writer:reject-batched')) return 'writer:reject-batched';
+  if (shape.rows === 'values' && failpointSet('writer:reject-values')) return 'writer:reject-values';
+  if (shape.range && failpointSet('writer:reject-range')) return 'writer:reject-range';
+  return undefined;
 }
 
 /** The fallback: `UPDATE t SET c = ? WHERE id = ? AND c IS NULL AND MD5(text) = ?` per row, all in one transaction. */

@@ -1,0 +1,111 @@
+import type { Knex } from 'knex';
+import type { SparseDialect, SparseTarget } from '../dialect/dialect';
+import { versionAtLeast } from '../db/server-info';
+import { quoteIdentifier as q } from '../identifiers';
+import type { PendingWrite } from './writer';
+
+/*
+ * The batched write's statement, in the shapes a server may take (docs/benchmarks.md, "The write's statement
+ * form", has the measurements). Every shape keeps the same guard: a row is written only while its vector is
+ * NULL and its text still has the hash that was embedded.
+ */
+
+/**
+ * - `rows`: how the batch's (id, hash, value) rows reach the server: `union`, one `SELECT ?, ?, ?` per row
+ *   joined by `UNION ALL` (any MySQL-family server, OceanBase and seekdb), or `values`, MariaDB's table value
+ *   constructor after the first row's `SELECT` (one query block for the batch instead of one per row).
+ * - `range`: the table is read first (`STRAIGHT_JOIN`) over the batch's id range (`id BETWEEN min AND max`),
+ *   so the server updates each row as it reads it, instead of buffering the new values in a second temporary
+ *   table as it must when the batch's rows come first. Integer ids only (min and max computed exactly here).
+ */
+export interface BatchShape {
+  rows: 'union' | 'values';
+  range: boolean;
+}
+
+/** The shape every server takes (the one before issue 14's measurements): union rows, no range. */
+export const PLAIN_SHAPE: BatchShape = { rows: 'union', range: false };
+
+/** MariaDB has the table value constructor (`VALUES (…), (…)` as a query) since 10.3.3. */
+const VALUES_SINCE = [10, 3, 3];
+
+/**
+ * The shape a run's batched writes start with (the writer falls back from it when the server rejects it):
+ * - `values` on MariaDB >= 10.3.3 (MySQL spells it `VALUES ROW(…)`, OceanBase and seekdb were not measured);
+ * - `range` in portable mode, for integer ids, when the run covers the whole table (a shard's rows are spread
+ *   over every range, so its range reads would wait on the other shards' row locks) and writes inside the
+ *   term statistics' transaction, which then runs at READ COMMITTED: no gap locks on the range, and a row
+ *   of the range the batch does not write is not kept locked. Not when the binary log is written in
+ *   STATEMENT format, which refuses InnoDB writes at READ COMMITTED.
+ */
+export async function chooseBatchShape(
+  knex: Knex,
+  dialect: SparseDialect,
+  run: { integerIds: boolean; wholeTable: boolean; counted: boolean },
+): Promise<BatchShape> {
+  const { product, version } = dialect.server;
+  const rows = product === 'mariadb' && versionAtLeast(version, VALUES_SINCE) ? 'values' : 'union';
+  const candidate = dialect.name === 'portable-json' && run.integerIds && run.wholeTable && run.counted;
+  return { rows, range: candidate && !(await statementBinlog(knex)) };
+}
+
+/** Whether the server writes a binary log in STATEMENT format (where READ COMMITTED writes are refused). */
+async function statementBinlog(knex: Knex): Promise<boolean> {
+  try {
+    const [rows] = (await knex.raw('SELECT @@log_bin AS on_, @@binlog_format AS format')) as [
+      Array<{ on_: unknown; format: unknown }>,
+    ];
+    return Number(rows[0]?.on_) === 1 && String(rows[0]?.format).toUpperCase() === 'STATEMENT';
+  } catch {
+    return true; // unknown: the plain shape, which needs no READ COMMITTED
+  }
+}
+
+/** The UPDATE of a batch in the given shape, with its bindings (ids travel as `idParam`, see idPlaceholder). */
+export function batchUpdate(
+  t: SparseTarget,
+  items: readonly PendingWrite[],
+  idParam: string,
+  shape: BatchShape,
+): { sql: string; bindings: string[] } {
+  const bindings = items.flatMap((w) => [w.id, w.hash, w.value]);
+  const first = `SELECT ${idParam} AS id, ? AS h, ? AS v`;
+  const rest = items.slice(1);
+  let rows: string;
+  if (shape.rows === 'values')
+    rows = rest.length ? `${first} UNION ALL VALUES ${rest.map(() => `(${idParam}, ?, ?)`).join(', ')}` : first;
+  else rows = [first, ...rest.map(() => `SELECT ${idParam}, ?, ?`)].join(' UNION ALL ');
+  const id = `m.${q(t.idColumn)}`;
+  let range = '';
+  if (shape.range) {
+    const [min, max] = idRange(items);
+    range = ` AND ${id} BETWEEN ${idParam} AND ${idParam}`;
+    bindings.push(min, max);
+  }
+  return {
+    sql:
+      `UPDATE ${q(t.table)} AS m ${shape.range ? 'STRAIGHT_JOIN' : 'JOIN'} (${rows}) AS x ON ${id} = x.id ` +
+      `SET m.${q(t.sparseColumn)} = x.v ` +
+      `WHERE m.${q(t.sparseColumn)} IS NULL AND MD5(m.${q(t.textColumn)}) = x.h${range}`,
+    bindings,
+  };
+}
+
+/** The smallest and largest of the batch's integer ids, as decimal text (BigInt: Snowflake ids exceed 2^53). */
+function idRange(items: readonly PendingWrite[]): [string, string] {
+  let min = BigInt(items[0].id);
+  let max = min;
+  for (const w of items) {
+    const id = BigInt(w.id);
+    if (id < min) min = id;
+    if (id > max) max = id;
+  }
+  return [String(min), String(max)];
+}
+
+/** The next shape to try after the server rejected `shape`; undefined: none left (write row by row). */
+export function fallbackShape(shape: BatchShape): BatchShape | undefined {
+  if (shape.rows === 'values') return { ...shape, rows: 'union' };
+  if (shape.range) return { ...shape, range: false };
+  return undefined;
+}
