@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { versionAtLeast } from '../db/server-info';
 import { quoteIdentifier as q } from '../identifiers';
-import type { PendingWrite } from './writer';
 
 /*
  * The batched write's statement, in the shapes a server may take (docs/benchmarks.md, "The write's statement
@@ -21,6 +20,13 @@ import type { PendingWrite } from './writer';
 export interface BatchShape {
   rows: 'union' | 'values';
   range: boolean;
+}
+
+/** What the statement needs of a row to write (writer.ts's PendingWrite): its id, its text's MD5, its vector. */
+export interface BatchRow {
+  id: string;
+  hash: string;
+  value: string;
 }
 
 /** The shape every server takes (the one before issue 14's measurements): union rows, no range. */
@@ -64,7 +70,7 @@ async function statementBinlog(knex: Knex): Promise<boolean> {
 /** The UPDATE of a batch in the given shape, with its bindings (ids travel as `idParam`, see idPlaceholder). */
 export function batchUpdate(
   t: SparseTarget,
-  items: readonly PendingWrite[],
+  items: readonly BatchRow[],
   idParam: string,
   shape: BatchShape,
 ): { sql: string; bindings: string[] } {
@@ -92,7 +98,7 @@ export function batchUpdate(
 }
 
 /** The smallest and largest of the batch's integer ids, as decimal text (BigInt: Snowflake ids exceed 2^53). */
-function idRange(items: readonly PendingWrite[]): [string, string] {
+function idRange(items: readonly BatchRow[]): [string, string] {
   let min = BigInt(items[0].id);
   let max = min;
   for (const w of items) {
