@@ -109,6 +109,12 @@ function idRange(items: readonly BatchRow[]): [string, string] {
   return [String(min), String(max)];
 }
 
+/** The shape in words, for doctor: 'VALUES list, table first over the id range'. */
+export function describeShape(shape: BatchShape): string {
+  const rows = shape.rows === 'values' ? 'VALUES list' : 'one SELECT per row';
+  return shape.range ? `${rows}, table first over the id range` : rows;
+}
+
 /** The next shape to try after the server rejected `shape`; undefined: none left (write row by row). */
 export function fallbackShape(shape: BatchShape): BatchShape | undefined {
   if (shape.rows === 'values') return { ...shape, rows: 'union' };

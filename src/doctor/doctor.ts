@@ -12,7 +12,8 @@ import { silentLogger, type Logger } from '../util/logger';
 import { countEligible } from '../backfill/queries';
 import { rewriteSql } from '../backfill/reembed';
 import { KeysetReader } from '../backfill/reader';
-import { writeBatched, writePerRow, type PendingWrite } from '../backfill/writer';
+import { chooseBatchShape, describeShape } from '../backfill/write-shape';
+import { writeBatch, WritePlan, writePerRow, type PendingWrite } from '../backfill/writer';
 import { quoteIdentifier as q } from '../identifiers';
 import { serverError, type DoctorCheck, type DoctorReport } from './report';
 
@@ -210,9 +211,14 @@ async function checkWrites(p: Probe, runnable: boolean): Promise<boolean> {
     ]);
     const pending = await new KeysetReader(knex, target, undefined, 'CAST(? AS SIGNED)').next(10);
     writes = pending.map((r) => ({ id: r.id, hash: r.hash, value: dialect.encode(PROBE) }));
-    const n = await writeBatched(knex, target, writes);
+    // The shape a whole-table backfill with the local embedder starts with (it falls back from a rejected one).
+    const run = { integerIds: true, wholeTable: true, counted: true };
+    const plan = new WritePlan(await chooseBatchShape(knex, dialect, run));
+    let rejected: string | undefined;
+    const n = await writeBatch(knex, target, writes, 'CAST(? AS SIGNED)', (reason) => (rejected = reason), plan);
+    if (rejected !== undefined) throw new Error(`the server rejected every shape of it: ${rejected}`);
     if (n !== 2) throw new Error(`wrote ${n} of the 2 rows`);
-    return `2 rows in one UPDATE … JOIN with the MD5 guard (reader: ${pending.length} rows by keyset)`;
+    return `2 rows in one UPDATE … JOIN (${describeShape(plan.shape)}) with the MD5 guard (reader: ${pending.length} rows by keyset)`;
   });
   if (batched || !runnable || writes.length === 0) return batched;
   await knex

@@ -44,7 +44,31 @@ describe('doctor on MariaDB', () => {
     expect(report.checks.find((c) => c.name === 'literal written and read back')!.detail).toContain(
       'wrote [[1,0.5],[12,1.5],[499999,0.25]]',
     );
+    // The shape a whole-table backfill starts with on MariaDB (src/backfill/write-shape.ts).
+    expect(report.checks.find((c) => c.name === 'batched write (UPDATE … JOIN)')!.detail).toMatch(
+      /^2 rows in one UPDATE … JOIN \(VALUES list, table first over the id range\) with the MD5 guard/,
+    );
     expect(await scratchTables(db)).toEqual([]);
+  });
+
+  test('a server that rejects every batched shape: that check fails with its reason, the per-row fallback passes', async () => {
+    process.env.SPARSE_FAILPOINT = 'writer:reject-batched';
+    try {
+      const report = await doctor({ config: resolveConfig({ databaseUrl: db.url, storage: 'json' }, {}) });
+      const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+      expect(byName['batched write (UPDATE … JOIN)']).toMatchObject({ status: 'failed' });
+      expect(byName['batched write (UPDATE … JOIN)'].error).toMatch(
+        /rejected every shape of it: .*failpoint writer:reject-batched/,
+      );
+      expect(byName['per-row write (the fallback)']).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining('the backfill will use this form'),
+      });
+      expect(byName.search.status).toBe('ok');
+      expect(await scratchTables(db)).toEqual([]);
+    } finally {
+      delete process.env.SPARSE_FAILPOINT;
+    }
   });
 
   test('native storage on a server without it: fails with the server named and its own errors, still drops the scratch table', async () => {
