@@ -56,7 +56,7 @@ const AUTO_THREADS = autoThreads();
 /** Also measured: the local embedder with this many worker threads (an opt-in on machines with < 4 cores). */
 const EXTRA_THREADS = AUTO_THREADS > 0 ? 0 : 2;
 const WORKERS = 4;
-const BATCH = 1000;
+const BATCH = 500;
 /** CPU seconds of the private database server so far (undefined: not measurable, see server-cpu.ts). */
 const serverCpu = serverCpuReader(ROOT);
 
