@@ -4,8 +4,8 @@ import { versionAtLeast } from '../db/server-info';
 import { quoteIdentifier as q } from '../identifiers';
 
 /*
- * The batched write's statement, in the shapes a server may take (docs/benchmarks.md, "The write's statement
- * form", has the measurements). Every shape keeps the same guard: a row is written only while its vector is
+ * The batched write's statement, in the shapes a server may take (docs/benchmarks.md, "The write's shape, and
+ * the batch size", has the measurements). Every shape keeps the same guard: a row is written only while its vector is
  * NULL and its text still has the hash that was embedded.
  */
 
