@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { KeysetReader } from '../src/backfill/reader';
+import type { BatchShape } from '../src/backfill/write-shape';
 import { writeBatched } from '../src/backfill/writer';
 import type { SparseTarget } from '../src/dialect/dialect';
 import { quoteIdentifier as q } from '../src/identifiers';
@@ -90,6 +91,12 @@ const T: SparseTarget = {
   sparseIndex: 'sparse_embedding_idx',
 };
 const ID = 'CAST(? AS SIGNED)';
+/** The forms that are shapes of the writer's own statement (src/backfill/write-shape.ts). */
+const WRITER_SHAPES: Partial<Record<BatchedForm, BatchShape>> = {
+  union: { rows: 'union', range: false },
+  values: { rows: 'values', range: false },
+  'values-range': { rows: 'values', range: true },
+};
 export const FORMS: readonly BatchedForm[] = ['union', 'values', 'values-range', 'json-table', 'temp-table'];
 
 export interface FormFigures {
@@ -121,10 +128,7 @@ async function writeAll(
   for (let i = 0; form !== 'ceiling' && i < rows.length; i += batch) {
     const chunk = rows.slice(i, i + batch);
     if (form === 'temp-table') written += await tempTableWrite(knex, T, chunk, ID);
-    else if (form === 'union') written += await writeBatched(knex, T, chunk, ID);
-    else if (form === 'values') written += await writeBatched(knex, T, chunk, ID, { rows: 'values', range: false });
-    else if (form === 'values-range')
-      written += await writeBatched(knex, T, chunk, ID, { rows: 'values', range: true });
+    else if (WRITER_SHAPES[form]) written += await writeBatched(knex, T, chunk, ID, WRITER_SHAPES[form]);
     else {
       const st = jsonTableStatement(T, chunk, 'BIGINT');
       const [r] = await knex.raw(st.sql, st.bindings);

@@ -138,6 +138,8 @@ async function planRun(
   const cap = dryRun ? (options.dryRunLimit ?? DEFAULTS.dryRunLimit) : options.limit;
   const total = cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible);
   const tracker = new ProgressTracker(total, workers, dryRun, batchSize);
+  const run = { integerIds: idParam !== '?', wholeTable: !splitsTable(options.shard), counted: stats !== undefined };
+  const shape = await chooseBatchShape(knex, schema.dialect, run);
   const batch: BatchContext = {
     ...parts,
     knex,
@@ -150,13 +152,7 @@ async function planRun(
     tracker,
     dryRun: dryRun ? new DryRunTally() : undefined,
     statsTable: stats?.statsTable,
-    writePlan: new WritePlan(
-      await chooseBatchShape(knex, schema.dialect, {
-        integerIds: idParam !== '?',
-        wholeTable: !splitsTable(options.shard),
-        counted: stats !== undefined,
-      }),
-    ),
+    writePlan: new WritePlan(shape),
   };
   return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats, resume };
 }
