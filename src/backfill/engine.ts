@@ -7,14 +7,14 @@ import { shortenStatementError } from '../db/statement-errors';
 import { createEmbedder } from '../embedders';
 import { splitsTable } from '../options/read';
 import type { SparseSchemaContext } from '../schema/sparse-schema';
-import { prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
+import { ensureTermStatsTable, prepareTermStats, termStatsTable, type TermStatsPreparation } from '../stats/term-stats';
 import { pause } from '../util/sleep';
 import { embedBatch, writeVectors, type BatchContext } from './batch';
 import { BackfillEmitter } from './events';
 import { FailureLog } from './failures';
 import { checkBackfillNumbers, defaultWorkers, DEFAULTS, type BackfillOptions } from './options';
 import { ProgressTracker } from './progress/model';
-import { countEligible, countNullRows } from './queries';
+import { countAtStart, countEligible, type NullRows } from './queries';
 import { idPlaceholder, KeysetReader } from './reader';
 import { BackfillReporter } from './reporter';
 import { RunLoop, type ReadCounts } from './run-loop';
@@ -125,16 +125,8 @@ async function planRun(
   const dryRun = options.dryRun ?? false;
   const idParam = await idPlaceholder(knex, schema.target);
   const maxStatementBytes = await statementLimit(knex);
-  const stats =
-    dryRun || parts.embedder.provider !== 'local'
-      ? undefined
-      : await prepareTermStats(knex, schema.target, schema.dialect, termStatsTable(options.config.table));
   const resume = resumeHint(options);
-  // Resuming with the previous run's figures: no count (a full scan) at start; the end makes the total exact.
-  const atStart =
-    resume?.total !== undefined
-      ? { eligible: resume.total, empty: resume.skipped ?? 0 }
-      : await countNullRows(knex, schema.target, options.shard);
+  const { atStart, stats } = await startFigures(options, knex, schema, parts.embedder.provider, resume);
   const cap = dryRun ? (options.dryRunLimit ?? DEFAULTS.dryRunLimit) : options.limit;
   const total = cap === undefined ? atStart.eligible : Math.min(cap, atStart.eligible);
   const tracker = new ProgressTracker(total, workers, dryRun, batchSize);
@@ -155,6 +147,30 @@ async function planRun(
     writePlan: new WritePlan(shape),
   };
   return { options, knex, batchSize, workers, cap, atStart, tracker, batch, stats, resume };
+}
+
+/**
+ * The rows to do and the term statistics (for a local-embedder run that writes), from one scan of the table
+ * where both are needed. Resuming with the previous run's figures, the rows to do are not counted (the end
+ * of the run makes the total exact).
+ */
+async function startFigures(
+  options: BackfillOptions,
+  knex: Knex,
+  schema: SparseSchemaContext,
+  provider: string,
+  resume: ResumeHint | undefined,
+): Promise<{ atStart: NullRows; stats?: TermStatsPreparation }> {
+  const statsTable = options.dryRun || provider !== 'local' ? undefined : termStatsTable(options.config.table);
+  const existed = statsTable ? await ensureTermStatsTable(knex, statsTable) : false;
+  const counted = resume?.total === undefined;
+  const found = await countAtStart(knex, schema.target, { shard: options.shard, statsTable, nullRows: counted });
+  const atStart = found.nullRows ?? { eligible: resume?.total ?? 0, empty: resume?.skipped ?? 0 };
+  const stats =
+    statsTable && found.stats
+      ? await prepareTermStats(knex, schema.target, schema.dialect, statsTable, { existed, snapshot: found.stats })
+      : undefined;
+  return { atStart, stats };
 }
 
 /** A resume checkpoint counts for a whole-table run that writes (not a dry, limited or sharded one). */

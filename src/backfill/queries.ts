@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { splitsTable } from '../options/read';
+import { readStatsSnapshot, recordedCountSql, type StatsSnapshot } from '../stats/term-stats';
 import type { Shard } from './options';
 
 /*
@@ -72,12 +73,43 @@ export async function hasStoredVector(knex: Knex, t: SparseTarget): Promise<bool
 }
 
 /** Rows with a NULL vector in the shard: those to embed, and those left NULL because their text is empty. */
-export async function countNullRows(
+export interface NullRows {
+  eligible: number;
+  empty: number;
+}
+
+/**
+ * The figures a run starts from, in one scan of the table: the shard's NULL rows (`nullRows`, unless false),
+ * and with `statsTable`, the term statistics' start-check snapshot (N and the stored vectors of the whole
+ * table) read in the same statement, so in the same snapshot, as the check needs.
+ */
+export async function countAtStart(
   knex: Knex,
   t: SparseTarget,
-  shard?: Shard,
-): Promise<{ eligible: number; empty: number }> {
-  // One scan of the shard's NULL rows, split by whether they have a text.
+  o: { shard?: Shard; statsTable?: string; nullRows?: boolean },
+): Promise<{ nullRows?: NullRows; stats?: StatsSnapshot }> {
+  const wantNulls = o.nullRows ?? true;
+  if (!o.statsTable) return wantNulls ? { nullRows: await countNullRows(knex, t, o.shard) } : {};
+  if (!wantNulls) return { stats: await readStatsSnapshot(knex, t, o.statsTable) };
+  const inShard = shardCondition(t, o.shard);
+  const nullInShard = `${q(t.sparseColumn)} IS NULL${inShard.sql}`;
+  const text = hasText(q(t.textColumn));
+  const n = recordedCountSql(o.statsTable);
+  const [rows] = (await knex.raw(
+    `SELECT COALESCE(SUM(CASE WHEN ${nullInShard} AND ${text} THEN 1 ELSE 0 END), 0) AS eligible, ` +
+      `COALESCE(SUM(CASE WHEN ${nullInShard} AND NOT ${text} THEN 1 ELSE 0 END), 0) AS empty, ` +
+      `COUNT(${q(t.sparseColumn)}) AS stored, ${n.sql} AS recorded FROM ${q(t.table)}`,
+    [...inShard.bindings, ...inShard.bindings, ...n.bindings],
+  )) as [Array<{ eligible: unknown; empty: unknown; stored: unknown; recorded: unknown }>];
+  const r = rows[0];
+  return {
+    nullRows: { eligible: Number(r.eligible), empty: Number(r.empty) },
+    stats: { stored: Number(r.stored), recorded: r.recorded === null ? undefined : Number(r.recorded) },
+  };
+}
+
+/** The NULL rows alone (see NullRows): one scan of the shard's NULL rows, split by whether they have a text. */
+export async function countNullRows(knex: Knex, t: SparseTarget, shard?: Shard): Promise<NullRows> {
   const inShard = shardCondition(t, shard);
   const [rows] = (await knex.raw(
     `SELECT COALESCE(SUM(CASE WHEN ${hasText(q(t.textColumn))} THEN 1 ELSE 0 END), 0) AS eligible, ` +

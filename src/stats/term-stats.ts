@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseDialect, SparseTarget } from '../dialect/dialect';
 import { perTableName, quoteIdentifier as q } from '../identifiers';
+import { failpoint } from '../util/failpoint';
 
 /**
  * Corpus statistics for query-side IDF: for each sparse index, the number of stored vectors that contain
@@ -49,31 +50,53 @@ export interface TermStatsPreparation {
   documents: number;
 }
 
+/** N and the number of stored vectors, read in one statement (one snapshot): what the start check compares. */
+export interface StatsSnapshot {
+  /** N as recorded (undefined: no count yet). */
+  recorded?: number;
+  /** Rows of the table with a vector. */
+  stored: number;
+}
+
+/** Creates the statistics table when it does not exist; returns whether it existed. */
+export async function ensureTermStatsTable(knex: Knex, statsTable: string): Promise<boolean> {
+  if (await termStatsExist(knex, statsTable)) return true;
+  await knex.raw(`CREATE TABLE IF NOT EXISTS ${q(statsTable)} (term BIGINT NOT NULL PRIMARY KEY, df BIGINT NOT NULL)`);
+  return false;
+}
+
+/** N as a scalar subquery, for a statement that reads it in the same snapshot as its count of stored vectors. */
+export function recordedCountSql(statsTable: string): { sql: string; bindings: number[] } {
+  return { sql: `(SELECT df FROM ${q(statsTable)} WHERE term = ?)`, bindings: [DOCUMENT_COUNT_KEY] };
+}
+
+/** The snapshot on its own: N and `COUNT(*)` of the stored vectors (a full scan). */
+export async function readStatsSnapshot(knex: Knex, t: SparseTarget, statsTable: string): Promise<StatsSnapshot> {
+  const n = recordedCountSql(statsTable);
+  const [rows] = (await knex.raw(
+    `SELECT ${n.sql} AS recorded, (SELECT COUNT(*) FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NOT NULL) AS stored`,
+    n.bindings,
+  )) as [Array<{ recorded: number | string | null; stored: number | string }>];
+  return { recorded: rows[0].recorded === null ? undefined : Number(rows[0].recorded), stored: Number(rows[0].stored) };
+}
+
 /**
  * Called at the start of a backfill: creates the statistics table if needed and rebuilds it from the
  * stored vectors when its N differs from their number (a new table, rows deleted or vectors cleared by the
- * application, or vectors written by a version without statistics).
+ * application, or vectors written by a version without statistics). `seen`: the table's existence and the
+ * snapshot, when the caller read them already (the backfill reads the snapshot in its start count's scan).
  */
 export async function prepareTermStats(
   knex: Knex,
   t: SparseTarget,
   dialect: SparseDialect,
   statsTable: string,
+  seen?: { existed: boolean; snapshot: StatsSnapshot },
 ): Promise<TermStatsPreparation> {
-  const existed = await termStatsExist(knex, statsTable);
-  if (!existed)
-    await knex.raw(
-      `CREATE TABLE IF NOT EXISTS ${q(statsTable)} (term BIGINT NOT NULL PRIMARY KEY, df BIGINT NOT NULL)`,
-    );
-  // One statement, so one snapshot: a write commits its rows and N together, never between the two counts.
-  const [rows] = (await knex.raw(
-    `SELECT (SELECT df FROM ${q(statsTable)} WHERE term = ?) AS recorded, (SELECT COUNT(*) FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NOT NULL) AS stored`,
-    [DOCUMENT_COUNT_KEY],
-  )) as [Array<{ recorded: number | string | null; stored: number | string }>];
-  const recorded = rows[0].recorded === null ? undefined : Number(rows[0].recorded);
-  const stored = Number(rows[0].stored);
-  if (existed && recorded === stored) return { statsTable, documents: stored };
-  const documents = await rebuildTermStats(knex, t, dialect, statsTable);
+  const existed = seen?.existed ?? (await ensureTermStatsTable(knex, statsTable));
+  const snapshot = seen?.snapshot ?? (await readStatsSnapshot(knex, t, statsTable));
+  if (existed && snapshot.recorded === snapshot.stored) return { statsTable, documents: snapshot.stored };
+  const documents = await rebuildTermStats(knex, t, dialect, statsTable, snapshot);
   return { statsTable, rebuilt: existed ? 'count-differed' : 'created', documents };
 }
 
@@ -81,44 +104,62 @@ export async function prepareTermStats(
  * Recount the statistics from the stored vectors, in one transaction that first locks N's row: every
  * backfill write updates N in its own transaction, so no write commits while the rebuild runs and the
  * result counts each stored vector exactly once. Returns N.
+ *
+ * `seen`: a snapshot read before. When it found no stored vector and N is still what it read (no counted
+ * write committed since: each one changes N), there is nothing to count and no scan is made; a vector the
+ * application stored meanwhile is then caught by the next start check, as one stored just after a scan.
  */
 export async function rebuildTermStats(
   knex: Knex,
   t: SparseTarget,
   dialect: SparseDialect,
   statsTable: string,
+  seen?: StatsSnapshot,
 ): Promise<number> {
+  await failpoint('stats:before-rebuild');
   return knex.transaction(async (trx) => {
     await trx.raw(`INSERT INTO ${q(statsTable)} (term, df) VALUES (?, 0) ON DUPLICATE KEY UPDATE df = df`, [
       DOCUMENT_COUNT_KEY,
     ]);
-    await recordedDocumentCount(trx, statsTable, true);
-    const df = new Map<number, number>();
-    let documents = 0;
-    let last: string | undefined;
-    for (;;) {
-      const after = last === undefined ? '' : `AND ${q(t.idColumn)} > ? `;
-      const [rows] = (await trx.raw(
-        `SELECT ${q(t.idColumn)} AS id, ${q(t.sparseColumn)} AS v FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NOT NULL ${after}ORDER BY ${q(t.idColumn)} LIMIT 2000`,
-        last === undefined ? [] : [last],
-      )) as [Array<{ id: string | number; v: unknown }>];
-      if (!rows.length) break;
-      for (const row of rows) {
-        documents++;
-        for (const i of dialect.decode(row.v).indices) df.set(i, (df.get(i) ?? 0) + 1);
-      }
-      last = String(rows[rows.length - 1].id);
-    }
+    const n = await recordedDocumentCount(trx, statsTable, true);
+    const nothingStored = seen?.stored === 0 && n === (seen.recorded ?? 0);
+    const counted = nothingStored
+      ? { documents: 0, df: new Map<number, number>() }
+      : await countStored(trx, t, dialect);
     await trx.raw(`DELETE FROM ${q(statsTable)} WHERE term <> ?`, [DOCUMENT_COUNT_KEY]);
     await upsertCounts(
       trx,
       statsTable,
-      [...df].sort((a, b) => a[0] - b[0]),
+      [...counted.df].sort((a, b) => a[0] - b[0]),
       false,
     );
-    await trx.raw(`UPDATE ${q(statsTable)} SET df = ? WHERE term = ?`, [documents, DOCUMENT_COUNT_KEY]);
-    return documents;
+    await trx.raw(`UPDATE ${q(statsTable)} SET df = ? WHERE term = ?`, [counted.documents, DOCUMENT_COUNT_KEY]);
+    return counted.documents;
   });
+}
+
+/** The stored vectors and the document frequency of each index, read 2,000 rows at a time in id order. */
+async function countStored(
+  trx: Knex,
+  t: SparseTarget,
+  dialect: SparseDialect,
+): Promise<{ documents: number; df: Map<number, number> }> {
+  const df = new Map<number, number>();
+  let documents = 0;
+  let last: string | undefined;
+  for (;;) {
+    const after = last === undefined ? '' : `AND ${q(t.idColumn)} > ? `;
+    const [rows] = (await trx.raw(
+      `SELECT ${q(t.idColumn)} AS id, ${q(t.sparseColumn)} AS v FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NOT NULL ${after}ORDER BY ${q(t.idColumn)} LIMIT 2000`,
+      last === undefined ? [] : [last],
+    )) as [Array<{ id: string | number; v: unknown }>];
+    if (!rows.length) return { documents, df };
+    for (const row of rows) {
+      documents++;
+      for (const i of dialect.decode(row.v).indices) df.set(i, (df.get(i) ?? 0) + 1);
+    }
+    last = String(rows[rows.length - 1].id);
+  }
 }
 
 /** INSERT ... ON DUPLICATE KEY UPDATE in chunks; `add` adds to existing counts, else replaces them. */

@@ -3,6 +3,7 @@ import { PortableJsonDialect } from '../../src/dialect/portable-json';
 import { LocalSparseEmbedder } from '../../src/embedders/local';
 import { sparseSearch } from '../../src/search/sparse-search';
 import { DOCUMENT_COUNT_KEY, termStatsTable } from '../../src/stats/term-stats';
+import { onFailpoint } from '../../src/util/failpoint';
 import { formatVerifyReport, verifySparseVector } from '../../src/verify/verify';
 import { portableConfig, upgrade } from '../support/backfill';
 import { startAt, umzug } from '../support/cli';
@@ -66,6 +67,43 @@ describe('term statistics for query-side IDF', () => {
     expect(stored.n).toBeGreaterThan(300);
     expect(await recorded(db)).toEqual(stored);
     expect(await verifyLines(db)).toContain(`IDF stats:   ✓ ${STATS}: ${stored.n} vectors counted`);
+  });
+
+  test("a first run reads the table once before its first batch: the start count and the statistics' check share one scan, and with no vector stored nothing is rescanned", async () => {
+    const statements: string[] = [];
+    const log = (q: { sql: string }) => statements.push(q.sql);
+    db.knex.on('query', log);
+    let s;
+    try {
+      s = await runBackfill({ config: portableConfig(db), knex: db.knex, delaySeconds: 0, progress: 'none' });
+    } finally {
+      db.knex.off('query', log);
+    }
+    expect(s.ok).toBe(true);
+    const firstBatch = statements.findIndex((sql) => sql.includes('AS hash FROM `memories`'));
+    const tableReads = statements.slice(0, firstBatch).filter((sql) => /FROM `memories`/.test(sql));
+    expect(tableReads).toHaveLength(1);
+    expect(await recorded(db)).toEqual(await fromStoredVectors(db));
+  });
+
+  test('stale statistics (N says 5, no vector stored) are reset without a scan; a counted write that commits between the start check and the reset is not lost', async () => {
+    await runBackfill({ config: portableConfig(db), knex: db.knex, delaySeconds: 0, progress: 'none', limit: 5 });
+    await db.knex('memories').update({ sparse_embedding: null }); // N still says 5
+    // The moment between the check (no vector stored) and the reset: another run writes and counts 30 rows.
+    const off = onFailpoint('stats:before-rebuild', async () => {
+      off();
+      const other = await runBackfill({ config: portableConfig(db), delaySeconds: 0, progress: 'none', limit: 30 });
+      expect(other.migrated).toBe(30);
+    });
+    try {
+      const s = await runBackfill({ config: portableConfig(db), knex: db.knex, delaySeconds: 0, progress: 'none' });
+      expect(s.ok).toBe(true);
+    } finally {
+      off();
+    }
+    const stored = await fromStoredVectors(db);
+    expect(stored.n).toBeGreaterThan(300);
+    expect(await recorded(db)).toEqual(stored);
   });
 
   test('SIGKILL inside a write (rows updated, statistics not yet): nothing of it stays; the re-run makes them exact', async () => {
