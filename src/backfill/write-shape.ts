@@ -13,7 +13,7 @@ import { quoteIdentifier as q } from '../identifiers';
  * - `rows`: how the batch's (id, hash, value) rows reach the server: `union`, one `SELECT ?, ?, ?` per row
  *   joined by `UNION ALL` (any MySQL-family server, OceanBase and seekdb), or `values`, MariaDB's table value
  *   constructor after the first row's `SELECT` (one query block for the batch instead of one per row).
- * - `range`: the table is read first (`STRAIGHT_JOIN`) over the batch's id range (`id BETWEEN min AND max`),
+ * - `range`: the table is read first (`STRAIGHT_JOIN`) over the batch's id range (see idBounds),
  *   so the server updates each row as it reads it, instead of buffering the new values in a second temporary
  *   table as it must when the batch's rows come first. Integer ids only (min and max computed exactly here).
  */
@@ -84,9 +84,12 @@ export function batchUpdate(
   const id = `m.${q(t.idColumn)}`;
   let range = '';
   if (shape.range) {
-    const [min, max] = idRange(items);
-    range = ` AND ${id} BETWEEN ${idParam} AND ${idParam}`;
-    bindings.push(min, max);
+    const bounds = idBounds(items);
+    range =
+      bounds.length === 1
+        ? ` AND ${id} = ${idParam}`
+        : ` AND (${id} BETWEEN ${idParam} AND ${idParam} OR ${id} = ${idParam})`;
+    bindings.push(...bounds);
   }
   return {
     sql:
@@ -97,16 +100,25 @@ export function batchUpdate(
   };
 }
 
-/** The smallest and largest of the batch's integer ids, as decimal text (BigInt: Snowflake ids exceed 2^53). */
-function idRange(items: readonly BatchRow[]): [string, string] {
+/**
+ * The batch's integer ids as the range reads them: [smallest, second largest, largest], or [the id] for one
+ * row (decimal text, computed with BigInt: Snowflake ids exceed 2^53). The range is `id BETWEEN smallest AND
+ * second largest OR id = largest`, not `BETWEEN smallest AND largest`: a range scan reads, and in an UPDATE
+ * locks, the row after its end to see that it ended, and after the largest id that is usually the first row
+ * of the batch another worker is writing, whose commit the write then waited for. The largest id alone is a
+ * unique lookup, which reads no further.
+ */
+function idBounds(items: readonly BatchRow[]): string[] {
   let min = BigInt(items[0].id);
   let max = min;
-  for (const w of items) {
+  let second: bigint | undefined;
+  for (const w of items.slice(1)) {
     const id = BigInt(w.id);
     if (id < min) min = id;
-    if (id > max) max = id;
+    if (id > max) [second, max] = [max, id];
+    else if (second === undefined || id > second) second = id;
   }
-  return [String(min), String(max)];
+  return second === undefined ? [String(max)] : [String(min), String(second), String(max)];
 }
 
 /** The shape in words, for doctor: 'VALUES list, table first over the id range'. */

@@ -95,14 +95,18 @@ describe('the statement of each shape', () => {
     expect(bindings).toEqual([idOf(9), 'h9', 'v9', idOf(3), 'h3', 'v3', idOf(1000), 'h1000', 'v1000']);
   });
 
-  test('values and range: a VALUES list after the first row, the table first over [min id, max id] (exact above 2^53)', () => {
+  test('values and range: a VALUES list after the first row, the table first over [min id, second largest id] and the largest id (exact above 2^53)', () => {
     const { sql, bindings } = batchUpdate(t, items, ID, { rows: 'values', range: true });
     expect(sql).toBe(
       'UPDATE `m` AS m STRAIGHT_JOIN (SELECT CAST(? AS SIGNED) AS id, ? AS h, ? AS v UNION ALL VALUES ' +
         '(CAST(? AS SIGNED), ?, ?), (CAST(? AS SIGNED), ?, ?)) AS x ON m.`id` = x.id SET m.`sv` = x.v ' +
-        'WHERE m.`sv` IS NULL AND MD5(m.`doc`) = x.h AND m.`id` BETWEEN CAST(? AS SIGNED) AND CAST(? AS SIGNED)',
+        'WHERE m.`sv` IS NULL AND MD5(m.`doc`) = x.h ' +
+        'AND (m.`id` BETWEEN CAST(? AS SIGNED) AND CAST(? AS SIGNED) OR m.`id` = CAST(? AS SIGNED))',
     );
-    expect(bindings.slice(-2)).toEqual(['1800000000000000003', '1800000000000001000']);
+    expect(bindings.slice(-3)).toEqual(['1800000000000000003', '1800000000000000009', '1800000000000001000']);
+    const one = batchUpdate(t, items.slice(2), ID, { rows: 'values', range: true });
+    expect(one.sql).toMatch(/ AND m\.`id` = CAST\(\? AS SIGNED\)$/);
+    expect(one.bindings.slice(-1)).toEqual(['1800000000000001000']);
   });
 
   test('one row: no VALUES list', () => {
@@ -185,6 +189,28 @@ describe('the range shape in the statistics transaction locks only the rows it w
   afterEach(async () => {
     await other?.rollback().catch(() => undefined);
     other = undefined;
+  });
+
+  test('the row after the range, being written by another worker (locked, not committed), does not hold the write up', async () => {
+    await rows(12, [5]);
+    const items = await writesFor([3, 4, 6, 7, 8, 9, 10]); // range [3, 10]; row 11 is the next batch's first
+    other = await db.knex.transaction({ isolationLevel: 'read committed' });
+    await other('m')
+      .where({ id: idOf(11) })
+      .update({ sv: 'next batch' });
+    // The write, with a lock wait of 1 s: a scan that read on past row 10 would wait for row 11's lock.
+    const plan = new WritePlan({ rows: 'values', range: true });
+    const written = await db.knex.transaction(
+      async (trx) => {
+        await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
+        return writeBatch(trx, t, items, ID, undefined, plan);
+      },
+      { isolationLevel: 'read committed' },
+    );
+    expect(written).toBe(7);
+    await other.commit();
+    other = undefined;
+    expect(await vectors()).toMatchObject({ 3: 'v3', 5: 'done', 10: 'v10', 11: 'next batch', 12: null });
   });
 
   test('while the write is held before its statistics: the next row, a skipped row and the table end are free', async () => {
