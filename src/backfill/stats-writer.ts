@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { DOCUMENT_COUNT_KEY, upsertCounts } from '../stats/term-stats';
+import { TermCounts } from '../embedders/local/term-counts';
 import { failpoint } from '../util/failpoint';
 import { writeBatch, WritePlan, type PendingWrite } from './writer';
 
@@ -87,30 +88,22 @@ async function addCounts(trx: Knex, statsTable: string, written: readonly Pendin
   await upsertCounts(trx, statsTable, [[DOCUMENT_COUNT_KEY, written.length], ...documentFrequencies(written)]);
 }
 
+/** Reused from batch to batch (documentFrequencies is synchronous, so never used by two at once). */
+const frequencies = new TermCounts();
+
 /**
- * How many of the written vectors hold each index, ascending by index: every vector's indices in one typed
- * array, sorted, then counted by runs (a vector holds an index at most once). A Map counting 30,000 entries
- * per 500-row batch took ~3% of the backfill process's CPU.
+ * How many of the written vectors hold each index, ascending by index (a vector holds an index at most
+ * once): counted in the local embedder's open-addressing table, then only the distinct indices sorted. For a
+ * 1,000-row batch that is 0.11 ms (short mix; bench mix 0.29 ms) where sorting every index of the batch
+ * (~25,000; ~50,000) took 0.80 ms (1.43 ms), and a Map longer still.
  */
 function documentFrequencies(written: readonly PendingWrite[]): Array<[number, number]> {
-  const lists = written.map((w) => {
-    if (!w.indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
-    return w.indices;
-  });
-  const total = lists.reduce((n, l) => n + l.length, 0);
-  const all = new Uint32Array(total);
-  let at = 0;
-  for (const l of lists) {
-    all.set(l, at);
-    at += l.length;
+  frequencies.reset();
+  for (const w of written) {
+    const indices = w.indices;
+    if (!indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
+    for (let k = 0; k < indices.length; k++) frequencies.add(indices[k], 1);
   }
-  all.sort();
-  const df: Array<[number, number]> = [];
-  for (let k = 0; k < total;) {
-    let end = k + 1;
-    while (end < total && all[end] === all[k]) end++;
-    df.push([all[k], end - k]);
-    k = end;
-  }
-  return df;
+  const { indices, weights } = frequencies.sorted();
+  return Array.from(indices, (index, k): [number, number] => [index, weights[k]]);
 }
