@@ -9,6 +9,29 @@ import { runSeeder } from '../src/backfill';
 import { resolveConfig } from '../src/config/config';
 import { redact } from '../src/util/redact';
 
+/**
+ * The live data's size through the run: every second a full collection (node --expose-gc), then the heap
+ * in use; the largest reading. RSS also counts garbage not yet collected and memory the heap keeps for
+ * later, which grows with a run's length without being held by it.
+ */
+function liveHeapProbe(): { stop(): number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('liveHeapProbe needs node --expose-gc');
+  let max = 0;
+  const sample = () => {
+    gc();
+    max = Math.max(max, process.memoryUsage().heapUsed);
+  };
+  const timer = setInterval(sample, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return max / 2 ** 20;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
@@ -17,6 +40,7 @@ async function main(): Promise<void> {
     { databaseUrl: args.databaseUrl, storage: 'json', table: args.table ?? 'memories', embedder: args.embedder },
     {},
   );
+  const probe = args.liveHeapProbe ? liveHeapProbe() : undefined;
   const started = Date.now();
   // The Node side's idle share: event-loop utilization over the run (1 - ELU: the loop waited on I/O,
   // i.e. on the server or the network), and its own CPU time.
@@ -38,6 +62,7 @@ async function main(): Promise<void> {
     onProgress,
   });
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const liveHeapMb = probe?.stop();
   const elu = performance.eventLoopUtilization(elu0).utilization;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
@@ -49,6 +74,7 @@ async function main(): Promise<void> {
       // From the run's start (after its checks and count) to its end (the final sweep included).
       runSeconds: s.elapsedMs / 1000,
       maxRssMb,
+      liveHeapMb,
       eventLoopUtilization: elu,
       nodeCpuSeconds: (cpu.user + cpu.system) / 1e6,
       ok: s.ok,
