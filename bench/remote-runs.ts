@@ -8,6 +8,27 @@ import { child } from './child-run';
 import { RATE_LATENCIES, RATE_WORKERS } from './flags';
 import { results, rows, say } from './report';
 
+/** A scratch table of `n` rows, upgraded, then one backfill child against the peer at `embedderUrl`. */
+async function remoteRun(
+  baseUrl: string,
+  name: string,
+  n: number,
+  embedderUrl: string,
+  extra: Record<string, unknown>,
+) {
+  const { url, knex } = await scratchDatabase(baseUrl, name);
+  try {
+    await createMemoriesTable(knex);
+    await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
+    const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
+    if (!up.ok) throw up.error ?? new Error('the upgrade failed');
+    const embedder = { provider: 'qwen', apiKey: 'bench-key', baseUrl: embedderUrl };
+    return (await child({ databaseUrl: url, embedder, ...extra }))!;
+  } finally {
+    await knex.destroy();
+  }
+}
+
 export async function benchRemote(baseUrl: string): Promise<void> {
   say('\n== remote embedder (qwen wire format, 100 ms per request, 10 texts per request)');
   const server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs: 100 });
@@ -15,37 +36,23 @@ export async function benchRemote(baseUrl: string): Promise<void> {
   try {
     for (const workers of [1, 2, 4, 8]) {
       const n = 1000 * workers;
-      const { url, knex } = await scratchDatabase(baseUrl, 'svm_bench_remote');
-      try {
-        await createMemoriesTable(knex);
-        await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
-        const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
-        if (!up.ok) throw up.error ?? new Error('the upgrade failed');
-        const r = (await child({
-          databaseUrl: url,
-          workers,
-          batchSize: 10,
-          embedder: { provider: 'qwen', apiKey: 'bench-key', baseUrl: server.url },
-        }))!;
-        const rate = r.migrated / r.seconds;
-        const theory = (workers * 10) / 0.1;
-        rows.push({
-          measure: `backfill, remote embedder, workers ${workers}`,
-          value: `${Math.round(rate)} rows/s = ${(rate / theory).toFixed(2)} × theoretical ${theory}; ${(r.migrated / r.runSeconds / theory).toFixed(2)} × from the run's start (after its checks) to its end`,
-          target: '>= 0.9 × theoretical',
-          met: rate / theory >= 0.9,
-        });
-        remote[`workers${workers}`] = {
-          rows: n,
-          rowsPerSecond: rate,
-          theoretical: theory,
-          ratio: rate / theory,
-          runRatio: r.migrated / r.runSeconds / theory,
-          startSeconds: r.seconds - r.runSeconds,
-        };
-      } finally {
-        await knex.destroy();
-      }
+      const r = await remoteRun(baseUrl, 'svm_bench_remote', n, server.url, { workers, batchSize: 10 });
+      const rate = r.migrated / r.seconds;
+      const theory = (workers * 10) / 0.1;
+      rows.push({
+        measure: `backfill, remote embedder, workers ${workers}`,
+        value: `${Math.round(rate)} rows/s = ${(rate / theory).toFixed(2)} × theoretical ${theory}; ${(r.migrated / r.runSeconds / theory).toFixed(2)} × from the run's start (after its checks) to its end`,
+        target: '>= 0.9 × theoretical',
+        met: rate / theory >= 0.9,
+      });
+      remote[`workers${workers}`] = {
+        rows: n,
+        rowsPerSecond: rate,
+        theoretical: theory,
+        ratio: rate / theory,
+        runRatio: r.migrated / r.runSeconds / theory,
+        startSeconds: r.seconds - r.runSeconds,
+      };
     }
   } finally {
     await server.close();
@@ -66,18 +73,9 @@ export async function benchRateLimited(baseUrl: string): Promise<void> {
     say(`\n== rate-limited remote embedder (20 requests/s token bucket, ${latencyMs} ms, 10 texts per request)`);
     for (const workers of RATE_WORKERS) {
       const server = await startFakeEmbeddingServer({ flavor: 'qwen', latencyMs, rateLimit: { perSecond: 20 } });
-      const { url, knex } = await scratchDatabase(baseUrl, 'svm_bench_ratelimited');
       try {
         const n = 4000;
-        await createMemoriesTable(knex);
-        await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
-        const up = await migrateToLatest({ databaseUrl: url, storage: 'json', logger: silentLogger });
-        if (!up.ok) throw up.error ?? new Error('the upgrade failed');
-        const r = (await child({
-          databaseUrl: url,
-          workers,
-          embedder: { provider: 'qwen', apiKey: 'bench-key', baseUrl: server.url },
-        }))!;
+        const r = await remoteRun(baseUrl, 'svm_bench_ratelimited', n, server.url, { workers });
         const rate = r.migrated / r.seconds;
         const name = workers === undefined ? `default (${r.workers})` : String(workers);
         const goal = workers === undefined || workers === 16;
@@ -99,7 +97,6 @@ export async function benchRateLimited(baseUrl: string): Promise<void> {
           failed: r.failed,
         };
       } finally {
-        await knex.destroy();
         await server.close();
       }
     }
