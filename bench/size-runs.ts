@@ -8,7 +8,7 @@ import { child } from './child-run';
 import { AUTO_THREADS, BATCH, EXTRA_THREADS, REPEATS, serverCpu, WORKERS } from './flags';
 import { results, rows, say, spread } from './report';
 import { ensureBufferPool, waitForPurge } from './server-state';
-import { backfillOnce, ceilingOnce, countEmbedded, prepare } from './size-setup';
+import { backfillOnce, ceilingOnce, countEmbedded, localRun, prepare, resetTable } from './size-setup';
 
 type Round = Record<string, unknown>;
 type Figures = Array<Record<string, number>>;
@@ -19,22 +19,17 @@ interface Scratch {
   eligible: number;
 }
 
-async function resetTable(knex: Knex): Promise<void> {
-  await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-  await waitForPurge(knex);
-}
-
 /**
  * Resume: kill at ~50%, then time the re-run (it resumes after the checkpoint the seeder saved); the
  * server's CPU of the re-run against the full run's is a second figure, steadier under load.
  */
 async function resumeRound(s: Scratch, full: { seconds: number; serverUsPerRow?: number; nodeCpuSeconds: number }) {
   await resetTable(s.knex);
-  await child({ databaseUrl: s.url, workers: WORKERS, batchSize: BATCH }, s.eligible / 2);
+  await child(localRun(s.url), s.eligible / 2);
   const atKill = (await countEmbedded(s.knex)) / s.eligible;
   await waitForPurge(s.knex);
   const cpu0 = serverCpu?.();
-  const rerun = (await child({ databaseUrl: s.url, workers: WORKERS, batchSize: BATCH }))!;
+  const rerun = (await child(localRun(s.url)))!;
   const rerunServerS = cpu0 === undefined ? undefined : serverCpu!() - cpu0;
   const fullServerS = ((full.serverUsPerRow ?? 0) * s.eligible) / 1e6;
   return {
@@ -126,13 +121,12 @@ async function memoryRows(s: Scratch, rounds: Figures, label: string, big: boole
   });
   // Peak RSS also counts garbage and heap reserve: the live data is read by a full collection every second.
   await resetTable(s.knex);
-  const args = { databaseUrl: s.url, workers: WORKERS, batchSize: BATCH };
-  const probed = (await child({ ...args, liveHeapProbe: true }, undefined, ['--expose-gc']))!;
+  const probed = (await child(localRun(s.url, { liveHeapProbe: true }), undefined, ['--expose-gc']))!;
   rows.push({
     measure: `heap in use after a full collection (the live data), ${label}`,
     value: `${probed.liveHeapMb!.toFixed(0)} MB (peak RSS of that run ${probed.maxRssMb.toFixed(0)} MB)`,
   });
-  const out: Record<string, unknown> = { peakRssMb: Math.max(...rss), liveHeapMb: probed.liveHeapMb };
+  const out: Record<string, unknown> = { liveHeapMb: probed.liveHeapMb };
   if (big) return out;
   // The other thread setting (threads are opt-in below 4 cores, on by default above): once, at 100k.
   await resetTable(s.knex);

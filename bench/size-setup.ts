@@ -47,10 +47,20 @@ export async function prepare(baseUrl: string, n: number, mix: TextMix, label: s
   return { url, knex, eligible: Number(eligibleRows[0].n), avgChars: Number(eligibleRows[0].chars), ddlS };
 }
 
-/** The write ceiling: the staged vectors applied by one UPDATE ... JOIN (rows/s), and the server's CPU for it. */
-export async function ceilingOnce(knex: Knex, eligible: number): Promise<{ rate: number; serverUsPerRow?: number }> {
+/** Every vector back to NULL, and the server's purge of the old versions done (so no run pays for it). */
+export async function resetTable(knex: Knex): Promise<void> {
   await knex.raw('UPDATE memories SET sparse_embedding = NULL');
   await waitForPurge(knex);
+}
+
+/** The arguments of a local-embedder backfill child at the bench's settings (flags.ts), plus `extra`. */
+export function localRun(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { databaseUrl: url, workers: WORKERS, batchSize: BATCH, ...extra };
+}
+
+/** The write ceiling: the staged vectors applied by one UPDATE ... JOIN (rows/s), and the server's CPU for it. */
+export async function ceilingOnce(knex: Knex, eligible: number): Promise<{ rate: number; serverUsPerRow?: number }> {
+  await resetTable(knex);
   const cpu0 = serverCpu?.();
   const [, s] = await timed(() =>
     knex.raw('UPDATE memories m JOIN bench_staging st ON m.id = st.id SET m.sparse_embedding = st.v'),
@@ -63,7 +73,7 @@ export async function ceilingOnce(knex: Knex, eligible: number): Promise<{ rate:
 /** One backfill child from all-NULL; with the server's CPU per row written. */
 export async function backfillOnce(url: string, eligible: number, extra: Record<string, unknown> = {}) {
   const cpu0 = serverCpu?.();
-  const r = (await child({ databaseUrl: url, workers: WORKERS, batchSize: BATCH, ...extra }))!;
+  const r = (await child(localRun(url, extra)))!;
   const serverUsPerRow = cpu0 === undefined ? undefined : ((serverCpu!() - cpu0) * 1e6) / eligible;
   return { ...r, rate: r.migrated / r.seconds, serverUsPerRow };
 }
