@@ -84,7 +84,7 @@ export class BackfillReporter {
   private writerFallback(reason: string): void {
     if (this.fellBack) return;
     this.fellBack = true;
-    const text = `The server rejected the batched UPDATE … JOIN (${reason}): writing row by row, one transaction per batch, from now on.`;
+    const text = `The server rejected every shape of the batched UPDATE (${reason}): writing row by row, one transaction per batch, from now on.`;
     this.renderer.line(text);
     this.renderer.event('writer-fallback', { reason });
     if (this.renderer.kind === 'none') this.options.logger?.warn(text);

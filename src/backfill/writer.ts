@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
 import { failpointSet } from '../util/failpoint';
+import { executePrepared, lookupUpdate } from './lookup-write';
 import { batchUpdate, fallbackShape, PLAIN_SHAPE, type BatchShape } from './write-shape';
 
 export interface PendingWrite {
@@ -17,8 +18,12 @@ export interface PendingWrite {
 /** How a batch is written: one UPDATE … JOIN, or per-row UPDATEs in one transaction (the fallback). */
 export type WriteForm = 'batched' | 'per-row';
 
-/** Server errors that mean "this statement form is not supported here": syntax (1064), not supported (1235). */
-const FORM_REJECTED = new Set([1064, 1235]);
+/**
+ * Server errors that mean "this statement form is not supported here": syntax (1064), not supported (1235), and
+ * for the prepared `lookup` shape: not preparable (1295), too many placeholders (1390), the server's limit
+ * of prepared statements reached (1461).
+ */
+const FORM_REJECTED = new Set([1064, 1235, 1295, 1390, 1461]);
 
 /**
  * How a run writes its batches: the batched statement's shape (write-shape.ts), or row by row once the
@@ -91,24 +96,27 @@ export async function writeBatched(
   idParam = 'CAST(? AS SIGNED)',
   shape: BatchShape = PLAIN_SHAPE,
 ): Promise<number> {
-  const { sql, bindings } = batchUpdate(t, items, idParam, shape);
   const rejectedBy = rejectingFailpoint(shape);
   if (rejectedBy) {
     // Test hook: the server itself rejects the statement, as a server without this form would.
     await knex.raw(
-      `SIGNAL SQLSTATE '0A000' SET MYSQL_ERRNO = 1235, MESSAGE_TEXT = 'UPDATE ... JOIN rejected (failpoint ${rejectedBy})'`,
+      `SIGNAL SQLSTATE '0A000' SET MYSQL_ERRNO = 1235, MESSAGE_TEXT = 'batched UPDATE rejected (failpoint ${rejectedBy})'`,
     );
   }
+  if (shape.rows === 'lookup') return executePrepared(knex, lookupUpdate(t, items, idParam));
+  const { sql, bindings } = batchUpdate(t, items, idParam, shape);
   const [result] = (await knex.raw(sql, bindings)) as [{ affectedRows: number }];
   return Number(result.affectedRows ?? 0);
 }
 
 /**
  * Test hooks: writer:reject-batched (every batched shape rejected, as by a server without UPDATE … JOIN),
- * writer:reject-values and writer:reject-range (that part of the shape, as by a server without it).
+ * writer:reject-lookup, writer:reject-values and writer:reject-range (that part of the shape, as by a server
+ * without it).
  */
 function rejectingFailpoint(shape: BatchShape): string | undefined {
   if (failpointSet('writer:reject-batched')) return 'writer:reject-batched';
+  if (shape.rows === 'lookup' && failpointSet('writer:reject-lookup')) return 'writer:reject-lookup';
   if (shape.rows === 'values' && failpointSet('writer:reject-values')) return 'writer:reject-values';
   if (shape.range && failpointSet('writer:reject-range')) return 'writer:reject-range';
   return undefined;

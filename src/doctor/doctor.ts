@@ -50,9 +50,10 @@ interface Probe {
 /**
  * Prove on the configured server every statement form the configured storage uses, in a scratch table that
  * is created for the run and always dropped: the column type, the index DDL (with its fallbacks), a vector
- * written and read back, the reader's and writer's statements (MD5, CRC32, REGEXP, the batched UPDATE …
- * JOIN), an (APPROXIMATE, on native servers) search that finds the row and GET_LOCK. One check per form, with
- * the server's own error when it fails. Never throws for a failed check: `ok` is false then.
+ * written and read back, the reader's and writer's statements (MD5, CRC32, REGEXP, the batched UPDATE in
+ * the shape a run starts with), an (APPROXIMATE, on native servers) search that finds the row and GET_LOCK.
+ * One check per form, with the server's own error when it fails. Never throws for a failed check: `ok` is
+ * false then.
  */
 export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
   const { config } = options;
@@ -200,11 +201,11 @@ async function checkLiteral(p: Probe, runnable: boolean): Promise<boolean> {
   });
 }
 
-/** The reader's keyset read and the writer's batched UPDATE … JOIN (and the per-row fallback if that fails). */
+/** The reader's keyset read and the writer's batched UPDATE (and the per-row fallback if that fails). */
 async function checkWrites(p: Probe, runnable: boolean): Promise<boolean> {
   const { knex, dialect, target } = p;
   let writes: PendingWrite[] = [];
-  const batched = await check(p, 'batched write (UPDATE … JOIN)', runnable, async () => {
+  const batched = await check(p, 'batched write', runnable, async () => {
     await knex.raw(`INSERT INTO ${q(target.table)} (id, document) VALUES (2, ?), (3, ?)`, [
       'green tea in the morning',
       'a walk by the lighthouse',
@@ -218,7 +219,7 @@ async function checkWrites(p: Probe, runnable: boolean): Promise<boolean> {
     const n = await writeBatch(knex, target, writes, 'CAST(? AS SIGNED)', (reason) => (rejected = reason), plan);
     if (rejected !== undefined) throw new Error(`the server rejected every shape of it: ${rejected}`);
     if (n !== 2) throw new Error(`wrote ${n} of the 2 rows`);
-    return `2 rows in one UPDATE … JOIN (${describeShape(plan.shape)}) with the MD5 guard (reader: ${pending.length} rows by keyset)`;
+    return `2 rows in one batched UPDATE (${describeShape(plan.shape)}) with the MD5 guard (reader: ${pending.length} rows by keyset)`;
   });
   if (batched || !runnable || writes.length === 0) return batched;
   await knex

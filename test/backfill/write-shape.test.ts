@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import { writeBatchCounted } from '../../src/backfill/stats-writer';
 import { batchUpdate, chooseBatchShape, fallbackShape, type BatchShape } from '../../src/backfill/write-shape';
+import { lookupSize, lookupUpdate } from '../../src/backfill/lookup-write';
 import { writeBatch, WritePlan, type PendingWrite } from '../../src/backfill/writer';
 import type { SparseDialect, SparseTarget } from '../../src/dialect/dialect';
 import { selectDialect } from '../../src/dialect/select-dialect';
 import { detectServer } from '../../src/db/server-info';
+import { createKnex } from '../../src/db/knex';
 import { onFailpoint } from '../../src/util/failpoint';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 
@@ -22,6 +24,7 @@ const SHAPES: BatchShape[] = [
   { rows: 'values', range: false },
   { rows: 'union', range: true },
   { rows: 'values', range: true },
+  { rows: 'lookup', range: true },
 ];
 /** Snowflake-like ids above 2^53, so that the range's bounds must be exact. */
 const BASE = 1800000000000000000n;
@@ -114,7 +117,8 @@ describe('the statement of each shape', () => {
     expect(sql).toContain('JOIN (SELECT CAST(? AS SIGNED) AS id, ? AS h, ? AS v) AS x');
   });
 
-  test('the fallbacks: values, then range, then none (row by row)', () => {
+  test('the fallbacks: lookup, then values, then range, then none (row by row)', () => {
+    expect(fallbackShape({ rows: 'lookup', range: true })).toEqual({ rows: 'values', range: true });
     expect(fallbackShape({ rows: 'values', range: true })).toEqual({ rows: 'union', range: true });
     expect(fallbackShape({ rows: 'union', range: true })).toEqual({ rows: 'union', range: false });
     expect(fallbackShape({ rows: 'values', range: false })).toEqual({ rows: 'union', range: false });
@@ -129,9 +133,9 @@ describe('which shape a run starts with', () => {
   });
   const whole = { integerIds: true, wholeTable: true, counted: true };
 
-  test('MariaDB, integer ids, the whole table, counted writes: values and range', async () => {
+  test('MariaDB, integer ids, the whole table, counted writes: lookup over the range', async () => {
     expect(dialect.server.product).toBe('mariadb');
-    expect(await chooseBatchShape(db.knex, dialect, whole)).toEqual({ rows: 'values', range: true });
+    expect(await chooseBatchShape(db.knex, dialect, whole)).toEqual({ rows: 'lookup', range: true });
   });
 
   test('no range for a shard, text ids, or writes outside the statistics transaction', async () => {
@@ -144,7 +148,11 @@ describe('which shape a run starts with', () => {
 
   test('union rows where MariaDB is older than 10.3.3 or not MariaDB, and no range outside portable mode', async () => {
     const older = { ...dialect, server: { ...dialect.server, version: [10, 2, 40] } } as SparseDialect;
-    expect(await chooseBatchShape(db.knex, older, whole)).toEqual({ rows: 'union', range: true });
+    expect(await chooseBatchShape(db.knex, older, whole)).toEqual({ rows: 'lookup', range: true });
+    expect(await chooseBatchShape(db.knex, older, { ...whole, wholeTable: false })).toEqual({
+      rows: 'union',
+      range: false,
+    });
     const mysql = { ...dialect, server: { ...dialect.server, product: 'mysql', version: [8, 0, 40] } } as SparseDialect;
     expect((await chooseBatchShape(db.knex, mysql, whole)).rows).toBe('union');
     const oceanbase = {
@@ -156,8 +164,96 @@ describe('which shape a run starts with', () => {
   });
 });
 
+describe('the lookup shape', () => {
+  test('a statement is prepared for 2^k or 3·2^(k-1) entries: under half of them padding', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 9, 13, 1000, 1025, 10_000].map(lookupSize)).toEqual([
+      1, 2, 3, 4, 6, 6, 8, 12, 16, 1024, 1536, 12_288,
+    ]);
+  });
+
+  test('its entries sorted by id, the padding (largest id, no value, no key) before the real last entry', () => {
+    const items = [
+      { id: idOf(9), hash: 'h9', value: 'v9' },
+      { id: idOf(3), hash: 'h3', value: 'v3' },
+      { id: idOf(12), hash: 'h12', value: 'v12' },
+      { id: idOf(1000), hash: 'h1000', value: 'v1000' },
+      { id: idOf(7), hash: 'h7', value: 'v7' },
+    ];
+    const { sql, params } = lookupUpdate(t, items, ID);
+    const ids = [idOf(3), idOf(7), idOf(9), idOf(12), idOf(1000), idOf(1000)];
+    const keys = [`${idOf(3)}:h3`, `${idOf(7)}:h7`, `${idOf(9)}:h9`, `${idOf(12)}:h12`, null, `${idOf(1000)}:h1000`];
+    expect(params).toEqual([
+      ...ids,
+      ...['v3', 'v7', 'v9', 'v12', null, 'v1000'],
+      ...[idOf(3), idOf(12), idOf(1000)],
+      ...ids,
+      ...keys,
+    ]);
+    const six = Array(6).fill('CAST(? AS SIGNED)').join(', ');
+    const list = Array(6).fill('?').join(', ');
+    expect(sql).toBe(
+      `UPDATE \`m\` AS m SET m.\`sv\` = ELT(INTERVAL(m.\`id\`, ${six}), ${list}) ` +
+        'WHERE m.`sv` IS NULL AND (m.`id` BETWEEN CAST(? AS SIGNED) AND CAST(? AS SIGNED) OR m.`id` = CAST(? AS SIGNED)) ' +
+        `AND CONCAT(m.\`id\`, ':', MD5(m.\`doc\`)) = ELT(INTERVAL(m.\`id\`, ${six}), ${list})`,
+    );
+    expect(lookupUpdate(t, items.slice(0, 1), ID).sql).toContain(
+      'WHERE m.`sv` IS NULL AND m.`id` = CAST(? AS SIGNED) AND',
+    );
+  });
+
+  test.each([1, 2, 3, 5, 7, 11, 17, 40])(
+    'a batch of %i consecutive ids above 2^53 (padded up to its size) writes each row its own value',
+    async (n) => {
+      await rows(n + 2);
+      const ids = Array.from({ length: n }, (_, k) => k + 2); // rows 1 and n + 2 are outside the batch
+      const plan = new WritePlan({ rows: 'lookup', range: true });
+      expect(await writeBatch(db.knex, t, await writesFor(ids), ID, undefined, plan)).toBe(n);
+      const expected: Record<number, string | null> = { 1: null, [n + 2]: null };
+      for (const i of ids) expected[i] = `v${i}`;
+      expect(await vectors()).toEqual(expected);
+    },
+  );
+
+  test("a row of the range that is not in the batch is not written, even with the same text as the batch's row before it", async () => {
+    await rows(5);
+    await db
+      .knex('m')
+      .where({ id: idOf(3) })
+      .update({ doc: 'text 2' }); // row 3 now has row 2's text, and the batch does not hold it
+    const items = await writesFor([1, 2, 4, 5]);
+    const plan = new WritePlan({ rows: 'lookup', range: true });
+    expect(await writeBatch(db.knex, t, items, ID, undefined, plan)).toBe(4);
+    expect(await vectors()).toEqual({ 1: 'v1', 2: 'v2', 3: null, 4: 'v4', 5: 'v5' });
+  });
+
+  test('a connection prepares one statement per size, not per batch (they stay on the connection)', async () => {
+    await rows(120);
+    const plan = new WritePlan({ rows: 'lookup', range: true });
+    const own = createKnex(db.connection, { pool: 1 }); // a new connection: nothing prepared on it yet
+    try {
+      const prepares = (trx: Knex.Transaction) =>
+        trx.raw("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'").then(([r]) => Number(r[0].Value));
+      const sizes = [5, 6, 5, 6, 1, 40, 33, 24];
+      const counted = await own.transaction(async (trx) => {
+        const before = await prepares(trx);
+        let next = 1;
+        for (const n of sizes) {
+          const ids = Array.from({ length: n }, (_, k) => next + k);
+          next += n;
+          expect(await writeBatch(trx, t, await writesFor(ids), ID, undefined, plan)).toBe(n);
+        }
+        return (await prepares(trx)) - before;
+      });
+      expect(counted).toBe(new Set(sizes.map(lookupSize)).size); // 6, 1, 48, 24: 4
+    } finally {
+      await own.destroy();
+    }
+  });
+});
+
 describe('a server that rejects a shape', () => {
   test.each([
+    ['writer:reject-lookup', { rows: 'lookup', range: true }, { rows: 'values', range: true }],
     ['writer:reject-values', { rows: 'values', range: true }, { rows: 'union', range: true }],
     ['writer:reject-range', { rows: 'union', range: true }, { rows: 'union', range: false }],
   ] as const)('%s: the next shape writes the batch, and the later ones; no fallback warning', async (fp, from, to) => {
@@ -184,7 +280,12 @@ describe('a server that rejects a shape', () => {
   });
 });
 
-describe('the range shape in the statistics transaction locks only the rows it writes', () => {
+const RANGED: BatchShape[] = [
+  { rows: 'values', range: true },
+  { rows: 'lookup', range: true },
+];
+
+describe.each(RANGED)('the range shape %o in the statistics transaction locks only the rows it writes', (shape) => {
   let other: Knex.Transaction | undefined;
   afterEach(async () => {
     await other?.rollback().catch(() => undefined);
@@ -199,7 +300,7 @@ describe('the range shape in the statistics transaction locks only the rows it w
       .where({ id: idOf(11) })
       .update({ sv: 'next batch' });
     // The write, with a lock wait of 1 s: a scan that read on past row 10 would wait for row 11's lock.
-    const plan = new WritePlan({ rows: 'values', range: true });
+    const plan = new WritePlan({ ...shape });
     const written = await db.knex.transaction(
       async (trx) => {
         await trx.raw('SET SESSION innodb_lock_wait_timeout = 1');
@@ -226,7 +327,7 @@ describe('the range shape in the statistics transaction locks only the rows it w
       await gate;
     });
     try {
-      const plan = new WritePlan({ rows: 'values', range: true });
+      const plan = new WritePlan({ ...shape });
       const writing = writeBatchCounted(db.knex, t, 'm_stats', items, ID, undefined, plan);
       await reached; // the rows are written, the transaction is open
       // Another session, with a lock wait of 1 s: a gap or row lock of the write would make these fail.
