@@ -13,19 +13,21 @@ import { scratchDatabase } from '../testing/scratch-database';
 
 /*
  * The candidate statement forms of the backfill's batched write, measured against each other (server CPU
- * per row, from /proc of the private server) and against the write ceiling. Each joins the table with the
- * batch's (id, hash, value) rows under the writer's guard (still NULL, text still has the embedded hash):
+ * per row, from /proc of the private server) and against the write ceiling. Each writes the batch's
+ * (id, hash, value) rows under the writer's guard (still NULL, text still has the embedded hash):
  *
  * - 'union': the writer's plain shape (src/backfill/write-shape.ts), a derived table of SELECT ? … UNION ALL …,
  *   the one every server takes (OceanBase, seekdb, MySQL);
  * - 'values': the same with MariaDB's VALUES list after the first row (one query block for the batch);
- * - 'values-range': the writer's shape on MariaDB for a whole-table run, the table first over the batch's
- *   id range (STRAIGHT_JOIN … id BETWEEN min AND max);
+ * - 'values-range': the same, the table first over the batch's id range (STRAIGHT_JOIN … id BETWEEN …);
+ * - 'lookup': the writer's shape on MariaDB for a whole-table run (src/backfill/lookup-write.ts), no join: a
+ *   prepared single-table UPDATE over the id range that finds each row's values by INTERVAL over the
+ *   batch's sorted ids;
  * - 'json-table': the batch as ONE JSON parameter, JOIN JSON_TABLE(?, '$[*]' COLUMNS (…)) (portable mode,
  *   MariaDB >= 10.6 / MySQL >= 8.0.4);
  * - 'temp-table': a session temporary table filled by one multi-row INSERT, then the UPDATE … JOIN.
  */
-type BatchedForm = 'union' | 'values' | 'values-range' | 'json-table' | 'temp-table';
+type BatchedForm = 'union' | 'values' | 'values-range' | 'lookup' | 'json-table' | 'temp-table';
 
 interface FormRow {
   id: string;
@@ -96,8 +98,9 @@ const WRITER_SHAPES: Partial<Record<BatchedForm, BatchShape>> = {
   union: { rows: 'union', range: false },
   values: { rows: 'values', range: false },
   'values-range': { rows: 'values', range: true },
+  lookup: { rows: 'lookup', range: true },
 };
-export const FORMS: readonly BatchedForm[] = ['union', 'values', 'values-range', 'json-table', 'temp-table'];
+export const FORMS: readonly BatchedForm[] = ['union', 'values', 'values-range', 'lookup', 'json-table', 'temp-table'];
 
 export interface FormFigures {
   /** Server CPU per row written, µs: median of the repeats, and min/max. */

@@ -15,7 +15,7 @@ export interface PendingWrite {
   indices?: ArrayLike<number>;
 }
 
-/** How a batch is written: one UPDATE … JOIN, or per-row UPDATEs in one transaction (the fallback). */
+/** How a batch is written: one UPDATE (in the plan's shape), or per-row UPDATEs in one transaction (the fallback). */
 export type WriteForm = 'batched' | 'per-row';
 
 /**
@@ -53,7 +53,8 @@ export function writeForm(knex: Knex): WriteForm {
  *   UPDATE t JOIN (SELECT ? AS id, ? AS h, ? AS v UNION ALL SELECT ?, ?, ? ...) x ON t.id = x.id
  *   SET t.sparse_embedding = x.v WHERE t.sparse_embedding IS NULL AND MD5(t.document) = x.h
  *
- * (or another shape of it, see write-shape.ts). It only touches rows that are still NULL and whose text still
+ * (or another shape of it, see write-shape.ts; on MariaDB the lookup shape of lookup-write.ts, a prepared
+ * single-table UPDATE that finds each row's values in the batch by its id). It only touches rows that are still NULL and whose text still
  * has the hash that was embedded, so a value the application wrote meanwhile is never overwritten and an
  * embedding of an old text is never stored. If the server rejects the plan's shape (syntax or "not
  * supported"), the next shape is tried; when none is left, the batch, and every later one of the plan, is
@@ -110,7 +111,7 @@ export async function writeBatched(
 }
 
 /**
- * Test hooks: writer:reject-batched (every batched shape rejected, as by a server without UPDATE … JOIN),
+ * Test hooks: writer:reject-batched (every batched shape rejected, as by a server without any of them),
  * writer:reject-lookup, writer:reject-values and writer:reject-range (that part of the shape, as by a server
  * without it).
  */

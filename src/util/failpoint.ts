@@ -68,7 +68,7 @@ export function onFailpoint(name: string, handler: () => Promise<void> | void): 
 
 /**
  * A failpoint that changes what the code does instead of stopping it: true when SPARSE_FAILPOINT is exactly
- * `name` (e.g. writer:reject-batched makes the server reject the writer's batched UPDATE ... JOIN).
+ * `name` (e.g. writer:reject-batched makes the server reject every shape of the writer's batched UPDATE).
  */
 export function failpointSet(name: string): boolean {
   return process.env.SPARSE_FAILPOINT === name;
