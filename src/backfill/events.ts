@@ -51,8 +51,8 @@ export interface BackfillEvents {
   /** An embedder request failed and is retried after a wait. */
   'embedder-retry': RetryNotice;
   /**
-   * The server rejected every shape of the batched UPDATE (reason: its error): the writer writes row by row, one
-   * transaction per batch (may be emitted for several batches; the reporter says it once).
+   * The server rejected every shape of the batched UPDATE (reason: its error): the writer writes row by row,
+   * one transaction per batch (may be emitted for several batches; the reporter says it once).
    */
   'writer-fallback': { reason: string };
   /** Throttle: the server runs more threads than allowed; the run waits. */

@@ -15,8 +15,8 @@ import type { BatchRow } from './write-shape';
  * INTERVAL(x, N1, …, Nn) is the number of Ni <= x (a binary search when the Ni are constants); ELT(k, …) the
  * k-th argument. The guard compares the row's own id and text hash with the entry found: a row of the range
  * that is not in the batch finds its predecessor's entry, whose id is not its own, and is not written. The
- * ids are typed (CAST(? AS SIGNED), or UNSIGNED): INTERVAL compares integers exactly, but strings as doubles, which cannot
- * tell Snowflake ids apart. docs/benchmarks.md ("seventh look") has the measurements.
+ * ids are typed (CAST(? AS SIGNED), or UNSIGNED): INTERVAL compares integers exactly, but strings as doubles,
+ * which cannot tell Snowflake ids apart. docs/benchmarks.md ("seventh look") has the measurements.
  */
 
 /** The statement and its parameters, in the order of the statement's placeholders. */
@@ -62,9 +62,9 @@ function statementText(t: SparseTarget, idParam: string, size: number, ranged: b
 
 /**
  * The lookup statement of a batch (integer ids, as decimal text; `idParam` types them: CAST(? AS SIGNED) or
- * UNSIGNED, reader.ts idPlaceholder). The entries are sorted by id; the padding
- * entries (up to lookupSize) carry the largest id with no vector and no key, and stand before the real last
- * entry, so that INTERVAL, which counts the ids <= x, lands on the real entry for the largest id.
+ * UNSIGNED, reader.ts idPlaceholder). The entries are sorted by id; the padding entries (up to lookupSize)
+ * carry the largest id with no vector and no key, and stand before the real last entry, so that INTERVAL,
+ * which counts the ids <= x, lands on the real entry for the largest id.
  */
 export function lookupUpdate(t: SparseTarget, items: readonly BatchRow[], idParam: string): LookupStatement {
   const sorted = items

@@ -15,7 +15,7 @@ export interface PendingWrite {
   indices?: ArrayLike<number>;
 }
 
-/** How a batch is written: one UPDATE (in the plan's shape), or per-row UPDATEs in one transaction (the fallback). */
+/** How a batch is written: one UPDATE in the plan's shape, or per-row UPDATEs in one transaction (the fallback). */
 export type WriteForm = 'batched' | 'per-row';
 
 /**
@@ -54,12 +54,13 @@ export function writeForm(knex: Knex): WriteForm {
  *   SET t.sparse_embedding = x.v WHERE t.sparse_embedding IS NULL AND MD5(t.document) = x.h
  *
  * (or another shape of it, see write-shape.ts; on MariaDB the lookup shape of lookup-write.ts, a prepared
- * single-table UPDATE that finds each row's values in the batch by its id). It only touches rows that are still NULL and whose text still
- * has the hash that was embedded, so a value the application wrote meanwhile is never overwritten and an
- * embedding of an old text is never stored. If the server rejects the plan's shape (syntax or "not
- * supported"), the next shape is tried; when none is left, the batch, and every later one of the plan, is
- * written as per-row UPDATEs with the same guard in one transaction (writePerRow), and `onFallback` is told
- * the server's reason. Returns the number of rows written (the others changed during the run).
+ * single-table UPDATE that finds each row's values in the batch by its id). It only touches rows that are
+ * still NULL and whose text still has the hash that was embedded, so a value the application wrote meanwhile
+ * is never overwritten and an embedding of an old text is never stored. If the server rejects the plan's
+ * shape (syntax, "not supported", or a statement it cannot prepare: FORM_REJECTED), the next shape is tried;
+ * when none is left, the batch, and every later one of the plan, is written as per-row UPDATEs with the same
+ * guard in one transaction (writePerRow), and `onFallback` is told the server's reason. Returns the number of
+ * rows written (the others changed during the run).
  */
 export async function writeBatch(
   knex: Knex,
