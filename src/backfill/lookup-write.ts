@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
-import type { BatchRow } from './write-shape';
+import { idRange, type BatchRow } from './write-shape';
 
 /*
  * The `lookup` shape of the batched write (write-shape.ts): one single-table UPDATE over the batch's id range
@@ -42,15 +42,15 @@ export function lookupSize(n: number): number {
 const texts = new Map<string, string>();
 const MAX_TEXTS = 64;
 
-function statementText(t: SparseTarget, idParam: string, size: number, ranged: boolean): string {
-  const key = [t.table, t.idColumn, t.textColumn, t.sparseColumn, idParam, size, ranged].join('\0');
+/** `range`: the id range's condition (write-shape.ts idRange), on `m`. */
+function statementText(t: SparseTarget, idParam: string, size: number, range: string): string {
+  const key = [t.table, t.idColumn, t.textColumn, t.sparseColumn, idParam, size, range].join('\0');
   let sql = texts.get(key);
   if (sql) return sql;
   const id = `m.${q(t.idColumn)}`;
   const ids = Array<string>(size).fill(idParam).join(', ');
   const list = Array<string>(size).fill('?').join(', ');
   const at = `INTERVAL(${id}, ${ids})`;
-  const range = ranged ? `(${id} BETWEEN ${idParam} AND ${idParam} OR ${id} = ${idParam})` : `${id} = ${idParam}`;
   sql =
     `UPDATE ${q(t.table)} AS m SET m.${q(t.sparseColumn)} = ELT(${at}, ${list}) ` +
     `WHERE m.${q(t.sparseColumn)} IS NULL AND ${range} ` +
@@ -78,10 +78,10 @@ export function lookupUpdate(t: SparseTarget, items: readonly BatchRow[], idPara
   const ids = [...head.map((w) => w.id), ...Array<string>(pad).fill(last.id), last.id];
   const values = [...head.map((w) => w.value), ...Array<null>(pad).fill(null), last.value];
   const keys = [...head.map(keyOf), ...Array<null>(pad).fill(null), keyOf(last)];
-  const bounds = sorted.length === 1 ? [last.id] : [sorted[0].id, sorted[sorted.length - 2].id, last.id];
+  const range = idRange(`m.${q(t.idColumn)}`, idParam, sorted);
   return {
-    sql: statementText(t, idParam, size, sorted.length > 1),
-    params: [...ids, ...values, ...bounds, ...ids, ...keys],
+    sql: statementText(t, idParam, size, range.sql),
+    params: [...ids, ...values, ...range.bindings, ...ids, ...keys],
   };
 }
 

@@ -91,12 +91,9 @@ export function batchUpdate(
   const id = `m.${q(t.idColumn)}`;
   let range = '';
   if (shape.range) {
-    const bounds = idBounds(items);
-    range =
-      bounds.length === 1
-        ? ` AND ${id} = ${idParam}`
-        : ` AND (${id} BETWEEN ${idParam} AND ${idParam} OR ${id} = ${idParam})`;
-    bindings.push(...bounds);
+    const within = idRange(id, idParam, items);
+    range = ` AND ${within.sql}`;
+    bindings.push(...within.bindings);
   }
   return {
     sql:
@@ -105,6 +102,17 @@ export function batchUpdate(
       `WHERE m.${q(t.sparseColumn)} IS NULL AND MD5(m.${q(t.textColumn)}) = x.h${range}`,
     bindings,
   };
+}
+
+/**
+ * The condition that reads only the batch's id range (see idBounds), on the column reference `id`, with its
+ * bindings: `(id BETWEEN ? AND ? OR id = ?)`, or `id = ?` for one row. Shared by the range and lookup shapes.
+ */
+export function idRange(id: string, idParam: string, items: readonly BatchRow[]): { sql: string; bindings: string[] } {
+  const bounds = idBounds(items);
+  const sql =
+    bounds.length === 1 ? `${id} = ${idParam}` : `(${id} BETWEEN ${idParam} AND ${idParam} OR ${id} = ${idParam})`;
+  return { sql, bindings: bounds };
 }
 
 /**
