@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { TextMix } from '../testing/sample-memories';
 import { autoThreads } from '../src/embedders/local/thread-pool';
+import { stealMeter } from './machine-cpu';
 import { serverCpuReader } from './server-cpu';
 
 const argv = process.argv;
@@ -32,8 +33,11 @@ export const RATE_WORKERS = valueOf('--rate-workers')
   .map((w) => (w === 'default' ? undefined : Number(w))) ?? [undefined, 1, 2, 4, 8, 16];
 /** `--rate-latency 50`: only that latency in the rate-limited part (default: 50 and 200 ms). */
 export const RATE_LATENCIES = valueOf('--rate-latency')?.split(',').map(Number) ?? [50, 200];
-/** `--repeats N`: rounds of (ceiling, backfill, kill at 50% and re-run) per size and mix (default 2). */
-export const REPEATS = wholeNumber('--repeats', 2);
+/**
+ * `--repeats N`: rounds of (ceiling, backfill, kill at 50% and re-run) per size and mix (default 3: the
+ * figures are their median, and on this shared machine the ceiling alone moves by ±25% between rounds).
+ */
+export const REPEATS = wholeNumber('--repeats', 3);
 /** `--workers 4 --batch-size 1000`: the local backfill's settings (default 4 × 1000, see docs/benchmarks.md). */
 export const WORKERS = wholeNumber('--workers', 4);
 export const BATCH = wholeNumber('--batch-size', 1000);
@@ -43,3 +47,5 @@ export const AUTO_THREADS = autoThreads();
 export const EXTRA_THREADS = AUTO_THREADS > 0 ? 0 : 2;
 /** CPU seconds of the private database server so far (undefined: not measurable, see server-cpu.ts). */
 export const serverCpu = serverCpuReader(ROOT);
+/** The machine's CPU share stolen by other guests over a part (undefined: not measurable, see machine-cpu.ts). */
+export const steal = stealMeter();

@@ -7,7 +7,7 @@ import { silentLogger } from '../src/util/logger';
 import { createMemoriesTable, insertSampleMemories, type TextMix } from '../testing/sample-memories';
 import { scratchDatabase } from '../testing/scratch-database';
 import { child } from './child-run';
-import { BATCH, serverCpu, WORKERS } from './flags';
+import { BATCH, serverCpu, steal, WORKERS } from './flags';
 import { say, timed } from './report';
 import { waitForPurge } from './server-state';
 
@@ -59,21 +59,27 @@ export function localRun(url: string, extra: Record<string, unknown> = {}): Reco
 }
 
 /** The write ceiling: the staged vectors applied by one UPDATE ... JOIN (rows/s), and the server's CPU for it. */
-export async function ceilingOnce(knex: Knex, eligible: number): Promise<{ rate: number; serverUsPerRow?: number }> {
+export async function ceilingOnce(
+  knex: Knex,
+  eligible: number,
+): Promise<{ rate: number; serverUsPerRow?: number; stolen?: number }> {
   await resetTable(knex);
   const cpu0 = serverCpu?.();
+  const stolen = steal?.start();
   const [, s] = await timed(() =>
     knex.raw('UPDATE memories m JOIN bench_staging st ON m.id = st.id SET m.sparse_embedding = st.v'),
   );
   const cpu = cpu0 === undefined ? undefined : ((serverCpu!() - cpu0) * 1e6) / eligible;
+  const share = stolen?.();
   await knex.raw('UPDATE memories SET sparse_embedding = NULL');
-  return { rate: eligible / s, serverUsPerRow: cpu };
+  return { rate: eligible / s, serverUsPerRow: cpu, stolen: share };
 }
 
 /** One backfill child from all-NULL; with the server's CPU per row written. */
 export async function backfillOnce(url: string, eligible: number, extra: Record<string, unknown> = {}) {
   const cpu0 = serverCpu?.();
+  const stolen = steal?.start();
   const r = (await child(localRun(url, extra)))!;
   const serverUsPerRow = cpu0 === undefined ? undefined : ((serverCpu!() - cpu0) * 1e6) / eligible;
-  return { ...r, rate: r.migrated / r.seconds, serverUsPerRow };
+  return { ...r, rate: r.migrated / r.seconds, serverUsPerRow, stolen: stolen?.() };
 }
