@@ -89,25 +89,41 @@ export function lookupUpdate(t: SparseTarget, items: readonly BatchRow[], idPara
 const keyOf = (w: BatchRow): string => `${w.id}:${w.hash}`;
 
 interface PreparingConnection {
+  __knexUid?: string;
+  __knexTxId?: string;
   execute(sql: string, values: unknown[], cb: (err: Error | null, result?: { affectedRows?: number }) => void): void;
 }
 
 /**
  * Run a statement as a prepared statement on the driver's connection (mysql2 keeps it prepared there for
  * the next batch of the same size). In a transaction, `knex.client` hands out the transaction's connection.
- * Returns the number of rows changed. A server error's message starts with the statement, as knex's do
+ * Returns the number of rows changed. Below knex's query builder, so it emits knex's `query`,
+ * `query-response` and `query-error` events itself: an application's `knex.on('query', …)` sees this write
+ * as it sees the others. A server error's message starts with the statement, as knex's do
  * (`<statement> - <server message>`; here with its placeholders, never its values), so that the callers'
  * shortenStatementError cuts it alike.
  */
 export async function executePrepared(knex: Knex, statement: LookupStatement): Promise<number> {
   const client = knex.client as Knex.Client;
   const connection = (await client.acquireConnection()) as PreparingConnection;
+  const query = () => ({
+    __knexUid: connection.__knexUid,
+    __knexTxId: connection.__knexTxId,
+    method: 'update',
+    sql: statement.sql,
+    bindings: statement.params,
+  });
   try {
+    client.emit('query', query());
     const result = await new Promise<{ affectedRows?: number }>((resolve, reject) =>
       connection.execute(statement.sql, statement.params, (err, r) =>
         err ? reject(withStatement(err, statement.sql)) : resolve(r ?? {}),
       ),
-    );
+    ).catch((err: unknown) => {
+      client.emit('query-error', err, query());
+      throw err;
+    });
+    client.emit('query-response', result, query());
     return Number(result.affectedRows ?? 0);
   } finally {
     await client.releaseConnection(connection);

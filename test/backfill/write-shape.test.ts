@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { writeBatchCounted } from '../../src/backfill/stats-writer';
 import { batchUpdate, chooseBatchShape, fallbackShape, type BatchShape } from '../../src/backfill/write-shape';
-import { lookupSize, lookupUpdate } from '../../src/backfill/lookup-write';
+import { executePrepared, lookupSize, lookupUpdate } from '../../src/backfill/lookup-write';
 import { writeBatch, WritePlan, type PendingWrite } from '../../src/backfill/writer';
 import type { SparseDialect, SparseTarget } from '../../src/dialect/dialect';
 import { selectDialect } from '../../src/dialect/select-dialect';
@@ -247,6 +247,32 @@ describe('the lookup shape', () => {
       expect(counted).toBe(new Set(sizes.map(lookupSize)).size); // 6, 1, 48, 24: 4
     } finally {
       await own.destroy();
+    }
+  });
+});
+
+describe("the lookup shape, below knex's query builder", () => {
+  test("emits knex's query events: an application's knex.on('query') sees it, with its response or error", async () => {
+    await rows(3);
+    const seen: string[] = [];
+    const onQuery = (q: { sql: string; bindings?: unknown[] }) =>
+      seen.push(`query ${q.sql.slice(0, 9)} ${q.bindings?.length ?? 0}`);
+    const onResponse = (r: { affectedRows: number }, q: { sql: string }) =>
+      seen.push(`response ${q.sql.slice(0, 9)} ${r.affectedRows}`);
+    const onError = (e: Error, q: { sql: string }) => seen.push(`error ${q.sql} ${/doesn't exist/.test(e.message)}`);
+    db.knex.on('query', onQuery).on('query-response', onResponse).on('query-error', onError);
+    try {
+      const plan = new WritePlan({ rows: 'lookup', range: true });
+      await db.knex.transaction(async (trx) => writeBatch(trx, t, await writesFor([1, 2, 3]), ID, undefined, plan));
+      const params = lookupUpdate(t, await writesFor([1, 2, 3]), ID).params.length;
+      expect(seen.filter((x) => x.includes('UPDATE'))).toEqual([`query UPDATE \`m ${params}`, 'response UPDATE `m 3']);
+      seen.length = 0;
+      await expect(executePrepared(db.knex, { sql: 'UPDATE no_such_table SET x = ?', params: [1] })).rejects.toThrow(
+        /^UPDATE no_such_table SET x = \? - Table .* doesn't exist/,
+      );
+      expect(seen).toEqual(['query UPDATE no 1', 'error UPDATE no_such_table SET x = ? true']);
+    } finally {
+      db.knex.off('query', onQuery).off('query-response', onResponse).off('query-error', onError);
     }
   });
 });
