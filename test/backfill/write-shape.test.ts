@@ -267,7 +267,7 @@ describe("the lookup shape, below knex's query builder", () => {
       const params = lookupUpdate(t, await writesFor([1, 2, 3]), ID).params.length;
       expect(seen.filter((x) => x.includes('UPDATE'))).toEqual([`query UPDATE \`m ${params}`, 'response UPDATE `m 3']);
       seen.length = 0;
-      await expect(executePrepared(db.knex, { sql: 'UPDATE no_such_table SET x = ?', params: [1] })).rejects.toThrow(
+      await expect(executePrepared(db.knex, { sql: 'UPDATE no_such_table SET x = ?', params: ['1'] })).rejects.toThrow(
         /^UPDATE no_such_table SET x = \? - Table .* doesn't exist/,
       );
       expect(seen).toEqual(['query UPDATE no 1', 'error UPDATE no_such_table SET x = ? true']);
