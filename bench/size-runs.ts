@@ -80,7 +80,11 @@ function speedRows(rounds: Figures, what: string, big: boolean): void {
         } µs`
       : '';
   const rate = Math.round(spread(pick(rounds, 'backfill'), 0).median).toLocaleString('en-US');
-  const stolen = (key: string) => spread(pick(rounds, key).map((x) => 100 * x), 1).text;
+  const stolen = (key: string) =>
+    spread(
+      pick(rounds, key).map((x) => 100 * x),
+      1,
+    ).text;
   const steal =
     rounds[0].backfillStolen !== undefined
       ? `; CPU stolen by other guests: ceiling ${stolen('ceilingStolen')}%, backfill ${stolen('backfillStolen')}%`
