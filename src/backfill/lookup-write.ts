@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SparseTarget } from '../dialect/dialect';
 import { quoteIdentifier as q } from '../identifiers';
-import { idRange, type BatchRow } from './write-shape';
+import { compareIds, idRange, type BatchRow } from './write-shape';
 
 /*
  * The `lookup` shape of the batched write (write-shape.ts): one single-table UPDATE over the batch's id range
@@ -67,10 +67,7 @@ function statementText(t: SparseTarget, idParam: string, size: number, range: st
  * which counts the ids <= x, lands on the real entry for the largest id.
  */
 export function lookupUpdate(t: SparseTarget, items: readonly BatchRow[], idParam: string): LookupStatement {
-  const sorted = items
-    .map((w) => ({ w, id: BigInt(w.id) }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((e) => e.w);
+  const sorted = [...items].sort((a, b) => compareIds(a.id, b.id));
   const size = lookupSize(sorted.length);
   const last = sorted[sorted.length - 1];
   const pad = size - sorted.length;

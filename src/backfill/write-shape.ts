@@ -117,23 +117,35 @@ export function idRange(id: string, idParam: string, items: readonly BatchRow[])
 
 /**
  * The batch's integer ids as the range reads them: [smallest, second largest, largest], or [the id] for one
- * row (decimal text, computed with BigInt: Snowflake ids exceed 2^53). The range is `id BETWEEN smallest AND
+ * row (decimal text, compared exactly by compareIds: Snowflake ids exceed 2^53). The range is `id BETWEEN smallest AND
  * second largest OR id = largest`, not `BETWEEN smallest AND largest`: a range scan reads, and in an UPDATE
  * locks, the row after its end to see that it ended, and after the largest id that is usually the first row
  * of the batch another worker is writing, whose commit the write then waited for. The largest id alone is a
  * unique lookup, which reads no further.
  */
 function idBounds(items: readonly BatchRow[]): string[] {
-  let min = BigInt(items[0].id);
+  let min = items[0].id;
   let max = min;
-  let second: bigint | undefined;
-  for (const w of items.slice(1)) {
-    const id = BigInt(w.id);
-    if (id < min) min = id;
-    if (id > max) [second, max] = [max, id];
-    else if (second === undefined || id > second) second = id;
+  let second: string | undefined;
+  for (let k = 1; k < items.length; k++) {
+    const id = items[k].id;
+    if (compareIds(id, min) < 0) min = id;
+    if (compareIds(id, max) > 0) [second, max] = [max, id];
+    else if (second === undefined || compareIds(id, second) > 0) second = id;
   }
-  return second === undefined ? [String(max)] : [String(min), String(second), String(max)];
+  return second === undefined ? [max] : [min, second, max];
+}
+
+/**
+ * Integer ids in decimal text, as the server returns them (no leading zeros, '-' the only sign), compared by
+ * value without parsing them: by sign, then length, then text. Exact at any size (Snowflake ids exceed 2^53,
+ * BIGINT UNSIGNED 2^63); a BigInt per row cost more than the comparison.
+ */
+export function compareIds(a: string, b: string): number {
+  const negative = a.charCodeAt(0) === 45; // '-'
+  if (negative !== (b.charCodeAt(0) === 45)) return negative ? -1 : 1;
+  const order = a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return negative ? -order : order;
 }
 
 /** The shape in words, for doctor: 'VALUES list, table first over the id range'. */

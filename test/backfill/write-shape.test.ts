@@ -1,6 +1,12 @@
 import type { Knex } from 'knex';
 import { writeBatchCounted } from '../../src/backfill/stats-writer';
-import { batchUpdate, chooseBatchShape, fallbackShape, type BatchShape } from '../../src/backfill/write-shape';
+import {
+  batchUpdate,
+  chooseBatchShape,
+  compareIds,
+  fallbackShape,
+  type BatchShape,
+} from '../../src/backfill/write-shape';
 import { executePrepared, lookupSize, lookupUpdate } from '../../src/backfill/lookup-write';
 import { writeBatch, WritePlan, type PendingWrite } from '../../src/backfill/writer';
 import type { SparseDialect, SparseTarget } from '../../src/dialect/dialect';
@@ -161,6 +167,32 @@ describe('which shape a run starts with', () => {
       server: { ...dialect.server, product: 'oceanbase' },
     } as SparseDialect;
     expect(await chooseBatchShape(db.knex, oceanbase, whole)).toEqual({ rows: 'union', range: false });
+  });
+});
+
+describe('compareIds', () => {
+  test('orders decimal ids by value as BigInt does: signs, lengths, and the edges of SIGNED and UNSIGNED BIGINT', () => {
+    const edges = [
+      0n,
+      1n,
+      -1n,
+      9n,
+      10n,
+      -9n,
+      -10n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      2n ** 64n - 1n,
+    ];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const more = Array.from({ length: 300 }, () => BigInt(random()) * BigInt(random()) * (random() % 2 ? 1n : -1n));
+    const ids = [...edges, ...more, ...more.map((x) => x / 1000n)];
+    const byBigInt = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+    expect(ids.map(String).sort(compareIds)).toEqual(byBigInt);
+    expect(compareIds('42', '42')).toBe(0);
   });
 });
 
