@@ -117,11 +117,11 @@ export function idRange(id: string, idParam: string, items: readonly BatchRow[])
 
 /**
  * The batch's integer ids as the range reads them: [smallest, second largest, largest], or [the id] for one
- * row (decimal text, compared exactly by compareIds: Snowflake ids exceed 2^53). The range is `id BETWEEN smallest AND
- * second largest OR id = largest`, not `BETWEEN smallest AND largest`: a range scan reads, and in an UPDATE
- * locks, the row after its end to see that it ended, and after the largest id that is usually the first row
- * of the batch another worker is writing, whose commit the write then waited for. The largest id alone is a
- * unique lookup, which reads no further.
+ * row (decimal text, compared exactly by compareIds: Snowflake ids exceed 2^53). The range is
+ * `id BETWEEN smallest AND second largest OR id = largest`, not `BETWEEN smallest AND largest`: a range scan
+ * reads, and in an UPDATE locks, the row after its end to see that it ended, and after the largest id that is
+ * usually the first row of the batch another worker is writing, whose commit the write then waited for. The
+ * largest id alone is a unique lookup, which reads no further.
  */
 function idBounds(items: readonly BatchRow[]): string[] {
   let min = items[0].id;

@@ -1,11 +1,11 @@
+/** Up to this many distinct terms, sorted() sorts by insertion (see there). */
+const INSERTION_SORT_MAX = 64;
+
 /**
  * Term frequencies of one text by sparse index: an open-addressing hash table in typed arrays, reused from
  * text to text (cleared by a generation stamp), so counting a term allocates nothing. Not re-entrant: one
  * table per thread, used by one embed() at a time (embed is synchronous).
  */
-/** Up to this many distinct terms, sorted() sorts by insertion (see there). */
-const INSERTION_SORT_MAX = 64;
-
 export class TermCounts {
   private keys = new Uint32Array(1024);
   private weights = new Float64Array(1024);
