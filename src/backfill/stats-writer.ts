@@ -104,6 +104,9 @@ function documentFrequencies(written: readonly PendingWrite[]): Array<[number, n
     if (!indices) throw new Error(`the write of row ${w.id} has no indices for the term statistics`);
     for (let k = 0; k < indices.length; k++) frequencies.add(indices[k], 1);
   }
-  const { indices, weights } = frequencies.sorted();
-  return Array.from(indices, (index, k): [number, number] => [index, weights[k]]);
+  const n = frequencies.sort();
+  const { sortedIndices: indices, sortedWeights: weights } = frequencies;
+  const out = new Array<[number, number]>(n);
+  for (let k = 0; k < n; k++) out[k] = [indices[k], weights[k]];
+  return out;
 }

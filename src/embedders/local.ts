@@ -4,6 +4,7 @@ import { fnv1a32Range } from './local/hash';
 import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
+import { VectorPack } from './local/vector-pack';
 import type {
   EmbedderConfig,
   EmbedderFingerprint,
@@ -52,6 +53,9 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   readonly threads: number;
   private pool: LocalEmbedderPool | undefined;
   private readonly counts = new TermCounts();
+  /** The weights of the text weigh() did last, in [0, n) (its indices: counts.sortedIndices). */
+  private weighed = new Float32Array(64);
+  private readonly pack = new VectorPack();
 
   constructor(config: Pick<EmbedderConfig, 'indexSpace' | 'threads'> = {}) {
     const space = config.indexSpace ?? DEFAULT_INDEX_SPACE;
@@ -92,12 +96,13 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   }
 
   private embedInProcess(texts: readonly string[], options: EmbedOptions): SparseVector[] {
-    const out = new Array<SparseVector>(texts.length);
+    this.pack.reset();
     for (let i = 0; i < texts.length; i++) {
       if (i % LOCAL_BATCH_SIZE === 0) options.signal?.throwIfAborted();
-      out[i] = this.embed(texts[i], 'document');
+      const n = this.weigh(texts[i], 'document');
+      this.pack.append(this.counts.sortedIndices, this.weighed, n);
     }
-    return out;
+    return this.pack.vectors();
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {
@@ -107,21 +112,29 @@ export class LocalSparseEmbedder implements SparseEmbedder {
 
   /** Synchronous core (also used by benchmarks and test peers). Not re-entrant (one TermCounts per embedder). */
   embed(text: string, mode: EmbedMode): SparseVector {
+    const n = this.weigh(text, mode);
+    return { indices: this.counts.sortedIndices.slice(0, n), values: this.weighed.slice(0, n) };
+  }
+
+  /** Weigh a text's terms into counts.sortedIndices and this.weighed, [0, n); returns n. */
+  private weigh(text: string, mode: EmbedMode): number {
     const counts = this.counts;
     const space = this.indexSpace;
     counts.reset();
     const length = forEachTerm(text, (t, start, end, weight) =>
       counts.add(fnv1a32Range(t, start, end) % space, weight),
     );
-    const { indices, weights } = counts.sorted();
-    const values = new Float32Array(indices.length);
+    const n = counts.sort();
+    if (this.weighed.length < n) this.weighed = new Float32Array(counts.sortedIndices.length);
+    const weights = counts.sortedWeights;
+    const values = this.weighed;
     const norm = BM25_K1 * (1 - BM25_B + (BM25_B * length) / AVERAGE_LENGTH);
-    for (let k = 0; k < indices.length; k++) {
+    for (let k = 0; k < n; k++) {
       const f = weights[k];
       values[k] = mode === 'query' ? f : quantize((f * (BM25_K1 + 1)) / (f + norm));
     }
     // Distinct buckets in [0, indexSpace), finite positive weights: valid by construction.
-    return { indices, values };
+    return n;
   }
 }
 

@@ -1,4 +1,4 @@
-/** Up to this many distinct terms, sorted() sorts by insertion (see there). */
+/** Up to this many distinct terms, sort() sorts by insertion (see there). */
 const INSERTION_SORT_MAX = 64;
 
 /**
@@ -11,7 +11,6 @@ export class TermCounts {
   private weights = new Float64Array(1024);
   private stamps = new Uint32Array(1024);
   private used = new Uint32Array(512);
-  private scratch = new Float64Array(64);
   private generation = 1;
   private count = 0;
 
@@ -44,22 +43,30 @@ export class TermCounts {
     }
   }
 
+  /** Filled by sort(): the distinct indices ascending and their summed weights, valid in [0, count). */
+  sortedIndices = new Uint32Array(64);
+  sortedWeights = new Float64Array(64);
+
   /**
-   * The distinct indices, ascending, and their summed weights: weights[k] for indices[k], k < indices.length.
-   * `weights` is this table's own scratch array, valid until the next call (read it first). A text's few
-   * dozen terms are sorted here by insertion, in pairs; a runtime sort (and a weight lookup per index) cost
-   * more than the sorting itself on them (~5% of the backfill process's CPU, short texts).
+   * Sort the distinct indices, with their summed weights, into sortedIndices and sortedWeights (this table's
+   * own arrays, valid until the next sort: read them first); returns how many there are. A text's few dozen
+   * terms are sorted by insertion, in pairs; a runtime sort (and a weight lookup per index) cost more than the
+   * sorting itself on them (~5% of the backfill process's CPU, short texts).
    */
-  sorted(): { indices: Uint32Array; weights: Float64Array } {
+  sort(): number {
     const n = this.count;
-    const indices = new Uint32Array(n);
-    if (this.scratch.length < n) this.scratch = new Float64Array(Math.max(n, this.scratch.length * 2));
-    const weights = this.scratch;
+    if (this.sortedIndices.length < n) {
+      const size = Math.max(n, this.sortedIndices.length * 2);
+      this.sortedIndices = new Uint32Array(size);
+      this.sortedWeights = new Float64Array(size);
+    }
+    const indices = this.sortedIndices;
+    const weights = this.sortedWeights;
     if (n > INSERTION_SORT_MAX) {
       for (let k = 0; k < n; k++) indices[k] = this.keys[this.used[k]];
-      indices.sort();
+      indices.subarray(0, n).sort();
       for (let k = 0; k < n; k++) weights[k] = this.weightOf(indices[k]);
-      return { indices, weights };
+      return n;
     }
     for (let k = 0; k < n; k++) {
       const slot = this.used[k];
@@ -73,7 +80,7 @@ export class TermCounts {
       indices[j] = index;
       weights[j] = weight;
     }
-    return { indices, weights };
+    return n;
   }
 
   private weightOf(index: number): number {
