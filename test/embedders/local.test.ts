@@ -162,6 +162,26 @@ describe('local embedder: vectors', () => {
     expect(() => new LocalSparseEmbedder({ indexSpace: 0 })).toThrow('indexSpace must be an integer from 1 to 2^32');
   });
 
+  test('a batch (its vectors packed in shared arrays) gives each text the vector embed() gives it alone', async () => {
+    const e = new LocalSparseEmbedder({ threads: 0 });
+    const words = (n: number, from = 0) => Array.from({ length: n }, (_, k) => `word${from + k}`).join(' ');
+    // Empty and stopword-only texts, short ones, and long ones whose vectors outgrow the pack's first arrays.
+    const texts = ['', 'the and of', 'Biscuit 金毛寻回犬', words(3000), words(40, 7), words(5000, 3), '猫 dog'];
+    const batch = await e.embedDocuments(texts);
+    const alone = texts.map((t) => new LocalSparseEmbedder().embed(t, 'document'));
+    expect(batch.map((v) => [Array.from(v.indices), Array.from(v.values)])).toEqual(
+      alone.map((v) => [Array.from(v.indices), Array.from(v.values)]),
+    );
+    // A second batch, of other texts, leaves the first one's vectors as they were.
+    const again = await e.embedDocuments([words(4000, 11), 'zebra crossing']);
+    expect(Array.from(again[1].indices)).toEqual(
+      Array.from(new LocalSparseEmbedder().embed('zebra crossing', 'document').indices),
+    );
+    expect(batch.map((v) => [Array.from(v.indices), Array.from(v.values)])).toEqual(
+      alone.map((v) => [Array.from(v.indices), Array.from(v.values)]),
+    );
+  });
+
   test('indices strictly ascending; colliding terms add up', () => {
     const e = new LocalSparseEmbedder({ indexSpace: 1 }); // every term lands in bucket 0
     const v = e.embed('alpha beta gamma', 'query');
