@@ -4,7 +4,7 @@ import { fnv1a32Range } from './local/hash';
 import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
-import { VectorPack } from './local/vector-pack';
+import { unpackVectors, VectorPack, type PackedVectors } from './local/vector-pack';
 import type {
   EmbedderConfig,
   EmbedderFingerprint,
@@ -96,13 +96,21 @@ export class LocalSparseEmbedder implements SparseEmbedder {
   }
 
   private embedInProcess(texts: readonly string[], options: EmbedOptions): SparseVector[] {
+    return unpackVectors(this.embedPacked(texts, 'document', options.signal));
+  }
+
+  /**
+   * The texts' vectors packed into one pair of arrays (vector-pack.ts): the in-process path unpacks them into
+   * views, a worker thread transfers them (thread-worker.ts). `signal` is checked every LOCAL_BATCH_SIZE texts.
+   */
+  embedPacked(texts: readonly string[], mode: EmbedMode, signal?: AbortSignal): PackedVectors {
     this.pack.reset();
     for (let i = 0; i < texts.length; i++) {
-      if (i % LOCAL_BATCH_SIZE === 0) options.signal?.throwIfAborted();
-      const n = this.weigh(texts[i], 'document');
+      if (i % LOCAL_BATCH_SIZE === 0) signal?.throwIfAborted();
+      const n = this.weigh(texts[i], mode);
       this.pack.append(this.counts.sortedIndices, this.weighed, n);
     }
-    return this.pack.vectors();
+    return this.pack.packed();
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<SparseVector> {

@@ -1,5 +1,6 @@
 /** The messages between the local embedder's thread pool (thread-pool.ts) and its workers (thread-worker.ts). */
 import type { EmbedMode } from '../types';
+import type { PackedVectors } from './vector-pack';
 
 export interface EmbedRequest {
   id: number;
@@ -7,10 +8,8 @@ export interface EmbedRequest {
   mode: EmbedMode;
 }
 
-export interface EmbedReply {
+/** The vectors (vector-pack.ts's packed form, its buffers transferred), or the error. */
+export interface EmbedReply extends Partial<PackedVectors> {
   id: number;
-  offsets?: Uint32Array;
-  indices?: Uint32Array;
-  values?: Float32Array;
   error?: string;
 }

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { SparseVector } from '../../sparse/sparse-vector';
 import type { EmbedMode } from '../types';
 import type { EmbedReply, EmbedRequest } from './thread-messages';
+import { unpackVectors } from './vector-pack';
 
 /** The compiled worker script; absent when the sources run untranspiled (ts-jest): then no pool is used. */
 const WORKER_SCRIPT = path.join(__dirname, 'thread-worker.js');
@@ -88,14 +89,7 @@ export class LocalEmbedderPool {
     this.pending.delete(reply.id);
     if (--slot.inFlight === 0) slot.worker.unref();
     if (reply.error !== undefined) return p.reject(new Error(reply.error));
-    const { offsets, indices, values } = reply as Required<EmbedReply>;
-    const out = new Array<SparseVector>(offsets.length - 1);
-    for (let i = 0; i < out.length; i++)
-      out[i] = {
-        indices: indices.subarray(offsets[i], offsets[i + 1]),
-        values: values.subarray(offsets[i], offsets[i + 1]),
-      };
-    p.resolve(out);
+    p.resolve(unpackVectors(reply as Required<EmbedReply>));
   }
 
   private failAll(slot: Slot, err: Error): void {

@@ -1,10 +1,27 @@
 import type { SparseVector } from '../../sparse/sparse-vector';
 
+/** Vectors packed into one pair of arrays: text i's entries are [offsets[i], offsets[i + 1]). */
+export interface PackedVectors {
+  offsets: Uint32Array<ArrayBuffer>;
+  indices: Uint32Array<ArrayBuffer>;
+  values: Float32Array<ArrayBuffer>;
+}
+
+/** Each text's vector as a view of its part of the packed arrays (they stay alive while a vector does). */
+export function unpackVectors({ offsets, indices, values }: PackedVectors): SparseVector[] {
+  const out = new Array<SparseVector>(offsets.length - 1);
+  for (let i = 0; i < out.length; i++)
+    out[i] = {
+      indices: indices.subarray(offsets[i], offsets[i + 1]),
+      values: values.subarray(offsets[i], offsets[i + 1]),
+    };
+  return out;
+}
+
 /**
- * The vectors of one embedDocuments call packed into one pair of arrays, each text's vector a view of its
- * part, as the worker threads already send them (thread-worker.ts): two typed arrays per call instead of two
- * per text (each with its own off-heap memory, allocated, swept and freed one by one). A vector keeps its
- * call's arrays alive, no more.
+ * Collects the vectors of one batch into reused arrays, then packs them into arrays of their exact size: two
+ * typed arrays per batch instead of two per text (each with its own off-heap memory, allocated, swept and
+ * freed one by one). The in-process embedder unpacks them into views; the worker threads transfer them.
  */
 export class VectorPack {
   private indices = new Uint32Array(4096);
@@ -29,16 +46,13 @@ export class VectorPack {
     this.ends.push(this.used);
   }
 
-  /** The vectors appended since reset(), as views of two arrays of their exact size. */
-  vectors(): SparseVector[] {
-    const indices = this.indices.slice(0, this.used);
-    const values = this.values.slice(0, this.used);
-    let start = 0;
-    return this.ends.map((end) => {
-      const v = { indices: indices.subarray(start, end), values: values.subarray(start, end) };
-      start = end;
-      return v;
-    });
+  /** The vectors appended since reset(), in arrays of their exact size. */
+  packed(): PackedVectors {
+    const offsets = new Uint32Array(this.ends.length + 1);
+    offsets.set(this.ends, 1);
+    const indices = new Uint32Array(this.indices.subarray(0, this.used)); // copies: the pack's arrays are reused
+    const values = new Float32Array(this.values.subarray(0, this.used));
+    return { offsets, indices, values };
   }
 
   private grow(needed: number): void {
