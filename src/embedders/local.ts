@@ -27,6 +27,8 @@ export const LOCAL_BATCH_SIZE = 256;
  * (v1: ICU word segmentation; v2: one-pass scanner, CJK character bigrams, length in words).
  */
 export const LOCAL_MODEL = 'bm25-fnv1a-v2';
+/** Texts embedded in process between two turns of the event loop (about a millisecond of CPU). */
+export const YIELD_EVERY = 128;
 /** Batches smaller than this are embedded in process: handing them to a thread costs more than it saves. */
 export const MIN_THREADED_BATCH = 16;
 
@@ -95,8 +97,21 @@ export class LocalSparseEmbedder implements SparseEmbedder {
     await pool?.close();
   }
 
-  private embedInProcess(texts: readonly string[], options: EmbedOptions): SparseVector[] {
-    return unpackVectors(this.embedPacked(texts, 'document', options.signal));
+  /**
+   * In process, YIELD_EVERY texts at a time with a turn of the event loop between them: a batch of 1,000 texts
+   * is milliseconds of CPU, and while it runs the database's answers wait. A backfill's transaction that has
+   * just written the term statistics holds their row locks until its COMMIT, which it sends only once it sees
+   * that answer; every other writer's statistics wait meanwhile (docs/benchmarks.md, "ninth look").
+   */
+  private async embedInProcess(texts: readonly string[], options: EmbedOptions): Promise<SparseVector[]> {
+    if (texts.length <= YIELD_EVERY) return unpackVectors(this.embedPacked(texts, 'document', options.signal));
+    const out: SparseVector[] = [];
+    for (let i = 0; i < texts.length; i += YIELD_EVERY) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const part = unpackVectors(this.embedPacked(texts.slice(i, i + YIELD_EVERY), 'document', options.signal));
+      for (const v of part) out.push(v);
+    }
+    return out;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createEmbedder, LocalSparseEmbedder } from '../../src/embedders';
 import { embedderConfigFromEnv } from '../../src/embedders/config';
-import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize } from '../../src/embedders/local';
+import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize, YIELD_EVERY } from '../../src/embedders/local';
 import { fnv1a32, fnv1a32Range, termIndex } from '../../src/embedders/local/hash';
 import { CJK_CHAR_WEIGHT, stem, tokenize } from '../../src/embedders/local/tokenize';
 import { sparseDot, SPARSE_INDEX_LIMIT, type SparseVector } from '../../src/sparse/sparse-vector';
@@ -180,6 +180,52 @@ describe('local embedder: vectors', () => {
     expect(batch.map((v) => [Array.from(v.indices), Array.from(v.values)])).toEqual(
       alone.map((v) => [Array.from(v.indices), Array.from(v.values)]),
     );
+  });
+
+  test('a large batch gives the event loop a turn every YIELD_EVERY texts; batches embedded at once keep their own vectors', async () => {
+    const e = new LocalSparseEmbedder({ threads: 0 });
+    const texts = (seed: number) =>
+      Array.from({ length: YIELD_EVERY * 3 + 5 }, (_, k) => `memory ${seed} ${k} about tea ${k * seed} 小猫 ${k % 7}`);
+    const turns: number[] = [];
+    let embedded = 0;
+    const tick = () =>
+      setImmediate(() => {
+        turns.push(embedded);
+        if (embedded < 2) tick();
+      });
+    tick();
+    // Two batches at once (as two workers' batches): their parts interleave between the turns.
+    const [a, b] = await Promise.all(
+      [texts(3), texts(5)].map((t) =>
+        e.embedDocuments(t).then((v) => {
+          embedded++;
+          return v;
+        }),
+      ),
+    );
+    // The loop turned while both batches were still being embedded (in one piece, neither would let it).
+    expect(turns.filter((done) => done === 0).length).toBeGreaterThanOrEqual(3);
+    const alone = new LocalSparseEmbedder({ threads: 0 });
+    for (const [batch, t] of [
+      [a, texts(3)],
+      [b, texts(5)],
+    ] as const) {
+      expect(batch).toHaveLength(t.length);
+      expect(batch.map((v) => Array.from(v.indices))).toEqual(
+        t.map((x) => Array.from(alone.embed(x, 'document').indices)),
+      );
+      expect(batch.map((v) => Array.from(v.values))).toEqual(
+        t.map((x) => Array.from(alone.embed(x, 'document').values)),
+      );
+    }
+  });
+
+  test('a signal aborted between two parts of a batch stops it', async () => {
+    const e = new LocalSparseEmbedder({ threads: 0 });
+    const controller = new AbortController();
+    setImmediate(() => controller.abort(new Error('stopped mid-batch')));
+    const texts = Array.from({ length: YIELD_EVERY * 4 }, (_, k) => `text number ${k}`);
+    await expect(e.embedDocuments(texts, { signal: controller.signal })).rejects.toThrow('stopped mid-batch');
   });
 
   test('indices strictly ascending; colliding terms add up', () => {
