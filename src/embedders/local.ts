@@ -1,6 +1,6 @@
 import { EMBEDDER } from '../options/table';
 import type { SparseVector } from '../sparse/sparse-vector';
-import { fnv1a32Range } from './local/hash';
+import { termIndexRange } from './local/hash';
 import { TermCounts } from './local/term-counts';
 import { autoThreads, LocalEmbedderPool, poolAvailable } from './local/thread-pool';
 import { forEachTerm } from './local/tokenize';
@@ -145,7 +145,7 @@ export class LocalSparseEmbedder implements SparseEmbedder {
     const space = this.indexSpace;
     counts.reset();
     const length = forEachTerm(text, (t, start, end, weight) =>
-      counts.add(fnv1a32Range(t, start, end) % space, weight),
+      counts.add(termIndexRange(t, start, end, space), weight),
     );
     const n = counts.sort();
     if (this.weighed.length < n) this.weighed = new Float32Array(counts.sortedIndices.length);

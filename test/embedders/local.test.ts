@@ -1,7 +1,7 @@
 import { createEmbedder, LocalSparseEmbedder } from '../../src/embedders';
 import { embedderConfigFromEnv } from '../../src/embedders/config';
 import { AVERAGE_LENGTH, BM25_B, BM25_K1, quantize, YIELD_EVERY } from '../../src/embedders/local';
-import { fnv1a32, fnv1a32Range, termIndex } from '../../src/embedders/local/hash';
+import { fnv1a32, fnv1a32Range, termIndex, termIndexRange } from '../../src/embedders/local/hash';
 import { CJK_CHAR_WEIGHT, stem, tokenize } from '../../src/embedders/local/tokenize';
 import { sparseDot, SPARSE_INDEX_LIMIT, type SparseVector } from '../../src/sparse/sparse-vector';
 import { sampleMemoryText, seededRandom } from '../../testing/sample-memories';
@@ -48,9 +48,15 @@ describe('local embedder: hash', () => {
   test('a range of a string hashes like its slice, also when the range cuts a surrogate pair', () => {
     const s = 'a花生😀b\ud800c';
     for (let start = 0; start <= s.length; start++) {
-      for (let end = start; end <= s.length; end++)
+      for (let end = start; end <= s.length; end++) {
         expect(fnv1a32Range(s, start, end)).toBe(referenceFnv1a(s.slice(start, end)));
+        // The index the embedder uses: the same, in a small space, the default one and the largest (2^32,
+        // where indices above 2^31 occur).
+        for (const space of [7, 500_000, 2 ** 32])
+          expect(termIndexRange(s, start, end, space)).toBe(referenceFnv1a(s.slice(start, end)) % space);
+      }
     }
+    expect(termIndexRange('a', 0, 1, 2 ** 32)).toBe(0xe40c292c); // above 2^31: unsigned, never negative
   });
 
   test('pinned term indices: the same term keeps its index across versions', () => {

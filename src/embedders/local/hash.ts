@@ -12,7 +12,21 @@ export function fnv1a32(text: string): number {
 
 /** fnv1a32(text.slice(start, end)) without making the slice (a surrogate pair cut by `end` counts as lone). */
 export function fnv1a32Range(text: string, start: number, end: number): number {
-  let h = FNV_OFFSET;
+  return fnv1a32Signed(text, start, end) >>> 0;
+}
+
+/**
+ * termIndex(text.slice(start, end), indexSpace) without making the slice. The hash travels between the two
+ * functions as a signed 32-bit integer, which V8 keeps unboxed (an unsigned one above 2^31 would be a heap
+ * number: one allocation per term, 7% of a backfill's allocation on the short mix).
+ */
+export function termIndexRange(text: string, start: number, end: number, indexSpace: number): number {
+  return (fnv1a32Signed(text, start, end) >>> 0) % indexSpace;
+}
+
+/** The FNV-1a state as a signed 32-bit integer (its bits are the hash). */
+function fnv1a32Signed(text: string, start: number, end: number): number {
+  let h = FNV_OFFSET | 0;
   for (let i = start; i < end; i++) {
     let cp = text.charCodeAt(i);
     if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < end) {
@@ -40,7 +54,7 @@ export function fnv1a32Range(text: string, start: number, end: number): number {
       h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
     }
   }
-  return h >>> 0;
+  return h | 0;
 }
 
 /** The sparse index of a term: fnv1a32(utf8(term)) mod indexSpace. */
