@@ -42,6 +42,9 @@ const TEXTS = [
   'é',
   '\u2100',
   '\u4e21',
+  '\u3000\u3000\u3000', // in utf16le its first byte is 0 and its code (ORD) 48, the code of '0'
+  '\u202f\u205f', // in utf16le their first bytes are '/' and '_'
+  '\u2028\u2029',
 ];
 
 /** Each column: a character set the text column may have (the regular expression's answer depends on it). */
@@ -49,6 +52,7 @@ const COLUMNS: Array<{ name: string; type: string }> = [
   { name: 'utf8mb4_text', type: 'LONGTEXT CHARACTER SET utf8mb4' },
   { name: 'ucs2_text', type: 'TEXT CHARACTER SET ucs2' },
   { name: 'utf16_text', type: 'TEXT CHARACTER SET utf16' },
+  { name: 'utf16le_text', type: 'TEXT CHARACTER SET utf16le' },
   { name: 'utf32_text', type: 'TEXT CHARACTER SET utf32' },
   { name: 'latin1_text', type: 'TEXT CHARACTER SET latin1' },
   { name: 'gbk_text', type: 'TEXT CHARACTER SET gbk' },
