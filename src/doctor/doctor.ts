@@ -9,7 +9,7 @@ import { doctorDialect, supportsNativeSparse } from '../dialect/select-dialect';
 import { createIndex, downgradeSparseSchema, readSchemaState } from '../schema/sparse-schema';
 import { createSparseVector, sparseEquals, toOceanBaseLiteral } from '../sparse/sparse-vector';
 import { silentLogger, type Logger } from '../util/logger';
-import { countEligible } from '../backfill/queries';
+import { countEligible, hasText } from '../backfill/queries';
 import { rewriteSql } from '../backfill/reembed';
 import { KeysetReader } from '../backfill/reader';
 import { chooseBatchShape, describeShape } from '../backfill/write-shape';
@@ -50,7 +50,7 @@ interface Probe {
 /**
  * Prove on the configured server every statement form the configured storage uses, in a scratch table that
  * is created for the run and always dropped: the column type, the index DDL (with its fallbacks), a vector
- * written and read back, the reader's and writer's statements (MD5, CRC32, REGEXP, the batched UPDATE in
+ * written and read back, the reader's and writer's statements (MD5, CRC32, ORD, ASCII, REGEXP, the batched UPDATE in
  * the shape a run starts with), an (APPROXIMATE, on native servers) search that finds the row and GET_LOCK.
  * One check per form, with the server's own error when it fails. Never throws for a failed check: `ok` is
  * false then.
@@ -133,7 +133,7 @@ async function runChecks(p: Probe, database: string, lock: LockProbe): Promise<v
     await held.release();
     return 'GET_LOCK / IS_FREE_LOCK / IS_USED_LOCK / RELEASE_LOCK on a dedicated connection';
   });
-  await check(p, 'functions (MD5, CRC32, REGEXP)', column, async () => checkFunctions(p));
+  await check(p, 'functions (MD5, CRC32, ORD, ASCII, REGEXP)', column, async () => checkFunctions(p));
   await check(p, 're-embed rewrite (MD5 of the vector)', batched, async () => checkRewrite(p));
   await check(p, 'downgrade (DROP INDEX, DROP COLUMN)', column, async () => {
     const report = await downgradeSparseSchema({ knex, dialect, target }, p.log);
@@ -233,16 +233,25 @@ async function checkWrites(p: Probe, runnable: boolean): Promise<boolean> {
 }
 
 async function checkFunctions(p: Probe): Promise<string> {
+  // The texts the reader takes: hasText on literals, its ASCII shortcut (ORD, ASCII) and its regular expression.
   const [rows] = (await p.knex.raw(
-    "SELECT MD5('abc') AS md5, CRC32('123') AS crc, ('a b' REGEXP '[^[:space:]]') AS re, (' \\t' REGEXP '[^[:space:]]') AS blank",
-  )) as [Array<{ md5: string; crc: unknown; re: unknown; blank: unknown }>];
+    "SELECT MD5('abc') AS md5, CRC32('123') AS crc, ORD('a') AS ord, ASCII('a') AS ascii, " +
+      `${hasText("'a b'")} AS text, ${hasText("' \\t'")} AS blank, ${hasText("' \\tb'")} AS late`,
+  )) as [
+    Array<{ md5: string; crc: unknown; ord: unknown; ascii: unknown; text: unknown; blank: unknown; late: unknown }>,
+  ];
   const r = rows[0];
-  const got = `MD5('abc')=${r.md5}, CRC32('123')=${String(r.crc)}, REGEXP=${String(r.re)}/${String(r.blank)}`;
+  const got =
+    `MD5('abc')=${r.md5}, CRC32('123')=${String(r.crc)}, ORD/ASCII('a')=${String(r.ord)}/${String(r.ascii)}, ` +
+    `text test ${String(r.text)}/${String(r.blank)}/${String(r.late)}`;
   if (
     r.md5 !== '900150983cd24fb0d6963f7d28e17f72' ||
     String(r.crc) !== '2286445522' ||
-    Number(r.re) !== 1 ||
-    Number(r.blank) !== 0
+    Number(r.ord) !== 97 ||
+    Number(r.ascii) !== 97 ||
+    Number(r.text) !== 1 ||
+    Number(r.blank) !== 0 ||
+    Number(r.late) !== 1
   ) {
     throw new Error(`unexpected results: ${got}`);
   }

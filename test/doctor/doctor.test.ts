@@ -20,7 +20,7 @@ const CHECKS = [
   'batched write',
   'search',
   'GET_LOCK',
-  'functions (MD5, CRC32, REGEXP)',
+  'functions (MD5, CRC32, ORD, ASCII, REGEXP)',
   're-embed rewrite (MD5 of the vector)',
   'downgrade (DROP INDEX, DROP COLUMN)',
   'scratch table dropped',
