@@ -50,8 +50,9 @@ interface Probe {
 /**
  * Prove on the configured server every statement form the configured storage uses, in a scratch table that
  * is created for the run and always dropped: the column type, the index DDL (with its fallbacks), a vector
- * written and read back, the reader's and writer's statements (MD5, CRC32, ORD, ASCII, REGEXP, the batched UPDATE in
- * the shape a run starts with), an (APPROXIMATE, on native servers) search that finds the row and GET_LOCK.
+ * written and read back, the reader's and writer's statements (MD5, CRC32, ORD, ASCII, REGEXP, the batched
+ * UPDATE in the shape a run starts with), an (APPROXIMATE, on native servers) search that finds the row and
+ * GET_LOCK.
  * One check per form, with the server's own error when it fails. Never throws for a failed check: `ok` is
  * false then.
  */

@@ -59,5 +59,5 @@ function fnv1a32Signed(text: string, start: number, end: number): number {
 
 /** The sparse index of a term: fnv1a32(utf8(term)) mod indexSpace. */
 export function termIndex(term: string, indexSpace: number): number {
-  return fnv1a32(term) % indexSpace;
+  return termIndexRange(term, 0, term.length, indexSpace);
 }
