@@ -218,9 +218,15 @@ interface RequestFields {
   inputs?: string | string[];
 }
 
+/** The texts of an embedding request, in the provider's wire format. */
+function requestTexts(options: FakeServerOptions, fields: RequestFields): string[] {
+  if (options.flavor === 'qwen') return fields.input?.texts ?? [];
+  return Array.isArray(fields.inputs) ? fields.inputs : [fields.inputs as string];
+}
+
 /** Whether every text of the request is one that options.spared spares (see there). */
 function allSpared(options: FakeServerOptions, fields: RequestFields): boolean {
-  const texts = options.flavor === 'qwen' ? (fields.input?.texts ?? []) : [fields.inputs].flat();
+  const texts = requestTexts(options, fields);
   return (
     options.spared !== undefined && texts.length > 0 && texts.every((t) => typeof t === 'string' && options.spared!(t))
   );
@@ -237,7 +243,7 @@ function embeddingAnswer(
     if (url !== '/api/v1/services/embeddings/text-embedding/text-embedding') {
       return [404, { code: 'NotFound', message: 'no such path' }];
     }
-    const texts: string[] = fields.input?.texts ?? [];
+    const texts = requestTexts(options, fields);
     let embeddings = texts.map((t, i) => ({
       text_index: i,
       sparse_embedding: vectorFor(t).map(([index, value]) => ({ index, value, token: `t${index}` })),
@@ -246,6 +252,5 @@ function embeddingAnswer(
     return [200, { output: { embeddings }, usage: { total_tokens: texts.join('').length }, request_id: 'fake-ok' }];
   }
   if (url !== '/embed_sparse') return [404, { error: 'Not Found', error_type: 'NotFound' }];
-  const inputs = Array.isArray(fields.inputs) ? fields.inputs : [fields.inputs as string];
-  return [200, inputs.map((t) => vectorFor(t).map(([index, value]) => ({ index, value })))];
+  return [200, requestTexts(options, fields).map((t) => vectorFor(t).map(([index, value]) => ({ index, value })))];
 }

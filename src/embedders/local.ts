@@ -104,7 +104,6 @@ export class LocalSparseEmbedder implements SparseEmbedder {
    * that answer; every other writer's statistics wait meanwhile (docs/benchmarks.md, "ninth look").
    */
   private async embedInProcess(texts: readonly string[], options: EmbedOptions): Promise<SparseVector[]> {
-    if (texts.length <= YIELD_EVERY) return unpackVectors(this.embedPacked(texts, 'document', options.signal));
     const out: SparseVector[] = [];
     for (let i = 0; i < texts.length; i += YIELD_EVERY) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -113,22 +113,14 @@ export function checkIndexLimit(v: SparseVector, maxIndex: number): SparseVector
  * decimal is also a (p+1)-digit one), so a binary search over 1..9 finds the fewest.
  */
 export function formatFloat32(x: number): string {
-  const f = Math.fround(x);
-  if (f === 0) return '0';
-  if (!Number.isFinite(f)) throw invalid(`Sparse vector weight ${x} is not a finite float32.`);
-  // Embedders repeat a small set of weights (the local one: 4 significant digits), so most calls are hits.
-  // The key is the float32's bit pattern: an integer key, cheaper to hash than a double.
-  bitsView[0] = f;
-  const bits = bitsOf[0];
-  const known = formatted.get(bits);
-  if (known !== undefined) return known;
-  const text = shortestFloat32(f);
-  if (formatted.size >= FORMAT_CACHE_LIMIT) formatted.clear();
-  formatted.set(bits, text);
-  return text;
+  bitsView[0] = x;
+  return formatted.get(bitsOf[0]) ?? formatUncached(x);
 }
 
 const FORMAT_CACHE_LIMIT = 65_536;
+// Embedders repeat a small set of weights (the local one: 4 significant digits), so most calls are hits. The
+// key is the float32's bit pattern (written to bitsView, read from bitsOf): an integer, cheaper to hash than a
+// double.
 const formatted = new Map<number, string>();
 const bitsView = new Float32Array(1);
 const bitsOf = new Uint32Array(bitsView.buffer);
@@ -141,8 +133,19 @@ const bitsOf = new Uint32Array(bitsView.buffer);
  */
 function formatWeight(values: Float32Array, k: number): string {
   bitsView[0] = values[k];
-  const known = formatted.get(bitsOf[0]);
-  return known !== undefined ? known : formatFloat32(values[k]);
+  return formatted.get(bitsOf[0]) ?? formatUncached(values[k]);
+}
+
+/** A weight not in the cache: its text, cached (see formatFloat32). */
+function formatUncached(x: number): string {
+  const f = Math.fround(x);
+  if (f === 0) return '0';
+  if (!Number.isFinite(f)) throw invalid(`Sparse vector weight ${x} is not a finite float32.`);
+  const text = shortestFloat32(f);
+  if (formatted.size >= FORMAT_CACHE_LIMIT) formatted.clear();
+  bitsView[0] = f;
+  formatted.set(bitsOf[0], text);
+  return text;
 }
 
 function shortestFloat32(f: number): string {
