@@ -106,7 +106,6 @@ export async function countAtStart(
   const nullInShard = `${q(t.sparseColumn)} IS NULL${inShard.sql}`;
   const text = hasText(q(t.textColumn));
   const n = recordedCountSql(o.statsTable);
-  // The text test once per row: the empty ones are the NULL rows less the eligible ones.
   const [rows] = (await knex.raw(
     `SELECT COALESCE(SUM(CASE WHEN ${nullInShard} AND ${text} THEN 1 ELSE 0 END), 0) AS eligible, ` +
       `COALESCE(SUM(CASE WHEN ${nullInShard} THEN 1 ELSE 0 END), 0) AS nulls, ` +
@@ -115,7 +114,7 @@ export async function countAtStart(
   )) as [Array<{ eligible: unknown; nulls: unknown; stored: unknown; recorded: unknown }>];
   const r = rows[0];
   return {
-    nullRows: { eligible: Number(r.eligible), empty: Number(r.nulls) - Number(r.eligible) },
+    nullRows: nullRowsOf(r),
     stats: { stored: Number(r.stored), recorded: r.recorded === null ? undefined : Number(r.recorded) },
   };
 }
@@ -128,6 +127,11 @@ export async function countNullRows(knex: Knex, t: SparseTarget, shard?: Shard):
       `COUNT(*) AS nulls FROM ${q(t.table)} WHERE ${q(t.sparseColumn)} IS NULL${inShard.sql}`,
     inShard.bindings,
   )) as [Array<{ eligible: unknown; nulls: unknown }>];
-  const eligible = Number(rows[0]?.eligible ?? 0);
-  return { eligible, empty: Number(rows[0]?.nulls ?? 0) - eligible };
+  return nullRowsOf(rows[0]);
+}
+
+/** A count's NULL rows, split: the text is tested once per row, the empty ones are the NULL rows less the eligible. */
+function nullRowsOf(r: { eligible: unknown; nulls: unknown } | undefined): NullRows {
+  const eligible = Number(r?.eligible ?? 0);
+  return { eligible, empty: Number(r?.nulls ?? 0) - eligible };
 }

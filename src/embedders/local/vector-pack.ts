@@ -19,9 +19,10 @@ export function unpackVectors({ offsets, indices, values }: PackedVectors): Spar
 }
 
 /**
- * Collects the vectors of one batch into reused arrays, then packs them into arrays of their exact size: two
- * typed arrays per batch instead of two per text (each with its own off-heap memory, allocated, swept and
- * freed one by one). The in-process embedder unpacks them into views; the worker threads transfer them.
+ * Collects the vectors of a run of texts into reused arrays, then packs them into arrays of their exact size:
+ * two typed arrays per run (a worker thread's request, or YIELD_EVERY texts in process) instead of two per text
+ * (each with its own off-heap memory, allocated, swept and freed one by one). The in-process embedder unpacks
+ * them into views; the worker threads transfer them.
  */
 export class VectorPack {
   private indices = new Uint32Array(4096);
