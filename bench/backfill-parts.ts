@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   const cpu = serverCpuReader(ROOT);
   if (!cpu) throw new Error('needs the private server (scripts/db.sh start)');
   const base = execSync('bash scripts/db.sh url', { cwd: ROOT }).toString().trim();
-  const { url, knex } = await scratchDatabase(base, `svm_bench_parts_${MIX}`);
+  const { url, knex, drop } = await scratchDatabase(base, `svm_bench_parts_${MIX}`);
   try {
     await createMemoriesTable(knex);
     await insertSampleMemories(knex, { count: N, chunk: 2000, mix: MIX });
@@ -238,7 +238,7 @@ async function main(): Promise<void> {
         `  ${k.padEnd(52)} ${median(xs).toFixed(1).padStart(7)}  (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`,
       );
   } finally {
-    await knex.destroy();
+    await drop();
   }
 }
 

@@ -50,7 +50,7 @@ export function inMemory(set: RetrievalSet, embedder = new LocalSparseEmbedder({
 
 /** The set through a table, the upgrade, the backfill and sparseSearch. */
 async function throughDatabase(baseUrl: string, set: RetrievalSet): Promise<RetrievalScore> {
-  const { url, knex } = await scratchDatabase(baseUrl, `svm_eval_${set.name.replace(/\W/g, '_')}`);
+  const { url, knex, drop } = await scratchDatabase(baseUrl, `svm_eval_${set.name.replace(/\W/g, '_')}`);
   try {
     await createMemoriesTable(knex);
     for (let i = 0; i < set.documents.length; i += 500) {
@@ -75,7 +75,7 @@ async function throughDatabase(baseUrl: string, set: RetrievalSet): Promise<Retr
     }
     return scoreRanks(ranks);
   } finally {
-    await knex.destroy();
+    await drop();
   }
 }
 

@@ -16,7 +16,7 @@ async function remoteRun(
   embedderUrl: string,
   extra: Record<string, unknown>,
 ) {
-  const { url, knex } = await scratchDatabase(baseUrl, name);
+  const { url, knex, drop } = await scratchDatabase(baseUrl, name);
   try {
     await createMemoriesTable(knex);
     await insertSampleMemories(knex, { count: n, emptyRate: 0, duplicateRate: 0 });
@@ -25,7 +25,7 @@ async function remoteRun(
     const embedder = { provider: 'qwen', apiKey: 'bench-key', baseUrl: embedderUrl };
     return (await child({ databaseUrl: url, embedder, ...extra }))!;
   } finally {
-    await knex.destroy();
+    await drop();
   }
 }
 

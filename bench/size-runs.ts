@@ -154,7 +154,7 @@ export async function benchSize(baseUrl: string, n: number, mix: TextMix): Promi
   const label = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
   const big = n >= 1_000_000;
   say(`\n== ${label} rows, ${mix} mix`);
-  const { url, knex, eligible, avgChars, ddlS } = await prepare(baseUrl, n, mix, label);
+  const { url, knex, drop, eligible, avgChars, ddlS } = await prepare(baseUrl, n, mix, label);
   // The private server's buffer pool (512 MB) is smaller than the 1M-row table: made to hold it (server-state.ts).
   const restorePool = serverCpu && big ? await ensureBufferPool(knex, 2 * 1024 ** 3) : undefined;
   try {
@@ -190,6 +190,6 @@ export async function benchSize(baseUrl: string, n: number, mix: TextMix): Promi
     };
   } finally {
     await restorePool?.();
-    await knex.destroy();
+    await drop();
   }
 }

@@ -18,7 +18,7 @@ export async function countEmbedded(knex: Knex): Promise<number> {
 
 /** Fill a scratch table of `n` rows of the mix, upgrade it, and precompute every vector into a staging table. */
 export async function prepare(baseUrl: string, n: number, mix: TextMix, label: string) {
-  const { url, knex } = await scratchDatabase(baseUrl, `svm_bench_${mix}_${label.toLowerCase()}`);
+  const { url, knex, drop } = await scratchDatabase(baseUrl, `svm_bench_${mix}_${label.toLowerCase()}`);
   await createMemoriesTable(knex);
   const [, genS] = await timed(() => insertSampleMemories(knex, { count: n, chunk: 2000, mix }));
   say(`generated ${n} rows (${mix} mix) in ${genS.toFixed(1)} s`);
@@ -44,7 +44,7 @@ export async function prepare(baseUrl: string, n: number, mix: TextMix, label: s
       })),
     );
   }
-  return { url, knex, eligible: Number(eligibleRows[0].n), avgChars: Number(eligibleRows[0].chars), ddlS };
+  return { url, knex, drop, eligible: Number(eligibleRows[0].n), avgChars: Number(eligibleRows[0].chars), ddlS };
 }
 
 /** Every vector back to NULL, and the server's purge of the old versions done (so no run pays for it). */

@@ -156,7 +156,7 @@ export async function benchWriteForms(
   serverCpu: () => number,
   o: { rows: number; batch: number; repeats: number; mix: TextMix },
 ): Promise<Record<BatchedForm | 'ceiling', FormFigures>> {
-  const { url, knex } = await scratchDatabase(baseUrl, `svm_bench_forms_${o.mix}`);
+  const { url, knex, drop } = await scratchDatabase(baseUrl, `svm_bench_forms_${o.mix}`);
   try {
     await createMemoriesTable(knex);
     await insertSampleMemories(knex, { count: o.rows, chunk: 2000, mix: o.mix, emptyRate: 0, duplicateRate: 0 });
@@ -192,6 +192,6 @@ export async function benchWriteForms(
     }
     return out;
   } finally {
-    await knex.destroy();
+    await drop();
   }
 }
