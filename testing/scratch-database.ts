@@ -12,7 +12,7 @@ export interface ScratchDatabase {
 
 /**
  * A fresh, empty database `name` on the server of `baseUrl` (dropped first if it exists), for the
- * benchmarks and the soak. The caller ends with `drop()` (the benchmarks: a 1M-row table and its staged
+ * benchmarks, the soak and the tests (test/support/db.ts). The caller ends with `drop()` (the benchmarks: a 1M-row table and its staged
  * vectors are over a gigabyte of the server's disk), or destroys `knex` to keep the data for a look.
  */
 export async function scratchDatabase(baseUrl: string, name: string, pool = 4): Promise<ScratchDatabase> {

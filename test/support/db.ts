@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import knexFactory, { Knex } from 'knex';
+import type { Knex } from 'knex';
 import { parseDatabaseUrl, type ConnectionConfig } from '../../src/config/connection-config';
-import { mysql2Options } from '../../src/db/knex';
+import { scratchDatabase } from '../../testing/scratch-database';
 
 /** The server the tests use (set by global-setup.ts). */
 export function serverUrl(): string {
@@ -23,35 +23,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database on the test server, dropped by drop(). */
+/** A fresh, empty database on the test server (testing/scratch-database.ts), dropped by drop(). */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const base = parseDatabaseUrl(serverUrl());
   const name = `svmt_${label.replace(/[^a-z0-9_]/gi, '_').slice(0, 30)}_${randomBytes(3).toString('hex')}`;
-  const admin = knexFactory({
-    client: 'mysql2',
-    connection: { ...mysql2Options(base), database: undefined },
-    pool: { min: 0, max: 1 },
-  });
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await admin.destroy();
-  const connection = { ...base, database: name };
-  const u = new URL(serverUrl());
-  u.pathname = '/' + name;
-  const url = u.toString();
-  const knex = knexFactory({ client: 'mysql2', connection: mysql2Options(connection), pool: { min: 0, max: 4 } });
+  const { url, knex, drop } = await scratchDatabase(serverUrl(), name);
   return {
     name,
     url,
-    connection,
+    connection: { ...parseDatabaseUrl(serverUrl()), database: name },
     knex,
-    env: (extra = {}) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, ...extra };
-      return env;
-    },
-    drop: async () => {
-      await knex.raw(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
-      await knex.destroy();
-    },
+    env: (extra = {}) => ({ ...process.env, DATABASE_URL: url, ...extra }),
+    // A test may have dropped it already, or stopped the server: nothing to clean up then.
+    drop: () => drop().catch(() => undefined),
   };
 }
 
