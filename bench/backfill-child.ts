@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     rerun: true,
     workers: args.workers,
     batchSize: args.batchSize,
+    batchChars: args.batchChars,
     delaySeconds: args.delaySeconds ?? 0,
     progress: 'none',
     onProgress,

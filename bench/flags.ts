@@ -38,9 +38,16 @@ export const RATE_LATENCIES = valueOf('--rate-latency')?.split(',').map(Number) 
  * figures are their median, and on this shared machine the ceiling alone moves by ±25% between rounds).
  */
 export const REPEATS = wholeNumber('--repeats', 3);
-/** `--workers 4 --batch-size 1000`: the local backfill's settings (default 4 × 1000, see docs/benchmarks.md). */
+/**
+ * `--workers 4 --batch-size 4000 --batch-chars 200000`: the local backfill's settings (default: 4 workers,
+ * batches of up to 4000 rows and 200,000 characters of text, ~1,140 rows of the bench mix and 4000 of the
+ * short mix; `--batch-chars 0`: rows only; see docs/benchmarks.md, twelfth look).
+ */
 export const WORKERS = wholeNumber('--workers', 4);
-export const BATCH = wholeNumber('--batch-size', 1000);
+export const BATCH = wholeNumber('--batch-size', 4000);
+export const BATCH_CHARS = wholeNumber('--batch-chars', 200_000, 0);
+/** The write forms' batch (bench/write-forms.ts): 1000 rows, as their figures since the fifth look. */
+export const FORMS_BATCH = 1000;
 /** Threads of the local embedder with the default setting ('auto') on this machine. */
 export const AUTO_THREADS = autoThreads();
 /** Also measured: the local embedder with this many worker threads (an opt-in on machines with < 4 cores). */

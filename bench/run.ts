@@ -9,7 +9,20 @@ import knexFactory from 'knex';
 import { parseDatabaseUrl } from '../src/config/connection-config';
 import { mysql2Options } from '../src/db/knex';
 import { startLocalServer } from '../scripts/local-server';
-import { AUTO_THREADS, BATCH, MIXES, only, quick, ROOT, serverCpu, sizes, wanted, WORKERS } from './flags';
+import {
+  AUTO_THREADS,
+  BATCH,
+  BATCH_CHARS,
+  FORMS_BATCH,
+  MIXES,
+  only,
+  quick,
+  ROOT,
+  serverCpu,
+  sizes,
+  wanted,
+  WORKERS,
+} from './flags';
 import { benchLocalEmbedder } from './local-embedder';
 import { benchRateLimited, benchRemote } from './remote-runs';
 import { results, rows, say, table, writeReport } from './report';
@@ -25,12 +38,12 @@ async function benchForms(baseUrl: string): Promise<void> {
   const forms: Record<string, unknown> = {};
   for (const mix of ['bench', 'short'] as const) {
     say(`\n== write forms, ${mix} mix`);
-    const f = await benchWriteForms(baseUrl, serverCpu, { rows: 20_000, batch: BATCH, repeats: 3, mix });
+    const f = await benchWriteForms(baseUrl, serverCpu, { rows: 20_000, batch: FORMS_BATCH, repeats: 3, mix });
     forms[mix] = f;
     const us = (x: number) => x.toFixed(1);
     for (const [form, v] of Object.entries(f))
       rows.push({
-        measure: `write form ${form}, ${mix} mix, 20k rows, batch ${BATCH}, 3 rounds`,
+        measure: `write form ${form}, ${mix} mix, 20k rows, batch ${FORMS_BATCH}, 3 rounds`,
         value: `server ${us(v.serverUsPerRow.median)} µs/row (${us(v.serverUsPerRow.min)}–${us(v.serverUsPerRow.max)}), Node ${us(v.nodeUsPerRow)} µs/row, wall ${us(v.wallUsPerRow)} µs/row`,
       });
   }
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
     sizes,
     workers: WORKERS,
     batchSize: BATCH,
+    batchChars: BATCH_CHARS,
     embedderThreads: AUTO_THREADS,
   };
   writeReport(ROOT, meta, heading);

@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import type { TextMix } from '../testing/sample-memories';
 import { child } from './child-run';
-import { AUTO_THREADS, BATCH, EXTRA_THREADS, REPEATS, serverCpu, WORKERS } from './flags';
+import { AUTO_THREADS, BATCH, BATCH_CHARS, EXTRA_THREADS, REPEATS, serverCpu, WORKERS } from './flags';
 import { results, rows, say, spread } from './report';
 import { ensureBufferPool, waitForPurge } from './server-state';
 import { backfillOnce, ceilingOnce, countEmbedded, localRun, prepare, resetTable } from './size-setup';
@@ -94,7 +94,7 @@ function speedRows(rounds: Figures, what: string, big: boolean): void {
     value: `${Math.round(spread(pick(rounds, 'ceiling'), 0).median).toLocaleString('en-US')} rows/s`,
   });
   rows.push({
-    measure: `backfill, local embedder, ${what} (workers ${WORKERS}, batch ${BATCH}, ${AUTO_THREADS} embedder threads)`,
+    measure: `backfill, local embedder, ${what} (workers ${WORKERS}, batch ${BATCH}${BATCH_CHARS ? ` rows / ${BATCH_CHARS.toLocaleString('en-US')} chars` : ''}, ${AUTO_THREADS} embedder threads)`,
     value: `${rate} rows/s = ${ratio.text} × ceiling${server}${steal}`,
     target: big ? '>= 0.6 × ceiling' : undefined,
     met: big ? ratio.median >= 0.6 : undefined,

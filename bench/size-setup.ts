@@ -7,7 +7,7 @@ import { silentLogger } from '../src/util/logger';
 import { createMemoriesTable, insertSampleMemories, type TextMix } from '../testing/sample-memories';
 import { scratchDatabase } from '../testing/scratch-database';
 import { child } from './child-run';
-import { BATCH, serverCpu, steal, WORKERS } from './flags';
+import { BATCH, BATCH_CHARS, serverCpu, steal, WORKERS } from './flags';
 import { say, timed } from './report';
 import { waitForPurge } from './server-state';
 
@@ -55,7 +55,7 @@ export async function resetTable(knex: Knex): Promise<void> {
 
 /** The arguments of a local-embedder backfill child at the bench's settings (flags.ts), plus `extra`. */
 export function localRun(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { databaseUrl: url, workers: WORKERS, batchSize: BATCH, ...extra };
+  return { databaseUrl: url, workers: WORKERS, batchSize: BATCH, batchChars: BATCH_CHARS || undefined, ...extra };
 }
 
 /** The write ceiling: the staged vectors applied by one UPDATE ... JOIN (rows/s), and the server's CPU for it. */

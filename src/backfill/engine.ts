@@ -16,8 +16,9 @@ import { checkBackfillNumbers, defaultWorkers, DEFAULTS, type BackfillOptions } 
 import { ProgressTracker } from './progress/model';
 import { countAtStart, countEligible, type NullRows } from './queries';
 import { idPlaceholder, KeysetReader } from './reader';
+import { TextBudgetSource } from './text-budget';
 import { BackfillReporter } from './reporter';
-import { RunLoop, type ReadCounts } from './run-loop';
+import { RunLoop, type ReadCounts, type RowSource } from './run-loop';
 import type { ResumeHint } from './checkpoint';
 import { explainRunError } from './schema-guard';
 import { DryRunTally, type BackfillSummary } from './summary';
@@ -95,6 +96,7 @@ export async function runBackfill(
             ? { reason: plan.stats.rebuilt, vectors: plan.stats.documents }
             : undefined,
           dryRunLimit: dryRun ? plan.cap : undefined,
+          batchChars: options.batchChars,
           targetBatchMs: options.targetBatchMs,
           sparseColumn: options.config.sparseColumn,
           resumedAfter: plan.resume?.after,
@@ -182,7 +184,10 @@ function resumeHint(o: BackfillOptions): ResumeHint | undefined {
 function runLoop(plan: RunPlan): RunLoop {
   const { options, batch, knex, tracker } = plan;
   const { maxThreadsRunning, signal, shard } = options;
-  const reader = (after?: string) => new KeysetReader(knex, batch.target, shard, batch.idParam, after);
+  const reader = (after?: string): RowSource => {
+    const keyset = new KeysetReader(knex, batch.target, shard, batch.idParam, after);
+    return options.batchChars ? new TextBudgetSource(keyset, options.batchChars) : keyset;
+  };
   // The final sweep and the recount: for a run over every eligible row that writes (not a dry or limited one).
   const whole = plan.cap === undefined && !batch.dryRun;
   return new RunLoop({

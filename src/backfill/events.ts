@@ -20,6 +20,8 @@ export interface BackfillStart {
   termStatsRebuilt?: { reason: 'created' | 'count-differed'; vectors: number };
   /** Dry run: the rows it reads at most. */
   dryRunLimit?: number;
+  /** A batch's texts hold at most this many characters (--batch-chars). */
+  batchChars?: number;
   /** Adaptive batch size: the batch duration it aims for. */
   targetBatchMs?: number;
   /** The vector column (for the dry run's "would write to table.column"). */

@@ -15,6 +15,8 @@ export interface BackfillOptions {
   embedder?: SparseEmbedder;
   /** Rows per batch (default BACKFILL_DEFAULTS.batchSize; with targetBatchMs, the largest batch). */
   batchSize?: number;
+  /** Characters of text per batch at most (the batch still ends at batchSize rows); default: no limit. */
+  batchChars?: number;
   /** Concurrent batches (default: 1 with the local embedder, 8 with an HTTP embedder; see defaultWorkers). */
   workers?: number;
   /** Seconds each worker waits between its batches (default BACKFILL_DEFAULTS.delaySeconds). */

@@ -110,7 +110,9 @@ export class BackfillReporter {
     if (s.dryRun)
       r.line(`[DRY RUN] Mode enabled - will only test with ${n(s.dryRunLimit ?? 0)} records (nothing is written)`);
     r.line(`Total records to migrate: ${n(s.total)}${shardText}`);
-    r.line(`Batch size: ${s.batchSize}${s.targetBatchMs ? ` (adapting toward ${s.targetBatchMs} ms per batch)` : ''}`);
+    const chars = s.batchChars ? `, at most ${n(s.batchChars)} characters of text` : '';
+    const adapting = s.targetBatchMs ? ` (adapting toward ${s.targetBatchMs} ms per batch)` : '';
+    r.line(`Batch size: ${s.batchSize}${chars}${adapting}`);
     r.line(`Thread pool size: ${s.workers}`);
     r.line(`Embedder: ${s.embedder} (${s.model})`);
     if (s.skipped) r.line(`Rows with an empty text (left NULL): ${n(s.skipped)}`);

@@ -40,6 +40,17 @@ export const BACKFILL = {
     help: 'Rows per batch (with --target-batch-ms, the largest batch).',
     paramHelp: 'Number of records processed per batch',
   },
+  batchChars: {
+    name: 'batchChars',
+    env: 'SPARSE_BACKFILL_BATCH_CHARS',
+    flag: '--batch-chars',
+    type: 'int',
+    range: { min: 1, max: 100_000_000 },
+    example: 200_000,
+    argument: 'N',
+    defaultText: 'off',
+    help: 'A batch ends at --batch-size rows or once its texts hold N characters, whichever comes first (default: off). Short texts then go more to a batch, long ones fewer.',
+  },
   workers: {
     name: 'workers',
     env: 'SPARSE_BACKFILL_WORKERS',
