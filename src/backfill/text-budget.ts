@@ -8,9 +8,10 @@ import type { RowSource } from './run-loop';
  * they would all fit in the next batch, the next read is appended to them first.
  *
  * So one setting suits long and short texts: a batch's server-side costs (its transaction, the term
- * statistics' upsert, the round trips) are paid per batch whatever its texts' length, and its memory and
- * embedding time grow with the characters. With `--batch-size 4000 --batch-chars 200000`, texts of ~50
- * characters go 4000 to a batch and texts of ~175 about 1,140 (docs/benchmarks.md, twelfth look).
+ * statistics' upsert, the round trips) are paid per batch whatever its texts' length, while its embedding
+ * time grows with the characters. With `--batch-size 4000 --batch-chars 200000`, texts of ~50 characters go
+ * 4000 to a batch and texts of ~175 about 1,140 (docs/benchmarks.md, twelfth look). Memory follows the rows
+ * as well as the characters: `--batch-size` caps it.
  *
  * The checkpoint is unaffected: it follows the batches written (checkpoint.ts), so rows read but not yet
  * handed out when a run stops are read again by the next run.
