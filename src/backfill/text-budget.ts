@@ -3,7 +3,7 @@ import type { RowSource } from './run-loop';
 
 /**
  * A batch of at most `limit` rows whose texts hold at most `maxChars` characters together (a batch always
- * has its first row, however long). Reads `limit` rows at a time from `source` and hands them out in
+ * has its first row, however long; characters as JavaScript counts a string's length, UTF-16 code units). Reads `limit` rows at a time from `source` and hands them out in
  * order, in batches cut at the budget; the rows not handed out yet wait here for the next call, and when
  * they would all fit in the next batch, the next read is appended to them first.
  *
