@@ -4,6 +4,7 @@ import { quoteIdentifier as q } from '../identifiers';
 import { columnInfo } from '../schema/inspect';
 import type { Shard } from './options';
 import { eligibleWhere } from './queries';
+import { OneAtATime } from '../util/one-at-a-time';
 import { withDbRetry } from './retry';
 
 export interface PendingRow {
@@ -31,7 +32,7 @@ export async function idPlaceholder(knex: Knex, t: SparseTarget): Promise<string
  */
 export class KeysetReader {
   private cursor: string | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new OneAtATime();
 
   constructor(
     private readonly knex: Knex,
@@ -55,9 +56,7 @@ export class KeysetReader {
    * comes back empty, so rows the application appends during the run are taken too.)
    */
   next(limit: number): Promise<PendingRow[]> {
-    const run = this.chain.then(() => withDbRetry(() => this.read(limit)));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.serial.run(() => withDbRetry(() => this.read(limit)));
   }
 
   private async read(limit: number): Promise<PendingRow[]> {

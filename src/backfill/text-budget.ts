@@ -1,11 +1,13 @@
+import { OneAtATime } from '../util/one-at-a-time';
 import type { PendingRow } from './reader';
 import type { RowSource } from './run-loop';
 
 /**
  * A batch of at most `limit` rows whose texts hold at most `maxChars` characters together (a batch always
- * has its first row, however long; characters as JavaScript counts a string's length, UTF-16 code units). Reads `limit` rows at a time from `source` and hands them out in
- * order, in batches cut at the budget; the rows not handed out yet wait here for the next call, and when
- * they would all fit in the next batch, the next read is appended to them first.
+ * has its first row, however long; characters as JavaScript counts a string's length, UTF-16 code units).
+ * Reads `limit` rows at a time from `source` and hands them out in order (one call at a time), in batches
+ * cut at the budget; the rows not handed out yet wait here for the next call, and when they would all fit
+ * in the next batch, the next read is appended to them first.
  *
  * So one setting suits long and short texts: a batch's server-side costs (its transaction, the term
  * statistics' upsert, the round trips) are paid per batch whatever its texts' length, while its embedding
@@ -18,7 +20,7 @@ import type { RowSource } from './run-loop';
  */
 export class TextBudgetSource implements RowSource {
   private waiting: PendingRow[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serial = new OneAtATime();
 
   constructor(
     private readonly source: RowSource,
@@ -26,9 +28,7 @@ export class TextBudgetSource implements RowSource {
   ) {}
 
   next(limit: number): Promise<PendingRow[]> {
-    const run = this.chain.then(() => this.take(limit));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.serial.run(() => this.take(limit));
   }
 
   private async take(limit: number): Promise<PendingRow[]> {
